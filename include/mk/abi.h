@@ -130,6 +130,8 @@ inline constexpr u32 BUILTIN_OPCODES = 12;
 inline constexpr u32 FIRST_CUSTOM_INDEX = BUILTIN_OPCODES;
 inline constexpr u32 MAX_CUSTOM_OPCODES = MAX_OPCODES - BUILTIN_OPCODES;  // 52
 inline constexpr u32 NO_OPCODE_INDEX = 0xFFFFFFFFu;
+// A slot may be requeued this many times; one more faults STEP_BUDGET.
+inline constexpr u32 MAX_REQUEUES = 64;
 
 // Built-in opcode ids in table order.
 inline constexpr u32 BUILTIN_OPCODE_IDS[BUILTIN_OPCODES] = {

@@ -1,0 +1,121 @@
+// Backend interface: what a backend must do to run the interpreter over ABI buffers.
+// The CPU backend (reference, src/cpu/) and the CUDA backend (src/cuda/) implement it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mk/error.h"
+#include "mk/ir.h"
+#include "mk/protocol.h"
+
+namespace mk {
+
+// Capabilities a backend may lack; callers ask before use and get Unsupported, never a
+// silent fallback.
+enum class Feature {
+  OneShot,           // dispatch over host buffers
+  IoQueue,           // LOAD_MISS through an I/O queue
+  DebugLog,          // PRINTF records
+  CustomOpcodes,     // IR bodies registered at bootstrap
+  PayloadProcessor,  // bootstrap_jit
+  DeviceTime,        // DispatchStats::device_ns from device timers
+  ResidentHandles,   // device-owned ABI buffers
+  ManyLaunch,        // one recorded graph for N submissions
+  LiveSession,       // a kernel that keeps running while the host streams work
+  Trace,             // per-slot claim/finish timestamps
+};
+std::string_view to_string(Feature feature) noexcept;
+
+// Launch shape: lanes = workgroup_size_x * worker_groups.
+struct Geometry {
+  std::uint32_t slot_count = 256;
+  std::uint32_t workgroup_size_x = 256;
+  std::uint32_t worker_groups = 1;
+};
+
+// Everything a backend needs to build a pipeline (compiled interpreter + opcodes).
+struct PipelineSpec {
+  Geometry geometry;
+  std::vector<std::uint32_t> opcode_ids;    // the opcode table; built-ins first
+  std::vector<OpcodeHandler> handlers;      // custom opcodes, table indices 12..
+  std::optional<std::uint32_t> payload_processor;  // table index fused for every slot
+};
+
+// A backend's compiled form of a PipelineSpec.
+class Pipeline {
+ public:
+  virtual ~Pipeline() = default;
+  virtual std::uint64_t id() const noexcept = 0;
+};
+
+// Host buffers of one dispatch, as words. debug_log and io_queue may be empty.
+struct BufferSet {
+  WordSpan control;
+  WordSpan ring;
+  WordSpan debug_log;
+  WordSpan io_queue;
+};
+
+// One per-slot span for tracing: which lane ran it and when.
+struct TraceEvent {
+  std::uint32_t slot = 0;
+  std::uint32_t lane = 0;
+  std::uint64_t claim_ns = 0;
+  std::uint64_t finish_ns = 0;
+  std::uint32_t status = 0;
+};
+
+struct LaunchStats {
+  std::uint64_t device_ns = 0;  // 0 when the backend has no device timer
+  bool device_ns_known = false;
+  std::uint32_t sweeps = 0;     // interpreter passes over the ring
+  std::uint64_t bytes_up = 0;   // host -> device
+  std::uint64_t bytes_down = 0; // device -> host
+};
+
+struct DeviceInfo {
+  std::string name;
+  std::string kind;  // "cpu" or "cuda"
+  std::uint32_t compute_units = 0;  // SMs or hardware threads
+  std::uint64_t memory_bytes = 0;
+  std::string driver;
+  std::string arch;  // e.g. "sm_90"
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const noexcept = 0;
+  virtual bool supports(Feature feature) const noexcept = 0;
+  virtual std::vector<DeviceInfo> devices() const = 0;
+
+  virtual Result<std::shared_ptr<const Pipeline>> build_pipeline(const PipelineSpec& spec) = 0;
+
+  // Run the interpreter until a full sweep finds nothing runnable, or SHUTDOWN is set.
+  // Buffers were validated by the caller. `trace`, when not null, receives one event
+  // per executed step (Feature::Trace).
+  virtual Result<LaunchStats> launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
+                                              std::vector<TraceEvent>* trace = nullptr) = 0;
+};
+
+// Unsupported error for a feature this backend lacks.
+Error unsupported(const Backend& backend, Feature feature);
+
+struct CpuBackendOptions {
+  std::uint32_t threads = 0;     // 0: one per hardware thread
+  bool deterministic = false;    // one thread, slots in order (for tests and traces)
+};
+std::shared_ptr<Backend> make_cpu_backend(CpuBackendOptions options = {});
+
+// "cpu", "cuda", or "auto" (CUDA when a device is present, else CPU).
+Result<std::shared_ptr<Backend>> make_backend(std::string_view name);
+
+// Is a CUDA device usable here? (false when built without CUDA.)
+bool cuda_available() noexcept;
+
+}  // namespace mk

@@ -1,0 +1,146 @@
+// Megakernel: owns geometry, the opcode table and the compiled pipeline; runs dispatches.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "mk/backend.h"
+#include "mk/error.h"
+#include "mk/io.h"
+#include "mk/ir.h"
+#include "mk/protocol.h"
+
+namespace mk {
+
+struct DispatchStats {
+  std::uint64_t wall_ns = 0;     // host wall clock around the whole call
+  std::uint64_t device_ns = 0;   // device timer, when device_ns_known
+  bool device_ns_known = false;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint32_t items_done = 0;  // DONE_COUNT after minus before (DONE + FAULT)
+  std::uint32_t sweeps = 0;
+  std::uint32_t rounds = 1;      // dispatch rounds (dispatch_until_idle)
+};
+
+// Caller-owned output buffers: reused without reallocation when shapes repeat.
+struct OutputBuffers {
+  Bytes control;
+  Bytes ring;
+  Bytes debug_log;  // empty when none was supplied
+  Bytes io_queue;   // empty when none was supplied
+};
+
+struct Dispatched {
+  OutputBuffers buffers;
+  DispatchStats stats;
+};
+
+// Borrowed inputs of one dispatch; debug_log and io_queue may be empty.
+struct DispatchInput {
+  ConstByteSpan control;
+  ConstByteSpan ring;
+  ConstByteSpan debug_log;
+  ConstByteSpan io_queue;
+};
+
+// Everything a dispatch produced, strictly decoded.
+struct Readback {
+  std::uint32_t done_count = 0;
+  std::uint32_t epoch = 0;
+  std::uint32_t last_fence_tag = 0;
+  std::uint32_t fault_count = 0;
+  std::uint32_t shutdown = 0;
+  std::vector<std::uint32_t> observables;
+  std::vector<OpcodeCount> metrics;
+  std::vector<TenantCounters> tenants;
+  std::vector<SlotView> slots;
+  DebugLog debug_log;
+  IoQueueView io;
+  DispatchStats stats;
+};
+
+class Megakernel {
+ public:
+  // 256 slots, one group of 256 lanes, built-in opcodes only.
+  static Result<Megakernel> bootstrap(std::shared_ptr<Backend> backend);
+  static Result<Megakernel> bootstrap_with_opcodes(std::shared_ptr<Backend> backend,
+                                                   std::vector<OpcodeHandler> opcodes);
+  static Result<Megakernel> bootstrap_sharded(std::shared_ptr<Backend> backend, std::uint32_t slot_count,
+                                              std::uint32_t workgroup_size_x,
+                                              std::vector<OpcodeHandler> opcodes = {});
+  // One fused body run for every item whose opcode is the processor's.
+  static Result<Megakernel> bootstrap_jit(std::shared_ptr<Backend> backend, OpcodeHandler payload_processor,
+                                          std::uint32_t slot_count = 256, std::uint32_t workgroup_size_x = 256);
+
+  // Worker groups for a ring; QueueFull unless slot_count maps to whole groups.
+  static Result<std::uint32_t> worker_groups_for_geometry(std::uint32_t slot_count,
+                                                          std::uint32_t workgroup_size_x);
+
+  std::uint64_t pipeline_id() const noexcept;
+  std::uint32_t slot_count() const noexcept { return m_geometry.slot_count; }
+  std::uint32_t workgroup_size_x() const noexcept { return m_geometry.workgroup_size_x; }
+  std::uint32_t worker_groups() const noexcept { return m_geometry.worker_groups; }
+  const Geometry& geometry() const noexcept { return m_geometry; }
+  // Opcode table: built-ins at 0..11, then custom opcodes in registration order.
+  std::span<const std::uint32_t> opcode_table() const noexcept { return m_opcode_ids; }
+  // Table index of an opcode id (custom or built-in), or NO_OPCODE_INDEX.
+  std::uint32_t opcode_index(std::uint32_t opcode) const noexcept;
+  const std::vector<OpcodeHandler>& handlers() const noexcept { return m_handlers; }
+  Backend& backend() const noexcept { return *m_backend; }
+  std::shared_ptr<Backend> backend_ptr() const noexcept { return m_backend; }
+
+  // --- One-shot dispatch: the interpreter drains every runnable slot, then returns.
+  // Borrowed inputs are copied; owned inputs are run in place and handed back.
+  Result<OutputBuffers> dispatch(ConstByteSpan control, ConstByteSpan ring) const;
+  Result<OutputBuffers> dispatch(Bytes&& control, Bytes&& ring) const;
+  Result<Dispatched> dispatch_observed(ConstByteSpan control, ConstByteSpan ring) const;
+  Result<Dispatched> dispatch_observed(Bytes&& control, Bytes&& ring) const;
+  Result<DispatchStats> dispatch_into(ConstByteSpan control, ConstByteSpan ring, OutputBuffers& out) const;
+
+  Result<OutputBuffers> dispatch_with_io_queue(ConstByteSpan control, ConstByteSpan ring,
+                                               ConstByteSpan debug_log, ConstByteSpan io_queue) const;
+  Result<OutputBuffers> dispatch_with_io_queue(Bytes&& control, Bytes&& ring, Bytes&& debug_log,
+                                               Bytes&& io_queue) const;
+  Result<Dispatched> dispatch_with_io_queue_observed(ConstByteSpan control, ConstByteSpan ring,
+                                                     ConstByteSpan debug_log, ConstByteSpan io_queue) const;
+  Result<DispatchStats> dispatch_with_io_queue_into(ConstByteSpan control, ConstByteSpan ring,
+                                                    ConstByteSpan debug_log, ConstByteSpan io_queue,
+                                                    OutputBuffers& out) const;
+
+  // General form every dispatch above reduces to.
+  Result<DispatchStats> dispatch_input_into(const DispatchInput& input, OutputBuffers& out,
+                                            std::vector<TraceEvent>* trace = nullptr) const;
+  // Run in place over caller-owned buffers (validated first).
+  Result<DispatchStats> dispatch_in_place(OutputBuffers& buffers, std::vector<TraceEvent>* trace = nullptr) const;
+
+  // Dispatch, then decode every buffer strictly.
+  Result<Readback> dispatch_readback(ConstByteSpan control, ConstByteSpan ring) const;
+  Result<Readback> dispatch_with_io_queue_readback(ConstByteSpan control, ConstByteSpan ring,
+                                                   ConstByteSpan debug_log, ConstByteSpan io_queue) const;
+  Status dispatch_readback_into(const DispatchInput& input, OutputBuffers& scratch, Readback& out) const;
+
+  // Alternate dispatch rounds and I/O service until nothing is PUBLISHED or WAIT_IO
+  // (or a round makes no progress). Buffers are updated in place.
+  Result<DispatchStats> dispatch_until_idle(OutputBuffers& buffers, const IoSources& sources,
+                                            std::uint32_t max_rounds = 1u << 20) const;
+
+ private:
+  Megakernel(std::shared_ptr<Backend> backend, Geometry geometry, std::vector<OpcodeHandler> handlers,
+             std::vector<std::uint32_t> opcode_ids, std::shared_ptr<const Pipeline> pipeline);
+  static Result<Megakernel> build(std::shared_ptr<Backend> backend, Geometry geometry,
+                                  std::vector<OpcodeHandler> handlers, std::optional<std::uint32_t> processor);
+
+  std::shared_ptr<Backend> m_backend;
+  Geometry m_geometry;
+  std::vector<OpcodeHandler> m_handlers;
+  std::vector<std::uint32_t> m_opcode_ids;
+  std::shared_ptr<const Pipeline> m_pipeline;
+};
+
+// Decode a dispatch's buffers strictly (every header validated).
+Status try_decode_readback(const OutputBuffers& buffers, Readback& out);
+
+}  // namespace mk

@@ -1,0 +1,10 @@
+// Umbrella header: the whole public API of megakernel.
+#pragma once
+
+#include "mk/abi.h"
+#include "mk/backend.h"
+#include "mk/error.h"
+#include "mk/io.h"
+#include "mk/ir.h"
+#include "mk/megakernel.h"
+#include "mk/protocol.h"

@@ -1,0 +1,135 @@
+// The interpreter step: claim a slot, authorise, execute, account. Every backend runs
+// exactly this; backends only decide which lane steps which slot and when to stop.
+#pragma once
+
+#include "interp/execute.h"
+
+namespace mk::interp {
+
+// Build a View from validated buffers (headers were checked by the host).
+MK_HD inline View make_view(u32* ring, u32 slot_count, u32* control, u32* log, u32* io) {
+  View v;
+  v.ring = ring;
+  v.slot_count = slot_count;
+  v.control = control;
+  const u32 tenants = control[abi::CTRL_TENANT_COUNT];
+  v.tenant_count = tenants < abi::MAX_TENANTS ? tenants : abi::MAX_TENANTS;
+  v.observable_count = control[abi::CTRL_OBSERVABLE_COUNT];
+  v.log = log;
+  v.log_capacity = log ? log[abi::LOG_CAPACITY] : 0u;
+  v.io = io;
+  v.io_capacity = io ? io[abi::IO_CAPACITY] : 0u;
+  return v;
+}
+
+// Write the outcome into the slot and the counters. Counters are updated before the
+// terminal STATUS, and DONE_COUNT last with release order, so a host that sees
+// DONE_COUNT reach N also sees every RESULT, metric and tenant counter of those N.
+template <cuda::thread_scope S>
+MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome out) {
+  using A = Atomics<S>;
+  u32* status = v.slot_word(slot, abi::SLOT_STATUS);
+  u32* result = v.slot_word(slot, abi::SLOT_RESULT);
+  const bool known_tenant = tenant < v.tenant_count;
+  switch (out.status) {
+    case abi::STATUS_DONE:
+      count_metric<S>(v, index);
+      if (known_tenant) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
+      A::store_relaxed(result, out.value);
+      A::store_release(status, abi::STATUS_DONE);
+      A::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1);
+      return StepResult::Progress;
+    case abi::STATUS_FAULT:
+      A::fetch_add_relaxed(v.control + abi::CTRL_FAULT_COUNT, 1);
+      A::store_relaxed(v.control + abi::CTRL_LAST_FAULT_SLOT, slot);
+      if (known_tenant) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FAULTS), 1);
+      A::store_relaxed(result, out.value);
+      A::store_release(status, abi::STATUS_FAULT);
+      A::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1);
+      return StepResult::Progress;
+    case abi::STATUS_WAIT_IO:
+    case abi::STATUS_REQUEUE:
+      A::store_relaxed(result, out.value);
+      A::store_release(status, out.status);
+      return StepResult::Progress;
+    default:
+      A::store_release(status, abi::STATUS_PUBLISHED);
+      return StepResult::Retry;
+  }
+}
+
+// Claim and run one slot if it is runnable: PUBLISHED, REQUEUE, or WAIT_IO whose I/O
+// request the host has completed.
+template <cuda::thread_scope S, class Custom>
+MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom) {
+  using A = Atomics<S>;
+  u32* status_word = v.slot_word(slot, abi::SLOT_STATUS);
+  const u32 status = A::load_acquire(status_word);
+  if (status == abi::STATUS_WAIT_IO) {
+    if (!io_request_settled<S>(v, slot) || !A::cas_acq_rel(status_word, status, abi::STATUS_CLAIMED))
+      return StepResult::Idle;
+    const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
+    return settle<S>(v, slot, tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot));
+  }
+  if (status != abi::STATUS_PUBLISHED && status != abi::STATUS_REQUEUE) return StepResult::Idle;
+  if (!A::cas_acq_rel(status_word, status, abi::STATUS_CLAIMED)) return StepResult::Idle;
+
+  const u32 opcode = A::load_relaxed(v.slot_word(slot, abi::SLOT_OPCODE));
+  const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
+  const u32 requeues = status == abi::STATUS_REQUEUE ? A::load_relaxed(v.slot_word(slot, abi::SLOT_RESULT)) : 0u;
+
+  // Authorise: tenant first, so an unauthorised tenant learns nothing about opcodes.
+  if (tenant >= v.tenant_count) return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED));
+  const Policy policy = read_policy<S>(v, tenant);
+  if ((policy.flags & abi::TENANT_FLAG_ENABLED) == 0)
+    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED));
+  const u32 index = lookup_opcode<S>(v, opcode);
+  if (index == abi::NO_OPCODE_INDEX)
+    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNKNOWN_OPCODE));
+  const bool allowed = index == abi::IDX_PACKED_SLOT ||
+                       (policy.allows(index) &&
+                        (index != abi::IDX_SHUTDOWN || (policy.flags & abi::TENANT_FLAG_ADMIN) != 0));
+  if (!allowed) return settle<S>(v, slot, tenant, index, Outcome::fault(abi::FAULT_UNAUTHORIZED));
+
+  Env<S> env;
+  env.view = &v;
+  env.slot = slot;
+  env.tenant = tenant;
+  env.window = policy.window;
+  env.args = v.slot_word(slot, abi::SLOT_ARGS);
+  env.arg_count = abi::MAX_ARGS;
+  Outcome out = execute_indexed<S>(env, index, opcode, policy, custom);
+  if (out.status == abi::STATUS_REQUEUE) {
+    out = requeues + 1 > abi::MAX_REQUEUES ? Outcome::fault(abi::FAULT_STEP_BUDGET) : Outcome::requeue(requeues + 1);
+  }
+  return settle<S>(v, slot, tenant, index, out);
+}
+
+struct SweepCounts {
+  u32 progress = 0;
+  u32 retry = 0;
+};
+
+// One pass of a lane over slots first, first + stride, ...
+template <cuda::thread_scope S, class Custom>
+MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom) {
+  SweepCounts counts;
+  for (unsigned long long s = first; s < v.slot_count; s += stride) {
+    const StepResult r = step_slot<S>(v, static_cast<u32>(s), custom);
+    counts.progress += r == StepResult::Progress ? 1u : 0u;
+    counts.retry += r == StepResult::Retry ? 1u : 0u;
+  }
+  return counts;
+}
+
+template <cuda::thread_scope S>
+MK_HD bool shutdown_requested(const View& v) {
+  return Atomics<S>::load_acquire(v.control + abi::CTRL_SHUTDOWN) != 0;
+}
+
+template <cuda::thread_scope S>
+MK_HD void heartbeat(const View& v) {
+  Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_HEARTBEAT, 1);
+}
+
+}  // namespace mk::interp

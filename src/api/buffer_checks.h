@@ -1,0 +1,14 @@
+// Validation of dispatch buffers before a backend touches them.
+#pragma once
+
+#include "mk/protocol.h"
+
+namespace mk::detail {
+
+// Header + size checks of a debug log / I/O queue (empty spans are "none" and pass).
+Status validate_debug_log_words(ConstWordSpan log);
+Status validate_io_queue_words(ConstWordSpan io);
+// The ring holds exactly `slot_count` slots.
+Status validate_ring_words(ConstWordSpan ring, std::uint32_t slot_count);
+
+}  // namespace mk::detail

@@ -1,0 +1,106 @@
+// Host servicing of I/O requests and the dispatch_until_idle loop.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "mk/io.h"
+#include "mk/megakernel.h"
+
+namespace mk {
+
+Result<std::vector<IoRequest>> poll_io_requests(ConstByteSpan io_queue) {
+  auto view = try_read_io_requests(io_queue);
+  if (!view) return cuda::std::unexpected(std::move(view.error()));
+  std::vector<IoRequest> pending;
+  for (const auto& r : view->requests)
+    if (r.status == abi::IO_STATUS_REQUESTED) pending.push_back(r);
+  std::sort(pending.begin(), pending.end(), [](const IoRequest& a, const IoRequest& b) { return a.ring_slot < b.ring_slot; });
+  return pending;
+}
+
+Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest& request, const IoSources& sources) {
+  auto header = try_validate_control(control);
+  if (!header) return cuda::std::unexpected(std::move(header.error()));
+  auto words = try_as_words(control, "control");
+  if (!words) return cuda::std::unexpected(std::move(words.error()));
+
+  // Decide OK or ERROR; the request's fields are untrusted (written by device code).
+  bool ok = request.op == abi::IO_OP_READ && sources.contains(request.source);
+  const std::uint64_t word_count = (static_cast<std::uint64_t>(request.byte_count) + 3) / 4;
+  ok = ok && request.dest <= header->observable_count && word_count <= header->observable_count - request.dest;
+  std::vector<std::byte> bytes;
+  if (ok) {
+    bytes.resize(static_cast<std::size_t>(word_count) * 4, std::byte{0});
+    ok = static_cast<bool>(sources.read(request.source, request.offset, std::span(bytes.data(), request.byte_count)));
+  }
+  if (ok) {
+    // Little-endian words, trailing partial word zero-padded (bytes was zero-filled).
+    for (std::uint64_t w = 0; w < word_count; ++w) {
+      std::uint32_t v = 0;
+      std::memcpy(&v, bytes.data() + w * 4, 4);
+      (*words)[abi::CTRL_OBSERVABLES + request.dest + w] = v;
+    }
+  }
+  return try_complete_io_request(io_queue, request.index, ok, ok ? request.byte_count : 0);
+}
+
+Result<std::uint32_t> complete_io_requests(ByteSpan control, ByteSpan io_queue, const IoSources& sources) {
+  auto pending = poll_io_requests(io_queue);
+  if (!pending) return cuda::std::unexpected(std::move(pending.error()));
+  for (const auto& r : *pending) MK_TRY(complete_io_request(control, io_queue, r, sources));
+  return static_cast<std::uint32_t>(pending->size());
+}
+
+namespace {
+
+// Slots still holding work: PUBLISHED, CLAIMED, WAIT_IO, YIELD or REQUEUE.
+std::uint32_t unsettled_slots(const Bytes& ring) {
+  std::uint32_t n = 0;
+  for (std::size_t off = 0; off + abi::SLOT_BYTES <= ring.size(); off += abi::SLOT_BYTES) {
+    std::uint32_t status = 0;
+    std::memcpy(&status, ring.data() + off + abi::SLOT_STATUS * abi::WORD_BYTES, 4);
+    n += abi::slot_settled(status) ? 0u : 1u;
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<DispatchStats> Megakernel::dispatch_until_idle(OutputBuffers& buffers, const IoSources& sources,
+                                                      std::uint32_t max_rounds) const {
+  const auto start = std::chrono::steady_clock::now();
+  DispatchStats total;
+  total.rounds = 0;
+  while (total.rounds < max_rounds) {
+    auto round = dispatch_in_place(buffers);
+    if (!round) return cuda::std::unexpected(std::move(round.error()));
+    ++total.rounds;
+    total.device_ns += round->device_ns;
+    total.device_ns_known = round->device_ns_known;
+    total.bytes_up += round->bytes_up;
+    total.bytes_down += round->bytes_down;
+    total.items_done += round->items_done;
+    total.sweeps += round->sweeps;
+    std::uint32_t served = 0;
+    if (!buffers.io_queue.empty()) {
+      auto n = complete_io_requests(ByteSpan(buffers.control), ByteSpan(buffers.io_queue), sources);
+      if (!n) return cuda::std::unexpected(std::move(n.error()));
+      served = *n;
+    }
+    if (unsettled_slots(buffers.ring) == 0) break;
+    // Nothing served and nothing finished: what is left can never run (a fence over a
+    // fence, a shutdown, a full queue nobody drains).
+    if (served == 0 && round->items_done == 0) break;
+    if (abi::CTRL_SHUTDOWN < buffers.control.size() / 4) {
+      std::uint32_t shutdown = 0;
+      std::memcpy(&shutdown, buffers.control.data() + abi::CTRL_SHUTDOWN * abi::WORD_BYTES, 4);
+      if (shutdown != 0) break;
+    }
+  }
+  total.wall_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  return total;
+}
+
+}  // namespace mk
