@@ -6,6 +6,7 @@
 #include "interp/ops_dfa.h"
 #include "interp/ops_io.h"
 #include "interp/ops_memory.h"
+#include "interp/policy.h"
 
 namespace mk::interp {
 
@@ -27,31 +28,6 @@ MK_HD u32 lookup_opcode(const View& v, u32 opcode) {
   for (u32 i = abi::FIRST_CUSTOM_INDEX; i < abi::MAX_OPCODES; ++i)
     if (Atomics<S>::load_relaxed(v.control + abi::CTRL_OPCODE_IDS + i) == opcode) return i;
   return abi::NO_OPCODE_INDEX;
-}
-
-// The tenant's policy as read at claim time.
-struct Policy {
-  u32 flags = 0;
-  u32 allow_lo = 0;
-  u32 allow_hi = 0;
-  Window window;
-
-  MK_HD bool allows(u32 index) const {
-    return index < 32 ? ((allow_lo >> index) & 1u) != 0 : ((allow_hi >> (index - 32)) & 1u) != 0;
-  }
-};
-
-template <cuda::thread_scope S>
-MK_HD Policy read_policy(const View& v, u32 tenant) {
-  using A = Atomics<S>;
-  Policy p;
-  p.flags = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FLAGS));
-  p.allow_lo = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_ALLOW_LO));
-  p.allow_hi = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_ALLOW_HI));
-  p.window = clamp_window(A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_BASE)),
-                          A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_LEN)),
-                          v.observable_count);
-  return p;
 }
 
 template <cuda::thread_scope S>

@@ -2,6 +2,7 @@
 // exactly this; backends only decide which lane steps which slot and when to stop.
 #pragma once
 
+#include "interp/accounting.h"
 #include "interp/execute.h"
 
 namespace mk::interp {
@@ -22,36 +23,33 @@ MK_HD inline View make_view(u32* ring, u32 slot_count, u32* control, u32* log, u
   return v;
 }
 
-// Write the outcome into the slot and the counters. Counters are updated before the
-// terminal STATUS, and DONE_COUNT last with release order, so a host that sees
-// DONE_COUNT reach N also sees every RESULT, metric and tenant counter of those N.
-template <cuda::thread_scope S>
-MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome out) {
+// Write the outcome into the slot and the counters (see accounting.h for the order).
+template <cuda::thread_scope S, class Acct>
+MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome out, Acct& acct) {
   using A = Atomics<S>;
   u32* status = v.slot_word(slot, abi::SLOT_STATUS);
   u32* result = v.slot_word(slot, abi::SLOT_RESULT);
-  const bool known_tenant = tenant < v.tenant_count;
   switch (out.status) {
     case abi::STATUS_DONE:
-      count_metric<S>(v, index);
-      if (known_tenant) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
+      acct.done(v, tenant, index);
       A::store_relaxed(result, out.value);
       A::store_release(status, abi::STATUS_DONE);
-      A::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1);
+      acct.finished(v);
       return StepResult::Progress;
     case abi::STATUS_FAULT:
+      // Faults are rare: counted immediately, whatever the accounting.
       A::fetch_add_relaxed(v.control + abi::CTRL_FAULT_COUNT, 1);
       A::store_relaxed(v.control + abi::CTRL_LAST_FAULT_SLOT, slot);
-      if (known_tenant) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FAULTS), 1);
+      if (tenant < v.tenant_count) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FAULTS), 1);
       A::store_relaxed(result, out.value);
       A::store_release(status, abi::STATUS_FAULT);
-      A::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1);
+      acct.finished(v);
       return StepResult::Progress;
     case abi::STATUS_WAIT_IO:
     case abi::STATUS_REQUEUE:
       A::store_relaxed(result, out.value);
       A::store_release(status, out.status);
-      return StepResult::Progress;
+      return out.status == abi::STATUS_REQUEUE ? StepResult::Requeued : StepResult::Progress;
     default:
       A::store_release(status, abi::STATUS_PUBLISHED);
       return StepResult::Retry;
@@ -60,36 +58,38 @@ MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome 
 
 // Claim and run one slot if it is runnable: PUBLISHED, REQUEUE, or WAIT_IO whose I/O
 // request the host has completed.
-template <cuda::thread_scope S, class Custom>
-MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom) {
+template <cuda::thread_scope S, class Custom, class Acct>
+MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom, Acct& acct) {
   using A = Atomics<S>;
   u32* status_word = v.slot_word(slot, abi::SLOT_STATUS);
   const u32 status = A::load_acquire(status_word);
   if (status == abi::STATUS_WAIT_IO) {
-    if (!io_request_settled<S>(v, slot) || !A::cas_acq_rel(status_word, status, abi::STATUS_CLAIMED))
+    if (!io_request_settled<S>(v, slot) || A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status)
       return StepResult::Idle;
     const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
-    return settle<S>(v, slot, tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot));
+    return settle<S>(v, slot, tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot), acct);
   }
   if (status != abi::STATUS_PUBLISHED && status != abi::STATUS_REQUEUE) return StepResult::Idle;
-  if (!A::cas_acq_rel(status_word, status, abi::STATUS_CLAIMED)) return StepResult::Idle;
+  // The acquire load above already ordered the host's writes of this slot before us;
+  // the claim itself only needs atomicity.
+  if (A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status) return StepResult::Idle;
 
   const u32 opcode = A::load_relaxed(v.slot_word(slot, abi::SLOT_OPCODE));
   const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
   const u32 requeues = status == abi::STATUS_REQUEUE ? A::load_relaxed(v.slot_word(slot, abi::SLOT_RESULT)) : 0u;
 
   // Authorise: tenant first, so an unauthorised tenant learns nothing about opcodes.
-  if (tenant >= v.tenant_count) return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED));
-  const Policy policy = read_policy<S>(v, tenant);
+  if (tenant >= v.tenant_count) return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED), acct);
+  const Policy policy = acct.policy(v, tenant);
   if ((policy.flags & abi::TENANT_FLAG_ENABLED) == 0)
-    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED));
+    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED), acct);
   const u32 index = lookup_opcode<S>(v, opcode);
   if (index == abi::NO_OPCODE_INDEX)
-    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNKNOWN_OPCODE));
+    return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNKNOWN_OPCODE), acct);
   const bool allowed = index == abi::IDX_PACKED_SLOT ||
                        (policy.allows(index) &&
                         (index != abi::IDX_SHUTDOWN || (policy.flags & abi::TENANT_FLAG_ADMIN) != 0));
-  if (!allowed) return settle<S>(v, slot, tenant, index, Outcome::fault(abi::FAULT_UNAUTHORIZED));
+  if (!allowed) return settle<S>(v, slot, tenant, index, Outcome::fault(abi::FAULT_UNAUTHORIZED), acct);
 
   Env<S> env;
   env.view = &v;
@@ -102,24 +102,48 @@ MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom) {
   if (out.status == abi::STATUS_REQUEUE) {
     out = requeues + 1 > abi::MAX_REQUEUES ? Outcome::fault(abi::FAULT_STEP_BUDGET) : Outcome::requeue(requeues + 1);
   }
-  return settle<S>(v, slot, tenant, index, out);
+  return settle<S>(v, slot, tenant, index, out, acct);
+}
+
+// Step with immediate accounting.
+template <cuda::thread_scope S, class Custom>
+MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom) {
+  ImmediateAccounting<S> acct;
+  return step_slot<S>(v, slot, custom, acct);
 }
 
 struct SweepCounts {
-  u32 progress = 0;
-  u32 retry = 0;
+  u32 progress = 0;  // slots that reached DONE, FAULT, WAIT_IO or REQUEUE
+  u32 retry = 0;     // slots that went back to PUBLISHED
+  u32 requeued = 0;  // slots that reached REQUEUE
+  // Slots that may be runnable in the next pass. WAIT_IO slots wait on the host, and a
+  // slot only becomes PUBLISHED or REQUEUE again through a retry or a requeue.
+  MK_HD u32 rerun() const { return retry + requeued; }
 };
 
-// One pass of a lane over slots first, first + stride, ...
-template <cuda::thread_scope S, class Custom>
-MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom) {
+MK_HD inline void count_step(SweepCounts& counts, StepResult r) {
+  counts.progress += r == StepResult::Progress || r == StepResult::Requeued ? 1u : 0u;
+  counts.retry += r == StepResult::Retry ? 1u : 0u;
+  counts.requeued += r == StepResult::Requeued ? 1u : 0u;
+}
+
+// One pass of a lane over slots first, first + stride, ...; the accounting is
+// flushed at the end of the pass.
+template <cuda::thread_scope S, class Custom, class Acct>
+MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom, Acct& acct) {
   SweepCounts counts;
   for (unsigned long long s = first; s < v.slot_count; s += stride) {
-    const StepResult r = step_slot<S>(v, static_cast<u32>(s), custom);
-    counts.progress += r == StepResult::Progress ? 1u : 0u;
-    counts.retry += r == StepResult::Retry ? 1u : 0u;
+    const StepResult r = step_slot<S>(v, static_cast<u32>(s), custom, acct);
+    count_step(counts, r);
   }
+  acct.flush(v);
   return counts;
+}
+
+template <cuda::thread_scope S, class Custom>
+MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom) {
+  ImmediateAccounting<S> acct;
+  return sweep<S>(v, first, stride, custom, acct);
 }
 
 template <cuda::thread_scope S>

@@ -65,8 +65,9 @@ struct Outcome {
 // What a step did, for the backend's termination and statistics.
 enum class StepResult : u32 {
   Idle = 0,     // slot was not runnable
-  Progress,     // slot reached DONE, FAULT, WAIT_IO or REQUEUE
+  Progress,     // slot reached DONE, FAULT or WAIT_IO
   Retry,        // slot went back to PUBLISHED (fence not ready, I/O queue full)
+  Requeued,     // slot reached REQUEUE: progress, and runnable again
 };
 
 }  // namespace mk::interp

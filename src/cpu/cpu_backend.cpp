@@ -40,20 +40,20 @@ std::uint64_t now_ns(std::chrono::steady_clock::time_point origin) {
 }
 
 // A sweep that records one trace event per step that did something.
-template <class Custom>
+template <class Custom, class Acct>
 interp::SweepCounts traced_sweep(const interp::View& v, std::uint32_t first, std::uint32_t stride,
-                                 Custom& custom, std::chrono::steady_clock::time_point origin,
+                                 Custom& custom, Acct& acct, std::chrono::steady_clock::time_point origin,
                                  std::vector<TraceEvent>& events) {
   interp::SweepCounts counts;
   for (std::uint64_t s = first; s < v.slot_count; s += stride) {
     const std::uint64_t start = now_ns(origin);
-    const interp::StepResult r = interp::step_slot<SCOPE>(v, static_cast<std::uint32_t>(s), custom);
+    const interp::StepResult r = interp::step_slot<SCOPE>(v, static_cast<std::uint32_t>(s), custom, acct);
     if (r == interp::StepResult::Idle) continue;
-    counts.progress += r == interp::StepResult::Progress ? 1u : 0u;
-    counts.retry += r == interp::StepResult::Retry ? 1u : 0u;
+    interp::count_step(counts, r);
     const std::uint32_t status = interp::Atomics<SCOPE>::load_relaxed(v.slot_word(static_cast<std::uint32_t>(s), abi::SLOT_STATUS));
     events.push_back(TraceEvent{static_cast<std::uint32_t>(s), first, start, now_ns(origin), status});
   }
+  acct.flush(v);
   return counts;
 }
 
@@ -107,13 +107,17 @@ Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const 
 
   const auto origin = std::chrono::steady_clock::now();
   std::atomic<std::uint32_t> round_progress{0};
+  std::atomic<std::uint32_t> round_rerun{0};
   std::atomic<bool> stop{false};
   std::uint32_t rounds = 0;
   auto end_of_round = [&]() noexcept {
     ++rounds;
-    // A round without progress means nothing is runnable: every remaining slot waits on
-    // the host (WAIT_IO) or on something that cannot change (a stuck fence).
-    if (round_progress.exchange(0, std::memory_order_relaxed) == 0 || interp::shutdown_requested<SCOPE>(view))
+    // Stop when nothing can be runnable next round: no slot went back to PUBLISHED or
+    // REQUEUE, or the round made no progress at all (what is left waits on the host or
+    // on something that cannot change, like a stuck fence).
+    const std::uint32_t progress = round_progress.exchange(0, std::memory_order_relaxed);
+    const std::uint32_t rerun = round_rerun.exchange(0, std::memory_order_relaxed);
+    if (progress == 0 || rerun == 0 || interp::shutdown_requested<SCOPE>(view))
       stop.store(true, std::memory_order_relaxed);
   };
   std::barrier sync(static_cast<std::ptrdiff_t>(threads), end_of_round);
@@ -121,11 +125,14 @@ Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const 
 
   m_pool.run(threads, [&](std::uint32_t t) {
     CpuCustomOps custom{};
+    // Per-thread runs of counters, published at the end of each sweep.
+    interp::BatchedAccounting<SCOPE> acct;
     while (!stop.load(std::memory_order_relaxed)) {
-      const interp::SweepCounts c = trace ? traced_sweep(view, t, threads, custom, origin, events[t])
-                                          : interp::sweep<SCOPE>(view, t, threads, custom);
+      const interp::SweepCounts c = trace ? traced_sweep(view, t, threads, custom, acct, origin, events[t])
+                                          : interp::sweep<SCOPE>(view, t, threads, custom, acct);
       if (t == 0) interp::heartbeat<SCOPE>(view);
       round_progress.fetch_add(c.progress, std::memory_order_relaxed);
+      round_rerun.fetch_add(c.rerun(), std::memory_order_relaxed);
       sync.arrive_and_wait();
     }
   });

@@ -17,25 +17,53 @@ __device__ unsigned long long global_timer_ns() {
   return t;
 }
 
+// Batched accounting whose end-of-sweep flush is warp-aggregated: lanes holding the
+// same metric index or tenant add their counts with one atomic per group, and the
+// warp adds its DONE_COUNT with one release atomic.
+struct WarpAccounting : interp::BatchedAccounting<SCOPE> {
+  __device__ static void group_add(unsigned mask, unsigned key, unsigned count, unsigned* word) {
+    const unsigned group = __match_any_sync(mask, key);
+    const unsigned total = __reduce_add_sync(group, count);
+    if ((threadIdx.x & 31u) == static_cast<unsigned>(__ffs(group) - 1) && total != 0 && word != nullptr)
+      interp::Atomics<SCOPE>::fetch_add_relaxed(word, total);
+  }
+
+  __device__ void flush(const interp::View& v) {
+    const unsigned mask = __activemask();
+    group_add(mask, metric_index, metric_count,
+              metric_index < abi::MAX_OPCODES ? v.control + abi::CTRL_OPCODE_COUNTS + metric_index : nullptr);
+    group_add(mask, tenant, tenant_count,
+              tenant < v.tenant_count ? v.control + abi::tenant_word(tenant, abi::TENANT_DONE) : nullptr);
+    metric_count = 0;
+    tenant_count = 0;
+    // Counters above are published before DONE_COUNT (release) counts their items.
+    const unsigned done = __reduce_add_sync(mask, pending_done);
+    if ((threadIdx.x & 31u) == static_cast<unsigned>(__ffs(mask) - 1) && done != 0)
+      interp::Atomics<SCOPE>::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, done);
+    pending_done = 0;
+  }
+};
+
 template <bool TRACED>
 __device__ interp::SweepCounts lane_sweep(const OneShotParams& p, unsigned lane, unsigned lanes) {
   interp::NoCustomOps custom;
+  WarpAccounting acct;
   if constexpr (!TRACED) {
-    return interp::sweep<SCOPE>(p.view, lane, lanes, custom);
+    return interp::sweep<SCOPE>(p.view, lane, lanes, custom, acct);
   } else {
     interp::SweepCounts counts;
     for (unsigned long long s = lane; s < p.view.slot_count; s += lanes) {
       const unsigned long long start = global_timer_ns();
-      const interp::StepResult r = interp::step_slot<SCOPE>(p.view, static_cast<unsigned>(s), custom);
+      const interp::StepResult r = interp::step_slot<SCOPE>(p.view, static_cast<unsigned>(s), custom, acct);
       if (r == interp::StepResult::Idle) continue;
-      counts.progress += r == interp::StepResult::Progress ? 1u : 0u;
-      counts.retry += r == interp::StepResult::Retry ? 1u : 0u;
+      interp::count_step(counts, r);
       unsigned long long* rec = p.trace + s * TRACE_WORDS_PER_SLOT;
       rec[0] = start;
       rec[1] = global_timer_ns();
       rec[2] = lane;
       rec[3] = *p.view.slot_word(static_cast<unsigned>(s), abi::SLOT_STATUS);
     }
+    acct.flush(p.view);
     return counts;
   }
 }
@@ -47,14 +75,27 @@ __global__ void one_shot_kernel(OneShotParams p) {
   const unsigned lanes = gridDim.x * blockDim.x;
   using A = interp::Atomics<SCOPE>;
   for (unsigned round = 0;; ++round) {
-    // Three rotating counters: the one reset here was last read two barriers ago.
-    if (lane == 0) A::store_relaxed(p.round_state + (round + 1) % 3, 0);
+    // Three rotating counters of each kind: the ones reset here were last read two
+    // barriers ago.
+    unsigned* progress = p.round_state + ROUND_STATE_PROGRESS + round % 3;
+    unsigned* rerun = p.round_state + ROUND_STATE_RERUN + round % 3;
+    if (lane == 0) {
+      A::store_relaxed(p.round_state + ROUND_STATE_PROGRESS + (round + 1) % 3, 0);
+      A::store_relaxed(p.round_state + ROUND_STATE_RERUN + (round + 1) % 3, 0);
+    }
     const interp::SweepCounts c = lane_sweep<TRACED>(p, lane, lanes);
-    // Warp-aggregate progress: one atomic per warp.
-    const unsigned warp_progress = __reduce_add_sync(__activemask(), c.progress);
-    if ((threadIdx.x & 31u) == 0 && warp_progress != 0) A::fetch_add_relaxed(p.round_state + round % 3, warp_progress);
+    // Warp-aggregate: one atomic per warp and counter.
+    const unsigned mask = __activemask();
+    const unsigned warp_progress = __reduce_add_sync(mask, c.progress);
+    const unsigned warp_rerun = __reduce_add_sync(mask, c.rerun());
+    if ((threadIdx.x & 31u) == 0) {
+      if (warp_progress != 0) A::fetch_add_relaxed(progress, warp_progress);
+      if (warp_rerun != 0) A::fetch_add_relaxed(rerun, warp_rerun);
+    }
     grid.sync();
-    const bool stop = A::load_relaxed(p.round_state + round % 3) == 0 || interp::shutdown_requested<SCOPE>(p.view);
+    // Same rule as the CPU backend: stop when nothing can be runnable next round.
+    const bool stop = A::load_relaxed(progress) == 0 || A::load_relaxed(rerun) == 0 ||
+                      interp::shutdown_requested<SCOPE>(p.view);
     if (lane == 0) {
       interp::heartbeat<SCOPE>(p.view);
       if (stop) A::store_relaxed(p.round_state + ROUND_STATE_ROUNDS, round + 1);

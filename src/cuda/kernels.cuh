@@ -7,10 +7,12 @@
 
 namespace mk::detail {
 
-// Words of round bookkeeping in device memory: three rotating progress counters and
-// the number of rounds run.
-inline constexpr unsigned ROUND_STATE_WORDS = 4;
-inline constexpr unsigned ROUND_STATE_ROUNDS = 3;
+// Words of round bookkeeping in device memory: three rotating progress counters, three
+// rotating rerun counters, and the number of rounds run.
+inline constexpr unsigned ROUND_STATE_PROGRESS = 0;
+inline constexpr unsigned ROUND_STATE_RERUN = 3;
+inline constexpr unsigned ROUND_STATE_ROUNDS = 6;
+inline constexpr unsigned ROUND_STATE_WORDS = 8;
 // Trace record per slot: claim ns, finish ns, lane, status (as u64 words).
 inline constexpr unsigned TRACE_WORDS_PER_SLOT = 4;
 

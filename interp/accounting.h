@@ -1,0 +1,80 @@
+// Per-lane state of a sweep: how completions reach the control buffer's counters, and
+// where the tenant policy is read from. Immediate accounting updates counters per item
+// and reads the policy per item; batched accounting keeps counter runs in registers
+// and publishes them at the end of a sweep (one atomic per run instead of per item),
+// and reads a tenant's policy once per sweep. Either way an item's counters are
+// published before DONE_COUNT counts it, so a host that sees DONE_COUNT reach N also
+// sees the metrics and tenant counters of those N items.
+#pragma once
+
+#include "interp/atomics.h"
+#include "interp/policy.h"
+#include "interp/view.h"
+
+namespace mk::interp {
+
+template <cuda::thread_scope S>
+struct ImmediateAccounting {
+  MK_HD void done(const View& v, u32 tenant, u32 index) {
+    if (index < abi::MAX_OPCODES) Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_OPCODE_COUNTS + index, 1);
+    if (tenant < v.tenant_count) Atomics<S>::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
+  }
+  // After the slot's terminal STATUS is stored.
+  MK_HD void finished(const View& v) { Atomics<S>::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1); }
+  MK_HD void flush(const View&) {}
+  MK_HD Policy policy(const View& v, u32 tenant) { return read_policy<S>(v, tenant); }
+};
+
+template <cuda::thread_scope S>
+struct BatchedAccounting {
+  u32 metric_index = abi::NO_OPCODE_INDEX;
+  u32 metric_count = 0;
+  u32 tenant = abi::NO_OPCODE_INDEX;
+  u32 tenant_count = 0;
+  u32 pending_done = 0;
+  u32 cached_tenant = abi::NO_OPCODE_INDEX;
+  Policy cached;
+
+  MK_HD void done(const View& v, u32 t, u32 index) {
+    if (index != metric_index) {
+      flush_metric(v);
+      metric_index = index;
+    }
+    ++metric_count;
+    if (t != tenant) {
+      flush_tenant(v);
+      tenant = t;
+    }
+    ++tenant_count;
+  }
+  MK_HD void finished(const View&) { ++pending_done; }
+  // A policy change by the host takes effect at the lane's next sweep.
+  MK_HD Policy policy(const View& v, u32 t) {
+    if (t != cached_tenant) {
+      cached = read_policy<S>(v, t);
+      cached_tenant = t;
+    }
+    return cached;
+  }
+  MK_HD void flush(const View& v) {
+    cached_tenant = abi::NO_OPCODE_INDEX;
+    flush_metric(v);
+    flush_tenant(v);
+    if (pending_done != 0) Atomics<S>::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, pending_done);
+    pending_done = 0;
+  }
+
+  // Publish one run now (also used when a run ends mid-sweep).
+  MK_HD void flush_metric(const View& v) {
+    if (metric_count != 0 && metric_index < abi::MAX_OPCODES)
+      Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_OPCODE_COUNTS + metric_index, metric_count);
+    metric_count = 0;
+  }
+  MK_HD void flush_tenant(const View& v) {
+    if (tenant_count != 0 && tenant < v.tenant_count)
+      Atomics<S>::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), tenant_count);
+    tenant_count = 0;
+  }
+};
+
+}  // namespace mk::interp
