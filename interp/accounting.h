@@ -13,8 +13,13 @@
 
 namespace mk::interp {
 
+// Slot STATUS words are read with acquire and written with release, so a concurrent
+// host (live session) sees RESULT before the terminal STATUS and a lane sees the
+// host's item words before it claims them.
 template <cuda::thread_scope S>
 struct ImmediateAccounting {
+  MK_HD u32 load_status(u32* p) const { return Atomics<S>::load_acquire(p); }
+  MK_HD void store_status(u32* p, u32 v) const { Atomics<S>::store_release(p, v); }
   MK_HD void done(const View& v, u32 tenant, u32 index) {
     if (index < abi::MAX_OPCODES) Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_OPCODE_COUNTS + index, 1);
     if (tenant < v.tenant_count) Atomics<S>::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
@@ -25,8 +30,19 @@ struct ImmediateAccounting {
   MK_HD Policy policy(const View& v, u32 tenant) { return read_policy<S>(v, tenant); }
 };
 
-template <cuda::thread_scope S>
+// ORDERED = false is for launches the host does not watch while they run (one-shot
+// dispatch): every item word was written before the launch and is read back after
+// it, so STATUS can be read and written relaxed, and one fence per sweep (in flush,
+// before the counters are published) replaces a fence per item.
+template <cuda::thread_scope S, bool ORDERED = true>
 struct BatchedAccounting {
+  MK_HD u32 load_status(u32* p) const {
+    return ORDERED ? Atomics<S>::load_acquire(p) : Atomics<S>::load_relaxed(p);
+  }
+  MK_HD void store_status(u32* p, u32 v) const {
+    if (ORDERED) Atomics<S>::store_release(p, v);
+    else Atomics<S>::store_relaxed(p, v);
+  }
   u32 metric_index = abi::NO_OPCODE_INDEX;
   u32 metric_count = 0;
   u32 tenant = abi::NO_OPCODE_INDEX;
@@ -57,6 +73,7 @@ struct BatchedAccounting {
     return cached;
   }
   MK_HD void flush(const View& v) {
+    if (!ORDERED) cuda::atomic_thread_fence(cuda::std::memory_order_release, S);
     cached_tenant = abi::NO_OPCODE_INDEX;
     flush_metric(v);
     flush_tenant(v);

@@ -33,7 +33,7 @@ MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome 
     case abi::STATUS_DONE:
       acct.done(v, tenant, index);
       A::store_relaxed(result, out.value);
-      A::store_release(status, abi::STATUS_DONE);
+      acct.store_status(status, abi::STATUS_DONE);
       acct.finished(v);
       return StepResult::Progress;
     case abi::STATUS_FAULT:
@@ -42,16 +42,16 @@ MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome 
       A::store_relaxed(v.control + abi::CTRL_LAST_FAULT_SLOT, slot);
       if (tenant < v.tenant_count) A::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FAULTS), 1);
       A::store_relaxed(result, out.value);
-      A::store_release(status, abi::STATUS_FAULT);
+      acct.store_status(status, abi::STATUS_FAULT);
       acct.finished(v);
       return StepResult::Progress;
     case abi::STATUS_WAIT_IO:
     case abi::STATUS_REQUEUE:
       A::store_relaxed(result, out.value);
-      A::store_release(status, out.status);
+      acct.store_status(status, out.status);
       return out.status == abi::STATUS_REQUEUE ? StepResult::Requeued : StepResult::Progress;
     default:
-      A::store_release(status, abi::STATUS_PUBLISHED);
+      acct.store_status(status, abi::STATUS_PUBLISHED);
       return StepResult::Retry;
   }
 }
@@ -62,7 +62,7 @@ template <cuda::thread_scope S, class Custom, class Acct>
 MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom, Acct& acct) {
   using A = Atomics<S>;
   u32* status_word = v.slot_word(slot, abi::SLOT_STATUS);
-  const u32 status = A::load_acquire(status_word);
+  const u32 status = acct.load_status(status_word);
   if (status == abi::STATUS_WAIT_IO) {
     if (!io_request_settled<S>(v, slot) || A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status)
       return StepResult::Idle;
@@ -70,8 +70,8 @@ MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom, Acct& acct) 
     return settle<S>(v, slot, tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot), acct);
   }
   if (status != abi::STATUS_PUBLISHED && status != abi::STATUS_REQUEUE) return StepResult::Idle;
-  // The acquire load above already ordered the host's writes of this slot before us;
-  // the claim itself only needs atomicity.
+  // The STATUS load above (acquire where the host may be writing concurrently) already
+  // ordered the host's writes of this slot before us; the claim only needs atomicity.
   if (A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status) return StepResult::Idle;
 
   const u32 opcode = A::load_relaxed(v.slot_word(slot, abi::SLOT_OPCODE));

@@ -169,16 +169,43 @@ void bench_one_shot(const Options& o, const Workload& w, std::vector<PathResult>
                  summarize(wall), summarize(device)});
 }
 
-nlohmann::json bench_drain(const Options& o, const Workload& w, cudaStream_t stream) {
+enum class DrainKind { Nop, StoreUnique, AtomicAdd1024 };
+
+// A drain job: every slot pre-published. NOP touches only the ring; STORE writes one
+// observable word per slot; ATOMIC_ADD hits 1024 words, so ~1000 items share a word.
+mk::OutputBuffers drain_job(const Workload& w, std::uint32_t slots, DrainKind kind, std::uint64_t* expected_sum) {
+  if (kind == DrainKind::AtomicAdd1024) {
+    *expected_sum = 0;
+    for (std::uint32_t i = 0; i < slots; ++i) *expected_sum += w.delta[i % w.delta.size()];
+    return megakernel_job(w, slots, slots);
+  }
+  mk::OutputBuffers b;
+  b.control = mk::encode_control(false, 1, kind == DrainKind::StoreUnique ? slots : 16);
+  b.ring = mk::encode_empty_ring(slots);
+  std::vector<mk::WorkItem> list;
+  list.reserve(slots);
+  *expected_sum = 0;
+  for (std::uint32_t i = 0; i < slots; ++i) {
+    if (kind == DrainKind::Nop) {
+      list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_NOP, 0, std::vector<std::uint32_t>{})));
+    } else {
+      list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_STORE_U32, 0, std::vector<std::uint32_t>{i, 1})));
+      *expected_sum += 1;
+    }
+  }
+  mk::value_or_throw(mk::try_encode_work_items_ring_into(mk::ByteSpan(b.ring), list));
+  return b;
+}
+
+nlohmann::json bench_drain(const Options& o, const Workload& w, cudaStream_t stream, DrainKind kind, const char* name) {
   auto backend = mk::value_or_throw(mk::make_backend("cuda"));
   auto mk = mk::value_or_throw(mk::Megakernel::bootstrap_sharded(backend, o.drain_slots, 256));
-  const mk::OutputBuffers pristine = megakernel_job(w, o.drain_slots, o.drain_slots);
+  std::uint64_t expected = 0;
+  const mk::OutputBuffers pristine = drain_job(w, o.drain_slots, kind, &expected);
   mk::OutputBuffers b = pristine;
   mk::value_or_throw(mk.dispatch_in_place(b));
-  std::uint64_t expected = 0;
-  for (std::uint32_t i = 0; i < o.drain_slots; ++i) expected += w.delta[i % w.delta.size()];
   if (observable_sum(b) != expected || mk::read_done_count(b.control) != o.drain_slots) {
-    std::fprintf(stderr, "mk_bench_gpu: 1M drain result is wrong\n");
+    std::fprintf(stderr, "mk_bench_gpu: %s drain result is wrong\n", name);
     std::exit(1);
   }
   std::vector<double> device_ns, sweeps;
@@ -192,16 +219,19 @@ nlohmann::json bench_drain(const Options& o, const Workload& w, cudaStream_t str
   }
   double bw = 0;
   CHECK_CUDA(mk::bench::measure_copy_bandwidth(std::size_t{1} << 30, stream, &bw));
-  // Fewest bytes: every slot line read once and written once (status + result).
-  const double bytes = static_cast<double>(o.drain_slots) * mk::abi::SLOT_BYTES * 2;
+  // Fewest bytes: every slot line read once and written once (status + result), plus
+  // one observable word read and written per STORE item.
+  double bytes = static_cast<double>(o.drain_slots) * mk::abi::SLOT_BYTES * 2;
+  if (kind == DrainKind::StoreUnique) bytes += static_cast<double>(o.drain_slots) * 4 * 2;
   const double floor_ns = bytes / bw * 1e9;
   const Summary d = summarize(device_ns);
-  std::printf("\n1M-slot drain (device time of the kernel; buffers already on the device):\n");
-  std::printf("  slots %u, bytes at the floor %.1f MB, copy bandwidth %.0f GB/s -> floor %.1f us\n", o.drain_slots,
-              bytes / 1e6, bw / 1e9, floor_ns / 1e3);
+  std::printf("\n%s drain of %u pre-published slots (device time of the kernel; buffers on the device):\n", name,
+              o.drain_slots);
+  std::printf("  bytes at the floor %.1f MB, copy bandwidth %.0f GB/s -> floor %.1f us\n", bytes / 1e6, bw / 1e9,
+              floor_ns / 1e3);
   std::printf("  kernel median %.1f us, p99 %.1f us, %.2fx the floor, %.0f sweeps, %.2f Gitems/s\n", d.median / 1e3,
               d.p99 / 1e3, d.median / floor_ns, summarize(sweeps).median, o.drain_slots / d.median);
-  return {{"slots", o.drain_slots}, {"floor_bytes", bytes}, {"copy_bandwidth_bytes_per_s", bw},
+  return {{"slots", o.drain_slots}, {"workload", name}, {"floor_bytes", bytes}, {"copy_bandwidth_bytes_per_s", bw},
           {"floor_ns", floor_ns}, {"device_ns", to_json(d)}, {"ratio_to_floor", d.median / floor_ns},
           {"sweeps_median", summarize(sweeps).median}};
 }
@@ -252,7 +282,9 @@ int main(int argc, char** argv) {
                           {"speedup_vs_per_item_launch", base / p.per_item_ns.median}};
     if (p.device_per_item_ns.samples) j["paths"][p.name]["device_ns_per_item"] = to_json(p.device_per_item_ns);
   }
-  j["drain"] = bench_drain(o, w, stream);
+  j["drain"]["nop"] = bench_drain(o, w, stream, DrainKind::Nop, "NOP");
+  j["drain"]["store_unique"] = bench_drain(o, w, stream, DrainKind::StoreUnique, "STORE_U32 (one word per slot)");
+  j["drain"]["atomic_add_1024"] = bench_drain(o, w, stream, DrainKind::AtomicAdd1024, "ATOMIC_ADD (1024 shared words)");
   if (!o.json_path.empty()) std::ofstream(o.json_path) << j.dump(2) << "\n";
   cudaStreamDestroy(stream);
   return 0;

@@ -20,7 +20,7 @@ __device__ unsigned long long global_timer_ns() {
 // Batched accounting whose end-of-sweep flush is warp-aggregated: lanes holding the
 // same metric index or tenant add their counts with one atomic per group, and the
 // warp adds its DONE_COUNT with one release atomic.
-struct WarpAccounting : interp::BatchedAccounting<SCOPE> {
+struct WarpAccounting : interp::BatchedAccounting<SCOPE, false> {
   __device__ static void group_add(unsigned mask, unsigned key, unsigned count, unsigned* word) {
     const unsigned group = __match_any_sync(mask, key);
     const unsigned total = __reduce_add_sync(group, count);
@@ -29,6 +29,10 @@ struct WarpAccounting : interp::BatchedAccounting<SCOPE> {
   }
 
   __device__ void flush(const interp::View& v) {
+    // One fence per sweep orders this lane's relaxed STATUS stores before the counters.
+    cuda::atomic_thread_fence(cuda::std::memory_order_release, SCOPE);
+    cached_tenant = abi::NO_OPCODE_INDEX;
+    // Lanes of a warp need not have reconverged here: aggregate over the active ones.
     const unsigned mask = __activemask();
     group_add(mask, metric_index, metric_count,
               metric_index < abi::MAX_OPCODES ? v.control + abi::CTRL_OPCODE_COUNTS + metric_index : nullptr);
@@ -88,7 +92,8 @@ __global__ void one_shot_kernel(OneShotParams p) {
     const unsigned mask = __activemask();
     const unsigned warp_progress = __reduce_add_sync(mask, c.progress);
     const unsigned warp_rerun = __reduce_add_sync(mask, c.rerun());
-    if ((threadIdx.x & 31u) == 0) {
+    // Lanes need not have reconverged: the lowest active lane adds for the active set.
+    if ((threadIdx.x & 31u) == static_cast<unsigned>(__ffs(mask) - 1)) {
       if (warp_progress != 0) A::fetch_add_relaxed(progress, warp_progress);
       if (warp_rerun != 0) A::fetch_add_relaxed(rerun, warp_rerun);
     }
