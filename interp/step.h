@@ -127,17 +127,23 @@ MK_HD inline void count_step(SweepCounts& counts, StepResult r) {
   counts.requeued += r == StepResult::Requeued ? 1u : 0u;
 }
 
-// One pass of a lane over slots first, first + stride, ...; the accounting is
-// flushed at the end of the pass.
+// One pass of a lane over slots first, first + stride, ... below end; the accounting
+// is flushed at the end of the pass.
 template <cuda::thread_scope S, class Custom, class Acct>
-MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom, Acct& acct) {
+MK_HD SweepCounts sweep_range(const View& v, u32 first, u32 stride, u32 end, Custom& custom, Acct& acct) {
   SweepCounts counts;
-  for (unsigned long long s = first; s < v.slot_count; s += stride) {
+  const unsigned long long stop = end < v.slot_count ? end : v.slot_count;
+  for (unsigned long long s = first; s < stop; s += stride) {
     const StepResult r = step_slot<S>(v, static_cast<u32>(s), custom, acct);
     count_step(counts, r);
   }
   acct.flush(v);
   return counts;
+}
+
+template <cuda::thread_scope S, class Custom, class Acct>
+MK_HD SweepCounts sweep(const View& v, u32 first, u32 stride, Custom& custom, Acct& acct) {
+  return sweep_range<S>(v, first, stride, v.slot_count, custom, acct);
 }
 
 template <cuda::thread_scope S, class Custom>

@@ -78,6 +78,41 @@ struct LaunchStats {
   std::uint64_t bytes_down = 0; // device -> host
 };
 
+// Host words of the four ABI buffers (debug_log and io_queue may be empty).
+struct HostBuffers {
+  ConstWordSpan control;
+  ConstWordSpan ring;
+  ConstWordSpan debug_log;
+  ConstWordSpan io_queue;
+};
+
+enum class BufferKind { Control, Ring, DebugLog, IoQueue };
+std::string_view to_string(BufferKind kind) noexcept;
+
+// Device-owned copies of the ABI buffers, made by a backend (ResidentHandles wraps it).
+class ResidentBuffers {
+ public:
+  virtual ~ResidentBuffers() = default;
+  virtual std::uint64_t size_bytes(BufferKind kind) const noexcept = 0;
+  // Overwrite bytes [offset, offset + bytes.size()) of one buffer.
+  virtual Status upload(BufferKind kind, std::uint64_t offset, ConstByteSpan bytes) = 0;
+  // Copy a whole buffer back (out.size() == size_bytes(kind)).
+  virtual Status download(BufferKind kind, ByteSpan out) = 0;
+};
+
+// Items for ring slots [first_slot, first_slot + items.size()) of a many-launch batch.
+struct Submission {
+  std::uint32_t first_slot = 0;
+  std::span<const WorkItem> items;
+};
+
+// What happened after a sticky device error.
+enum class RecoveryDecision {
+  Rebuilt,           // context, module and buffers rebuilt; nothing resident was lost
+  RebuiltStateLost,  // rebuilt, but resident buffers must be uploaded again
+  Unrecoverable,     // see the error that comes with it
+};
+
 struct DeviceInfo {
   std::string name;
   std::string kind;  // "cpu" or "cuda"
@@ -101,6 +136,19 @@ class Backend {
   // per executed step (Feature::Trace).
   virtual Result<LaunchStats> launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                               std::vector<TraceEvent>* trace = nullptr) = 0;
+
+  // --- Resident buffers (Feature::ResidentHandles / ManyLaunch). Defaults: Unsupported.
+  virtual Result<std::unique_ptr<ResidentBuffers>> create_resident(const HostBuffers& initial);
+  // One drain of the resident ring, touching no host bytes.
+  virtual Result<LaunchStats> launch_resident(const Pipeline& pipeline, ResidentBuffers& buffers);
+  // Publish and drain each submission in order, recorded as one CUDA graph per batch
+  // shape. `rejected` receives the number of items whose target slot was in flight.
+  virtual Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
+                                                   std::span<const Submission> submissions,
+                                                   std::uint32_t* rejected);
+
+  // After a DeviceLost error: rebuild what the backend owns (Unrecoverable by default).
+  virtual Result<RecoveryDecision> recover();
 };
 
 // Unsupported error for a feature this backend lacks.

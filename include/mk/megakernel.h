@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "mk/io.h"
 #include "mk/ir.h"
 #include "mk/protocol.h"
+#include "mk/resident.h"
 
 namespace mk {
 
@@ -60,6 +62,27 @@ struct Readback {
   DebugLog debug_log;
   IoQueueView io;
   DispatchStats stats;
+};
+
+// A many-launch batch's outcome.
+struct ManyStats {
+  DispatchStats stats;           // the whole batch (device_ns covers every submission)
+  std::uint32_t submissions = 0;
+  std::uint32_t items = 0;       // items staged
+  std::uint32_t rejected = 0;    // items whose target slot was still in flight (not run)
+};
+
+// Caller-owned storage for the decoded result of a many-launch batch.
+struct ManyScratch {
+  OutputBuffers buffers;
+  Readback readback;
+};
+
+// What recover_after_device_loss() did. Unrecoverable carries the error that stopped it.
+struct RecoveryReport {
+  RecoveryDecision decision = RecoveryDecision::Unrecoverable;
+  std::optional<Error> original;  // the DeviceLost error that led here, when one was seen
+  std::optional<Error> failure;   // why recovery failed (Unrecoverable only)
 };
 
 class Megakernel {
@@ -122,14 +145,37 @@ class Megakernel {
                                                    ConstByteSpan debug_log, ConstByteSpan io_queue) const;
   Status dispatch_readback_into(const DispatchInput& input, OutputBuffers& scratch, Readback& out) const;
 
+  // --- Resident: device-owned buffers (Feature::ResidentHandles); never host bytes.
+  // The initial buffers are validated like a dispatch's and the opcode table stamped.
+  Result<ResidentHandles> create_resident_handles(const DispatchInput& initial) const;
+  Result<DispatchStats> dispatch_persistent_handles(ResidentHandles& handles) const;
+  Result<DispatchStats> dispatch_persistent_handles_observed(ResidentHandles& handles) const;
+  // Dispatch, then copy every buffer back into out.
+  Result<DispatchStats> dispatch_persistent_handles_into(ResidentHandles& handles, OutputBuffers& out) const;
+
+  // Many small submissions, each published into its slots and drained in order, run as
+  // one CUDA graph per batch shape (Feature::ManyLaunch). Validated whole first.
+  Result<ManyStats> dispatch_persistent_handles_many_observed(ResidentHandles& handles,
+                                                              std::span<const Submission> submissions) const;
+  Result<ManyStats> dispatch_persistent_handles_many_into(ResidentHandles& handles,
+                                                          std::span<const Submission> submissions,
+                                                          OutputBuffers& out) const;
+  // As _into, then decoded into scratch.readback; no allocation when shapes repeat.
+  Result<ManyStats> dispatch_persistent_handles_many_with_scratch(ResidentHandles& handles,
+                                                                  std::span<const Submission> submissions,
+                                                                  ManyScratch& scratch) const;
+
+  // After a DeviceLost error: rebuild the backend's context and this megakernel's
+  // pipeline. Resident handles created before come back empty (RebuiltStateLost).
+  RecoveryReport recover_after_device_loss();
+
   // Alternate dispatch rounds and I/O service until nothing is PUBLISHED or WAIT_IO
   // (or a round makes no progress). Buffers are updated in place.
   Result<DispatchStats> dispatch_until_idle(OutputBuffers& buffers, const IoSources& sources,
                                             std::uint32_t max_rounds = 1u << 20) const;
 
  private:
-  Megakernel(std::shared_ptr<Backend> backend, Geometry geometry, std::vector<OpcodeHandler> handlers,
-             std::vector<std::uint32_t> opcode_ids, std::shared_ptr<const Pipeline> pipeline);
+  Megakernel(std::shared_ptr<Backend> backend, PipelineSpec spec, std::shared_ptr<const Pipeline> pipeline);
   static Result<Megakernel> build(std::shared_ptr<Backend> backend, Geometry geometry,
                                   std::vector<OpcodeHandler> handlers, std::optional<std::uint32_t> processor);
 
@@ -138,6 +184,12 @@ class Megakernel {
   std::vector<OpcodeHandler> m_handlers;
   std::vector<std::uint32_t> m_opcode_ids;
   std::shared_ptr<const Pipeline> m_pipeline;
+  PipelineSpec m_spec;  // to rebuild the pipeline after device loss
+  // The last DeviceLost error a dispatch returned (shared by copies of this object).
+  struct LossRecord;
+  std::shared_ptr<LossRecord> m_loss;
+  template <class T>
+  Result<T> note_loss(Result<T> result) const;
 };
 
 // Decode a dispatch's buffers strictly (every header validated).

@@ -24,6 +24,34 @@ std::string_view to_string(Feature feature) noexcept {
   return "unknown feature";
 }
 
+std::string_view to_string(BufferKind kind) noexcept {
+  switch (kind) {
+    case BufferKind::Control: return "control";
+    case BufferKind::Ring: return "ring";
+    case BufferKind::DebugLog: return "debug log";
+    case BufferKind::IoQueue: return "I/O queue";
+  }
+  return "buffer";
+}
+
+Result<std::unique_ptr<ResidentBuffers>> Backend::create_resident(const HostBuffers&) {
+  return cuda::std::unexpected(unsupported(*this, Feature::ResidentHandles));
+}
+
+Result<LaunchStats> Backend::launch_resident(const Pipeline&, ResidentBuffers&) {
+  return cuda::std::unexpected(unsupported(*this, Feature::ResidentHandles));
+}
+
+Result<LaunchStats> Backend::launch_resident_many(const Pipeline&, ResidentBuffers&, std::span<const Submission>,
+                                                  std::uint32_t*) {
+  return cuda::std::unexpected(unsupported(*this, Feature::ManyLaunch));
+}
+
+Result<RecoveryDecision> Backend::recover() {
+  return fail(ErrorKind::Unsupported, "the " + std::string(name()) + " backend cannot recover from device loss",
+              "restart the process");
+}
+
 Error unsupported(const Backend& backend, Feature feature) {
   return Error(ErrorKind::Unsupported,
                "the " + std::string(backend.name()) + " backend does not support " + std::string(to_string(feature)),

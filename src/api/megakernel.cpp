@@ -2,6 +2,7 @@
 #include "mk/megakernel.h"
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "api/buffer_checks.h"
@@ -39,13 +40,32 @@ Status validate_handlers_basic(const std::vector<OpcodeHandler>& handlers) {
 
 }  // namespace
 
-Megakernel::Megakernel(std::shared_ptr<Backend> backend, Geometry geometry, std::vector<OpcodeHandler> handlers,
-                       std::vector<std::uint32_t> opcode_ids, std::shared_ptr<const Pipeline> pipeline)
+struct Megakernel::LossRecord {
+  std::mutex mutex;
+  std::optional<Error> last;
+};
+
+Megakernel::Megakernel(std::shared_ptr<Backend> backend, PipelineSpec spec, std::shared_ptr<const Pipeline> pipeline)
     : m_backend(std::move(backend)),
-      m_geometry(geometry),
-      m_handlers(std::move(handlers)),
-      m_opcode_ids(std::move(opcode_ids)),
-      m_pipeline(std::move(pipeline)) {}
+      m_geometry(spec.geometry),
+      m_handlers(spec.handlers),
+      m_opcode_ids(spec.opcode_ids),
+      m_pipeline(std::move(pipeline)),
+      m_spec(std::move(spec)),
+      m_loss(std::make_shared<LossRecord>()) {}
+
+template <class T>
+Result<T> Megakernel::note_loss(Result<T> result) const {
+  if (!result && result.error().kind() == ErrorKind::DeviceLost) {
+    std::lock_guard<std::mutex> lock(m_loss->mutex);
+    m_loss->last = result.error();
+  }
+  return result;
+}
+
+template Result<DispatchStats> Megakernel::note_loss(Result<DispatchStats>) const;
+template Result<ManyStats> Megakernel::note_loss(Result<ManyStats>) const;
+template Result<LaunchStats> Megakernel::note_loss(Result<LaunchStats>) const;
 
 Result<std::uint32_t> Megakernel::worker_groups_for_geometry(std::uint32_t slot_count,
                                                              std::uint32_t workgroup_size_x) {
@@ -82,11 +102,11 @@ Result<Megakernel> Megakernel::build(std::shared_ptr<Backend> backend, Geometry 
   PipelineSpec spec;
   spec.geometry = geometry;
   spec.opcode_ids = ids;
-  spec.handlers = handlers;
+  spec.handlers = std::move(handlers);
   spec.payload_processor = processor;
   auto pipeline = backend->build_pipeline(spec);
   if (!pipeline) return cuda::std::unexpected(std::move(pipeline.error()));
-  return Megakernel(std::move(backend), geometry, std::move(handlers), std::move(ids), std::move(*pipeline));
+  return Megakernel(std::move(backend), std::move(spec), std::move(*pipeline));
 }
 
 Result<Megakernel> Megakernel::bootstrap(std::shared_ptr<Backend> backend) {
@@ -119,8 +139,11 @@ std::uint32_t Megakernel::opcode_index(std::uint32_t opcode) const noexcept {
   return abi::NO_OPCODE_INDEX;
 }
 
-Result<DispatchStats> Megakernel::dispatch_in_place(OutputBuffers& buffers, std::vector<TraceEvent>* trace) const {
-  const auto start = std::chrono::steady_clock::now();
+namespace detail {
+
+// Validate every buffer of a dispatch and stamp the opcode table; the word views that
+// come back are what a backend may run over.
+Result<BufferSet> validated_buffers(OutputBuffers& buffers, const Megakernel& mk, std::vector<TraceEvent>* trace) {
   auto control = try_as_words(ByteSpan(buffers.control), "control");
   if (!control) return cuda::std::unexpected(std::move(control.error()));
   auto ring = try_as_words(ByteSpan(buffers.ring), "ring");
@@ -132,19 +155,29 @@ Result<DispatchStats> Megakernel::dispatch_in_place(OutputBuffers& buffers, std:
 
   auto header = try_validate_control_words(*control);
   if (!header) return cuda::std::unexpected(std::move(header.error()));
-  MK_TRY(detail::validate_ring_words(*ring, m_geometry.slot_count));
-  MK_TRY(detail::validate_debug_log_words(*log));
-  MK_TRY(detail::validate_io_queue_words(*io));
-  if (!log->empty() && !m_backend->supports(Feature::DebugLog))
-    return cuda::std::unexpected(unsupported(*m_backend, Feature::DebugLog));
-  if (!io->empty() && !m_backend->supports(Feature::IoQueue))
-    return cuda::std::unexpected(unsupported(*m_backend, Feature::IoQueue));
-  if (trace && !m_backend->supports(Feature::Trace))
-    return cuda::std::unexpected(unsupported(*m_backend, Feature::Trace));
-  MK_TRY(try_stamp_opcode_table_words(*control, m_opcode_ids));
+  MK_TRY(validate_ring_words(*ring, mk.slot_count()));
+  MK_TRY(validate_debug_log_words(*log));
+  MK_TRY(validate_io_queue_words(*io));
+  const Backend& backend = mk.backend();
+  if (!log->empty() && !backend.supports(Feature::DebugLog))
+    return cuda::std::unexpected(unsupported(backend, Feature::DebugLog));
+  if (!io->empty() && !backend.supports(Feature::IoQueue))
+    return cuda::std::unexpected(unsupported(backend, Feature::IoQueue));
+  if (trace && !backend.supports(Feature::Trace)) return cuda::std::unexpected(unsupported(backend, Feature::Trace));
+  MK_TRY(try_stamp_opcode_table_words(*control, mk.opcode_table()));
+  return BufferSet{*control, *ring, *log, *io};
+}
 
-  const std::uint32_t done_before = (*control)[abi::CTRL_DONE_COUNT];
-  auto launch = m_backend->launch_one_shot(*m_pipeline, BufferSet{*control, *ring, *log, *io}, trace);
+}  // namespace detail
+
+Result<DispatchStats> Megakernel::dispatch_in_place(OutputBuffers& buffers, std::vector<TraceEvent>* trace) const {
+  const auto start = std::chrono::steady_clock::now();
+  auto set = detail::validated_buffers(buffers, *this, trace);
+  if (!set) return cuda::std::unexpected(std::move(set.error()));
+  const WordSpan control = set->control;
+
+  const std::uint32_t done_before = control[abi::CTRL_DONE_COUNT];
+  auto launch = note_loss(m_backend->launch_one_shot(*m_pipeline, *set, trace));
   if (!launch) return cuda::std::unexpected(std::move(launch.error()));
 
   DispatchStats stats;
@@ -154,7 +187,7 @@ Result<DispatchStats> Megakernel::dispatch_in_place(OutputBuffers& buffers, std:
   stats.bytes_up = launch->bytes_up;
   stats.bytes_down = launch->bytes_down;
   stats.sweeps = launch->sweeps;
-  stats.items_done = (*control)[abi::CTRL_DONE_COUNT] - done_before;
+  stats.items_done = control[abi::CTRL_DONE_COUNT] - done_before;
   return stats;
 }
 
@@ -255,6 +288,31 @@ Result<Readback> Megakernel::dispatch_with_io_queue_readback(ConstByteSpan contr
   Readback out;
   MK_TRY(dispatch_readback_into(DispatchInput{control, ring, debug_log, io_queue}, scratch, out));
   return out;
+}
+
+RecoveryReport Megakernel::recover_after_device_loss() {
+  RecoveryReport report;
+  {
+    std::lock_guard<std::mutex> lock(m_loss->mutex);
+    report.original = m_loss->last;
+  }
+  auto decision = m_backend->recover();
+  if (!decision) {
+    report.decision = RecoveryDecision::Unrecoverable;
+    report.failure = decision.error();
+    return report;
+  }
+  auto pipeline = m_backend->build_pipeline(m_spec);
+  if (!pipeline) {
+    report.decision = RecoveryDecision::Unrecoverable;
+    report.failure = pipeline.error();
+    return report;
+  }
+  m_pipeline = std::move(*pipeline);
+  report.decision = *decision;
+  std::lock_guard<std::mutex> lock(m_loss->mutex);
+  m_loss->last.reset();
+  return report;
 }
 
 }  // namespace mk

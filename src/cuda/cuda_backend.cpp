@@ -3,23 +3,14 @@
 
 #include <string>
 
+#include "cuda/cuda_pipeline.h"
 #include "cuda/factory.h"
+#include "cuda/jit/jit_pipeline.h"
 #include "cuda/kernels.cuh"
 #include "interp/step.h"
 
 namespace mk::detail {
 namespace {
-
-class CudaPipeline final : public Pipeline {
- public:
-  CudaPipeline(std::uint64_t id, PipelineSpec spec) : m_id(id), m_spec(std::move(spec)) {}
-  std::uint64_t id() const noexcept override { return m_id; }
-  const PipelineSpec& spec() const noexcept { return m_spec; }
-
- private:
-  std::uint64_t m_id;
-  PipelineSpec m_spec;
-};
 
 std::size_t bytes_of(WordSpan w) { return w.size() * sizeof(Word); }
 
@@ -45,6 +36,7 @@ Status CudaBackend::init() {
 }
 
 CudaBackend::~CudaBackend() {
+  // After a failed recovery these may already be gone with their context.
   if (m_start) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_start));
   if (m_stop) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_stop));
   if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
@@ -57,6 +49,10 @@ bool CudaBackend::supports(Feature feature) const noexcept {
     case Feature::DebugLog:
     case Feature::DeviceTime:
     case Feature::Trace:
+    case Feature::ResidentHandles:
+    case Feature::ManyLaunch:
+    case Feature::CustomOpcodes:     // JIT: src/cuda/jit/
+    case Feature::PayloadProcessor:
       return true;
     default:
       return false;
@@ -75,12 +71,14 @@ std::vector<DeviceInfo> CudaBackend::devices() const {
 }
 
 Result<std::shared_ptr<const Pipeline>> CudaBackend::build_pipeline(const PipelineSpec& spec) {
-  if (!spec.handlers.empty()) return cuda::std::unexpected(unsupported(*this, Feature::CustomOpcodes));
   if (spec.geometry.workgroup_size_x > static_cast<std::uint32_t>(m_props.maxThreadsPerBlock))
     return fail(ErrorKind::InvalidArgument,
                 "workgroup_size_x " + std::to_string(spec.geometry.workgroup_size_x) + " exceeds the device's " +
                     std::to_string(m_props.maxThreadsPerBlock) + " threads per block",
                 "use a workgroup size of at most " + std::to_string(m_props.maxThreadsPerBlock));
+  // Custom opcodes (or a payload processor) need the JIT kernel; built-ins use nvcc's.
+  if (!spec.handlers.empty() || spec.payload_processor)
+    return build_jit_pipeline(m_next_pipeline_id++, spec, m_device, m_props.major, m_props.minor);
   return std::shared_ptr<const Pipeline>(std::make_shared<CudaPipeline>(m_next_pipeline_id++, spec));
 }
 
@@ -131,20 +129,15 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   view.io = buffers.io_queue.empty() ? nullptr : m_io.get<Word>();
 
   const Geometry& g = pipe->spec().geometry;
-  int max_blocks = 0;
-  MK_CUDA_CHECK(one_shot_max_blocks(g.workgroup_size_x, trace != nullptr, &max_blocks));
-  if (max_blocks <= 0)
-    return fail(ErrorKind::Backend, "the interpreter kernel cannot run " + std::to_string(g.workgroup_size_x) + " threads per block",
-                "use a smaller workgroup_size_x");
-  // Never more blocks than can be co-resident: lanes wait on each other at the barrier.
-  const unsigned blocks = std::min<std::uint32_t>(g.worker_groups, static_cast<std::uint32_t>(max_blocks));
+  auto blocks = co_resident_blocks(*pipe, g.worker_groups, g.workgroup_size_x, trace != nullptr);
+  if (!blocks) return cuda::std::unexpected(std::move(blocks.error()));
 
   OneShotParams params;
   params.view = view;
   params.round_state = m_round_state.get<unsigned>();
   params.trace = trace ? m_trace.get<unsigned long long>() : nullptr;
   MK_CUDA_CHECK(cudaEventRecord(m_start, m_stream));
-  MK_CUDA_CHECK(launch_one_shot_kernel(params, blocks, g.workgroup_size_x, m_stream));
+  MK_TRY(launch_kernel(*pipe, params, *blocks, g.workgroup_size_x));
   MK_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
 
   MK_TRY(download(buffers.control, m_control));
@@ -175,6 +168,35 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
     }
   }
   return stats;
+}
+
+Result<unsigned> CudaBackend::co_resident_blocks(std::uint32_t groups, std::uint32_t threads, bool traced) const {
+  int max_blocks = 0;
+  MK_CUDA_CHECK(one_shot_max_blocks(threads, traced, &max_blocks));
+  if (max_blocks <= 0)
+    return fail(ErrorKind::Backend, "the interpreter kernel cannot run " + std::to_string(threads) + " threads per block",
+                "use a smaller workgroup_size_x");
+  // Never more blocks than can be co-resident: lanes wait on each other at the barrier.
+  return std::max(1u, std::min<unsigned>(groups, static_cast<unsigned>(max_blocks)));
+}
+
+Result<unsigned> CudaBackend::co_resident_blocks(const CudaPipeline& pipe, std::uint32_t groups, std::uint32_t threads,
+                                                bool traced) const {
+  if (pipe.jit() == nullptr) return co_resident_blocks(groups, threads, traced);
+  auto per_sm = pipe.jit()->max_active_blocks_per_sm(threads, traced);
+  if (!per_sm) return cuda::std::unexpected(std::move(per_sm.error()));
+  if (*per_sm <= 0)
+    return fail(ErrorKind::Backend, "the JIT kernel cannot run " + std::to_string(threads) + " threads per block",
+                "use a smaller workgroup_size_x");
+  const auto max_blocks = static_cast<unsigned>(*per_sm) * static_cast<unsigned>(m_props.multiProcessorCount);
+  return std::max(1u, std::min<unsigned>(groups, max_blocks));
+}
+
+Status CudaBackend::launch_kernel(const CudaPipeline& pipe, const OneShotParams& params, unsigned blocks,
+                                  unsigned threads) {
+  if (pipe.jit() != nullptr) return pipe.jit()->launch(params, blocks, threads, m_stream, params.trace != nullptr);
+  MK_CUDA_CHECK(launch_one_shot_kernel(params, blocks, threads, m_stream));
+  return {};
 }
 
 Result<std::shared_ptr<Backend>> make_cuda_backend() {

@@ -11,6 +11,9 @@
 
 namespace mk::detail {
 
+class CudaPipeline;
+struct OneShotParams;
+
 class CudaBackend final : public Backend {
  public:
   static Result<std::shared_ptr<CudaBackend>> create(int device);
@@ -23,9 +26,25 @@ class CudaBackend final : public Backend {
   Result<LaunchStats> launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                       std::vector<TraceEvent>* trace) override;
 
+  // Resident buffers and many-launch graphs (cuda_resident.cpp).
+  Result<std::unique_ptr<ResidentBuffers>> create_resident(const HostBuffers& initial) override;
+  Result<LaunchStats> launch_resident(const Pipeline& pipeline, ResidentBuffers& buffers) override;
+  Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
+                                           std::span<const Submission> submissions, std::uint32_t* rejected) override;
+  // Device-loss recovery (cuda_recovery.cpp).
+  Result<RecoveryDecision> recover() override;
+
  private:
   explicit CudaBackend(int device) : m_device(device) {}
   Status init();
+  // Blocks for a launch of `threads` per block over `groups` groups, clamped to what
+  // can be co-resident.
+  Result<unsigned> co_resident_blocks(std::uint32_t groups, std::uint32_t threads, bool traced) const;
+  // The same for a pipeline's kernel (its JIT module's, when it has custom opcodes), and
+  // the cooperative launch of that kernel on m_stream.
+  Result<unsigned> co_resident_blocks(const CudaPipeline& pipe, std::uint32_t groups, std::uint32_t threads,
+                                      bool traced) const;
+  Status launch_kernel(const CudaPipeline& pipe, const OneShotParams& params, unsigned blocks, unsigned threads);
 
   int m_device;
   cudaDeviceProp m_props{};
@@ -36,6 +55,10 @@ class CudaBackend final : public Backend {
   std::mutex m_mutex;  // one launch at a time over the pooled buffers
   DeviceBuffer m_control, m_ring, m_log, m_io, m_round_state, m_trace;
   std::atomic<std::uint64_t> m_next_pipeline_id{1};
+  // Bumped by recover(): resident buffers of an older generation were lost.
+  std::atomic<std::uint64_t> m_generation{1};
+  std::atomic<std::uint32_t> m_live_resident{0};
+  friend class CudaResidentBuffers;
 };
 
 }  // namespace mk::detail
