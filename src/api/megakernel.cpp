@@ -18,26 +18,6 @@ std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
 // Copy src into dst, reusing dst's allocation when the size repeats.
 void copy_into(Bytes& dst, ConstByteSpan src) { dst.assign(src.begin(), src.end()); }
 
-Status validate_handlers_basic(const std::vector<OpcodeHandler>& handlers) {
-  if (handlers.size() > abi::MAX_CUSTOM_OPCODES)
-    return fail(ErrorKind::InvalidArgument,
-                std::to_string(handlers.size()) + " custom opcodes registered; the table holds " +
-                    std::to_string(abi::MAX_CUSTOM_OPCODES),
-                "register at most 52 custom opcodes");
-  for (std::size_t i = 0; i < handlers.size(); ++i) {
-    const std::uint32_t op = handlers[i].opcode;
-    if (abi::is_system_opcode(op))
-      return fail(ErrorKind::InvalidArgument,
-                  "custom opcode " + std::to_string(op) + " (\"" + handlers[i].name + "\") is in the system range",
-                  "pick an id in 8..0xFFEF or 0x10000..0x7FFFFFFF");
-    for (std::size_t j = 0; j < i; ++j)
-      if (handlers[j].opcode == op)
-        return fail(ErrorKind::InvalidArgument, "custom opcode " + std::to_string(op) + " is registered twice",
-                    "give every handler its own opcode id");
-  }
-  return {};
-}
-
 }  // namespace
 
 struct Megakernel::LossRecord {
@@ -90,7 +70,7 @@ Result<Megakernel> Megakernel::build(std::shared_ptr<Backend> backend, Geometry 
   auto groups = worker_groups_for_geometry(geometry.slot_count, geometry.workgroup_size_x);
   if (!groups) return cuda::std::unexpected(std::move(groups.error()));
   geometry.worker_groups = *groups;
-  MK_TRY(validate_handlers_basic(handlers));
+  MK_TRY(ir::validate_handlers(handlers));
   if (!handlers.empty() && !backend->supports(Feature::CustomOpcodes))
     return cuda::std::unexpected(unsupported(*backend, Feature::CustomOpcodes));
   if (processor && !backend->supports(Feature::PayloadProcessor))

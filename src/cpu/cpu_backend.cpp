@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "cpu/custom_ops.h"
 #include "interp/step.h"
 
@@ -19,13 +21,16 @@ constexpr std::uint32_t MIN_SLOTS_PER_THREAD = 64;
 
 class CpuPipeline final : public Pipeline {
  public:
-  CpuPipeline(std::uint64_t id, PipelineSpec spec) : m_id(id), m_spec(std::move(spec)) {}
+  CpuPipeline(std::uint64_t id, PipelineSpec spec, std::shared_ptr<const ir::Program> program)
+      : m_id(id), m_spec(std::move(spec)), m_program(std::move(program)) {}
   std::uint64_t id() const noexcept override { return m_id; }
   const PipelineSpec& spec() const noexcept { return m_spec; }
+  const ir::Program* program() const noexcept { return m_program.get(); }
 
  private:
   std::uint64_t m_id;
   PipelineSpec m_spec;
+  std::shared_ptr<const ir::Program> m_program;  // null without custom opcodes
 };
 
 std::uint32_t default_threads(std::uint32_t requested) {
@@ -71,7 +76,7 @@ bool CpuBackend::supports(Feature feature) const noexcept {
       return true;
     case Feature::CustomOpcodes:
     case Feature::PayloadProcessor:
-      return !std::is_same_v<CpuCustomOps, interp::NoCustomOps>;
+      return true;
     default:
       return false;
   }
@@ -82,17 +87,27 @@ std::vector<DeviceInfo> CpuBackend::devices() const {
   info.name = "host CPU (" + std::to_string(m_pool.size()) + " worker threads)";
   info.kind = "cpu";
   info.compute_units = m_pool.size();
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  info.memory_bytes = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  info.driver = "n/a";
+  info.arch = "host";
   return {info};
 }
 
 Result<std::shared_ptr<const Pipeline>> CpuBackend::build_pipeline(const PipelineSpec& spec) {
-  if (!spec.handlers.empty() && !supports(Feature::CustomOpcodes)) return cuda::std::unexpected(unsupported(*this, Feature::CustomOpcodes));
-  return std::shared_ptr<const Pipeline>(std::make_shared<CpuPipeline>(m_next_pipeline_id++, spec));
+  std::shared_ptr<const ir::Program> program;
+  if (!spec.handlers.empty()) {
+    auto built = ir::Program::build(spec.handlers);
+    if (!built) return cuda::std::unexpected(std::move(built.error()));
+    program = std::move(*built);
+  }
+  return std::shared_ptr<const Pipeline>(std::make_shared<CpuPipeline>(m_next_pipeline_id++, spec, std::move(program)));
 }
 
 Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                                 std::vector<TraceEvent>* trace) {
-  if (dynamic_cast<const CpuPipeline*>(&pipeline) == nullptr)
+  const auto* pipe = dynamic_cast<const CpuPipeline*>(&pipeline);
+  if (pipe == nullptr)
     return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
                 "dispatch through the Megakernel that built it");
   const interp::View view = interp::make_view(
@@ -124,7 +139,7 @@ Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const 
   std::vector<std::vector<TraceEvent>> events(trace ? threads : 0);
 
   m_pool.run(threads, [&](std::uint32_t t) {
-    CpuCustomOps custom{};
+    CpuCustomOps custom{pipe->program()};
     // Per-thread runs of counters, published at the end of each sweep.
     interp::BatchedAccounting<SCOPE> acct;
     while (!stop.load(std::memory_order_relaxed)) {
