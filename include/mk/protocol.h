@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -54,11 +55,15 @@ struct WorkItem {
 struct PackedOp {
   std::uint32_t opcode = abi::OP_NOP;
   std::vector<std::uint32_t> args;
+  friend bool operator==(const PackedOp&, const PackedOp&) = default;
 };
 
 // Encode ops into the ARGS of a PACKED_SLOT item (validates count 1..4, opcode ids
 // < 256, total argument words <= 9).
 Result<WorkItem> try_make_packed_item(std::uint32_t tenant, std::span<const PackedOp> ops);
+// Inverse of try_make_packed_item over a slot's ARGS: Malformed when the op count is not
+// 1..4, more than 9 words are used, or an op's offsets leave the used words.
+Result<std::vector<PackedOp>> try_decode_packed_args(std::span<const std::uint32_t, abi::MAX_ARGS> args);
 
 // A decoded slot.
 struct SlotView {
@@ -74,6 +79,7 @@ struct SlotView {
 struct Window {
   std::uint32_t base = 0;
   std::uint32_t len = 0;
+  friend bool operator==(const Window&, const Window&) = default;  // TenantCounters' == needs it
 };
 
 struct ControlHeader {
@@ -266,6 +272,9 @@ std::string_view status_name(std::uint32_t status) noexcept;
 std::string_view fault_name(std::uint32_t fault) noexcept;
 std::string_view builtin_opcode_name(std::uint32_t opcode) noexcept;  // "" when not built in
 // Opcode id of a built-in name ("STORE_U32"), or NO_OPCODE_INDEX when unknown.
+// Note: "SHUTDOWN" maps to OP_SHUTDOWN == NO_OPCODE_INDEX; find_builtin_opcode tells them apart.
 std::uint32_t builtin_opcode_from_name(std::string_view name) noexcept;
+// Opcode id of a built-in name, or nullopt when unknown (unambiguous for SHUTDOWN).
+std::optional<std::uint32_t> find_builtin_opcode(std::string_view name) noexcept;
 
 }  // namespace mk

@@ -24,7 +24,9 @@ Result<std::uint32_t> publish_run(WordSpan ring, std::uint32_t first_slot, std::
   for (std::size_t i = 0; i < items.size(); ++i) {
     detail::write_slot(ring, first_slot + static_cast<std::uint32_t>(i), items[i]);
   }
-  if (fence != nullptr) detail::write_slot(ring, first_slot + static_cast<std::uint32_t>(items.size()), *fence);
+  if (fence != nullptr) {
+    detail::write_slot(ring, first_slot + static_cast<std::uint32_t>(items.size()), *fence);
+  }
   return first_slot + static_cast<std::uint32_t>(total);
 }
 

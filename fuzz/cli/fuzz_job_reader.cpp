@@ -1,0 +1,45 @@
+// libFuzzer target: arbitrary bytes through the CLI job reader (parse + validate, no dispatch).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "job_reader.h"
+
+namespace {
+
+// What every accepted job must satisfy, whatever the input was.
+void check_job(const mk::cli::Job& job) {
+  if (job.items.size() > job.slot_count) __builtin_trap();
+  if (job.tenants.empty() || job.tenants.size() > mk::abi::MAX_TENANTS) __builtin_trap();
+  if (job.worker_groups == 0 || std::uint64_t{job.worker_groups} * job.workgroup_size_x < job.slot_count) __builtin_trap();
+  for (std::size_t i = 0; i < job.tenants.size(); ++i) {
+    const auto& tenant = job.tenants[i];
+    if (tenant.id != i) __builtin_trap();
+    if (std::uint64_t{tenant.window.base} + tenant.window.len > job.observables) __builtin_trap();
+  }
+  for (const auto& init : job.init) {
+    if (std::uint64_t{init.at} + init.words.size() > job.observables) __builtin_trap();
+  }
+  for (const auto& item : job.items) {
+    if (item.item.tenant >= job.tenants.size() || item.item.arg_count > mk::abi::MAX_ARGS) __builtin_trap();
+    if (item.label.empty()) __builtin_trap();
+  }
+  for (const auto& handler : job.opcodes) {
+    if (mk::abi::is_system_opcode(handler.opcode)) __builtin_trap();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // A directory that does not exist: relative io_sources files never resolve.
+  auto job = mk::cli::parse_job(text, "/nonexistent/megakernel-fuzz", "fuzz.json");
+  if (job) {
+    check_job(*job);
+  } else {
+    const std::string line = job.error().line();
+    if (line.empty() || line.find('\n') != std::string::npos) __builtin_trap();  // one line, always
+  }
+  return 0;
+}

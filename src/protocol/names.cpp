@@ -1,0 +1,105 @@
+// Names of slot statuses, fault codes and built-in opcodes, for messages, the CLI and tests.
+#include "detail.h"
+
+namespace mk {
+
+namespace {
+
+struct BuiltinName {
+  std::uint32_t opcode;
+  std::string_view name;
+};
+
+// Table order (abi::BUILTIN_OPCODE_IDS); checked below so the two cannot drift.
+constexpr BuiltinName BUILTIN_NAMES[abi::BUILTIN_OPCODES] = {
+    {abi::OP_NOP, "NOP"},
+    {abi::OP_STORE_U32, "STORE_U32"},
+    {abi::OP_ATOMIC_ADD, "ATOMIC_ADD"},
+    {abi::OP_LOAD_U32, "LOAD_U32"},
+    {abi::OP_COMPARE_SWAP, "COMPARE_SWAP"},
+    {abi::OP_MEMCPY, "MEMCPY"},
+    {abi::OP_DFA_STEP, "DFA_STEP"},
+    {abi::OP_BATCH_FENCE, "BATCH_FENCE"},
+    {abi::OP_LOAD_MISS, "LOAD_MISS"},
+    {abi::OP_PRINTF, "PRINTF"},
+    {abi::OP_PACKED_SLOT, "PACKED_SLOT"},
+    {abi::OP_SHUTDOWN, "SHUTDOWN"},
+};
+
+constexpr bool names_in_table_order() {
+  for (std::uint32_t i = 0; i < abi::BUILTIN_OPCODES; ++i) {
+    if (BUILTIN_NAMES[i].opcode != abi::BUILTIN_OPCODE_IDS[i]) return false;
+  }
+  return true;
+}
+static_assert(names_in_table_order(), "BUILTIN_NAMES must follow abi::BUILTIN_OPCODE_IDS");
+
+}  // namespace
+
+std::string_view status_name(std::uint32_t status) noexcept {
+  switch (status) {
+    case abi::STATUS_EMPTY:
+      return "EMPTY";
+    case abi::STATUS_PUBLISHED:
+      return "PUBLISHED";
+    case abi::STATUS_CLAIMED:
+      return "CLAIMED";
+    case abi::STATUS_DONE:
+      return "DONE";
+    case abi::STATUS_WAIT_IO:
+      return "WAIT_IO";
+    case abi::STATUS_YIELD:
+      return "YIELD";
+    case abi::STATUS_REQUEUE:
+      return "REQUEUE";
+    case abi::STATUS_FAULT:
+      return "FAULT";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::string_view fault_name(std::uint32_t fault) noexcept {
+  switch (fault) {
+    case abi::FAULT_NONE:
+      return "NONE";
+    case abi::FAULT_UNKNOWN_OPCODE:
+      return "UNKNOWN_OPCODE";
+    case abi::FAULT_UNAUTHORIZED:
+      return "UNAUTHORIZED";
+    case abi::FAULT_OUT_OF_BOUNDS:
+      return "OUT_OF_BOUNDS";
+    case abi::FAULT_BAD_ARGS:
+      return "BAD_ARGS";
+    case abi::FAULT_IO_QUEUE_FULL:
+      return "IO_QUEUE_FULL";
+    case abi::FAULT_IO_ERROR:
+      return "IO_ERROR";
+    case abi::FAULT_USER_FAULT:
+      return "USER_FAULT";
+    case abi::FAULT_STEP_BUDGET:
+      return "STEP_BUDGET";
+    case abi::FAULT_DIVIDE_BY_ZERO:
+      return "DIVIDE_BY_ZERO";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::string_view builtin_opcode_name(std::uint32_t opcode) noexcept {
+  const std::uint32_t index = abi::builtin_index(opcode);
+  return index == abi::NO_OPCODE_INDEX ? std::string_view{} : BUILTIN_NAMES[index].name;
+}
+
+std::optional<std::uint32_t> find_builtin_opcode(std::string_view name) noexcept {
+  for (const BuiltinName& entry : BUILTIN_NAMES) {
+    if (entry.name == name) return entry.opcode;
+  }
+  return std::nullopt;
+}
+
+std::uint32_t builtin_opcode_from_name(std::string_view name) noexcept {
+  return find_builtin_opcode(name).value_or(abi::NO_OPCODE_INDEX);
+}
+
+}  // namespace mk

@@ -1,0 +1,73 @@
+// Ring layout checks and the single-slot writer shared by every publisher.
+#include "detail.h"
+
+namespace mk::detail {
+
+Result<std::uint32_t> ring_slot_count(ConstWordSpan ring) {
+  if (ring.size() % abi::SLOT_WORDS != 0) {
+    return fail(ErrorKind::Malformed,
+                "ring is " + std::to_string(ring.size() * abi::WORD_BYTES) +
+                    " bytes, not a whole number of " + std::to_string(abi::SLOT_BYTES) +
+                    "-byte slots (truncated)",
+                "pass the whole ring; size it with try_ring_bytes(slot_count)");
+  }
+  const std::size_t slots = ring.size() / abi::SLOT_WORDS;
+  if (slots > abi::MAX_RING_SLOTS) {
+    return fail(ErrorKind::Malformed,
+                "ring holds " + std::to_string(slots) +
+                    " slots, more than MAX_RING_SLOTS=" + std::to_string(abi::MAX_RING_SLOTS),
+                "use a ring of at most MAX_RING_SLOTS slots");
+  }
+  return static_cast<std::uint32_t>(slots);
+}
+
+Status check_slot_range(std::uint32_t slot_count, std::uint32_t first_slot, std::size_t count) {
+  const std::uint64_t end = std::uint64_t{first_slot} + count;
+  if (end <= slot_count) return {};
+  const std::string size = "the ring has " + std::to_string(slot_count) + " slots";
+  if (count == 1) {
+    return fail(ErrorKind::InvalidArgument,
+                "ring slot " + std::to_string(first_slot) + " is out of range: " + size,
+                "use a slot index below " + std::to_string(slot_count) + " or a larger ring");
+  }
+  return fail(ErrorKind::InvalidArgument,
+              "ring slots [" + std::to_string(first_slot) + ", " + std::to_string(end) +
+                  ") run past the end of the ring: " + size,
+              "publish fewer items, start at a lower slot (batches do not wrap) or use a larger ring");
+}
+
+Status check_item(const WorkItem& item, std::uint32_t slot) {
+  if (item.arg_count > abi::MAX_ARGS) {
+    return fail(ErrorKind::InvalidArgument,
+                "work item for ring slot " + std::to_string(slot) + " has arg_count=" +
+                    std::to_string(item.arg_count) + ", more than MAX_ARGS=" + std::to_string(abi::MAX_ARGS),
+                "build items with WorkItem::make(), which keeps arg_count <= MAX_ARGS");
+  }
+  return {};
+}
+
+Status check_slot_reusable(ConstWordSpan ring, std::uint32_t slot) {
+  const std::size_t word = std::size_t{slot} * abi::SLOT_WORDS + abi::SLOT_STATUS;
+  const std::uint32_t status = load_acquire(ring[word]);
+  if (abi::slot_reusable(status)) return {};
+  return fail(ErrorKind::QueueFull,
+              "ring slot " + std::to_string(slot) +
+                  " still in flight (STATUS=" + std::string(status_name(status)) + "); ring word " +
+                  std::to_string(word) + " (STATUS) is " + hex32(status),
+              "wait for the slot to reach DONE or FAULT (poll it with try_read_slot), reclaim it, "
+              "or publish into another slot");
+}
+
+void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item) {
+  const std::span<Word> words = ring.subspan(std::size_t{slot} * abi::SLOT_WORDS, abi::SLOT_WORDS);
+  words[abi::SLOT_OPCODE] = item.opcode;
+  words[abi::SLOT_TENANT] = item.tenant;
+  words[abi::SLOT_RESULT] = 0;
+  for (std::uint32_t i = 0; i < abi::MAX_ARGS; ++i) {
+    words[abi::SLOT_ARGS + i] = i < item.arg_count ? item.args[i] : 0;
+  }
+  // Last, with release: a lane that acquires PUBLISHED sees every word above.
+  store_release(words[abi::SLOT_STATUS], abi::STATUS_PUBLISHED);
+}
+
+}  // namespace mk::detail

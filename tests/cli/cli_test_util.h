@@ -1,0 +1,31 @@
+// Helpers for the CLI tests: temporary job files and running the megakernel binary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace mk::cli::test {
+
+struct ExeResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Run the built megakernel binary with `args`, capturing stdout and stderr.
+ExeResult run_megakernel(const std::vector<std::string>& args);
+
+// A fresh directory for this test process (removed at exit).
+std::filesystem::path temp_dir();
+// Write `text` to temp_dir()/name and return the path.
+std::filesystem::path write_temp(const std::string& name, const std::string& text);
+std::string read_text(const std::filesystem::path& path);
+
+// examples/jobs/<name>.
+std::filesystem::path example_job(const std::string& name);
+
+// Lines in a string (a trailing newline does not start a new line).
+std::size_t line_count(const std::string& text);
+
+}  // namespace mk::cli::test

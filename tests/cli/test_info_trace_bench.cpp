@@ -1,0 +1,180 @@
+// `megakernel info`, `trace` and `bench`: they run, name the CPU backend, and write well-formed JSON.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "bench.h"
+#include "cli_test_util.h"
+#include "mk/backend.h"
+
+namespace mk::cli::test {
+namespace {
+
+using Json = nlohmann::json;
+
+TEST(cli_info, NamesTheCpuBackend) {
+  const auto result = run_megakernel({"info"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("cpu"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ABI version 1"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("JIT cache"), std::string::npos) << result.out;
+  if (!cuda_available()) {
+    EXPECT_NE(result.out.find("no GPU"), std::string::npos) << result.out;
+  }
+}
+
+TEST(cli_info, JsonListsBackendsAndLimits) {
+  const auto result = run_megakernel({"info", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Json out = Json::parse(result.out);
+  EXPECT_EQ(out["abi_version"], 1);
+  EXPECT_EQ(out["limits"]["max_tenants"], 64);
+  EXPECT_EQ(out["limits"]["max_custom_opcodes"], 52);
+  bool cpu = false;
+  for (const auto& backend : out["backends"]) {
+    if (backend["name"] == "cpu") {
+      cpu = true;
+      EXPECT_TRUE(backend["available"].get<bool>());
+      EXPECT_FALSE(backend["devices"].empty());
+    }
+  }
+  EXPECT_TRUE(cpu);
+  EXPECT_EQ(out["default_backend"], cuda_available() ? "cuda" : "cpu");
+}
+
+TEST(cli_info, JitCacheFollowsXdg) {
+  ASSERT_EQ(setenv("XDG_CACHE_HOME", "/tmp/mk-xdg-test", 1), 0);
+  const auto result = run_megakernel({"info", "--json"});
+  unsetenv("XDG_CACHE_HOME");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(Json::parse(result.out)["jit_cache"], "/tmp/mk-xdg-test/megakernel");
+}
+
+TEST(cli_trace, WritesChromeTraceEvents) {
+  const auto trace_path = temp_dir() / "trace.json";
+  const auto result = run_megakernel({"trace", example_job("hello.json").string(), "-o", trace_path.string(),
+                                      "--backend", "cpu"});
+  if (!make_cpu_backend()->supports(Feature::Trace)) {
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("Unsupported"), std::string::npos) << result.err;
+    return;
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Json trace = Json::parse(read_text(trace_path));
+  ASSERT_TRUE(trace["traceEvents"].is_array());
+  std::set<std::uint32_t> slots_seen;
+  std::set<std::uint32_t> lanes_named;
+  std::size_t complete = 0;
+  for (const auto& event : trace["traceEvents"]) {
+    if (event["ph"] == "M" && event["name"] == "thread_name") lanes_named.insert(event["tid"].get<std::uint32_t>());
+    if (event["ph"] != "X") continue;
+    ++complete;
+    EXPECT_TRUE(event["ts"].is_number());
+    EXPECT_TRUE(event["dur"].is_number());
+    EXPECT_GE(event["dur"].get<double>(), 0.0);
+    EXPECT_TRUE(event["tid"].is_number_unsigned());
+    EXPECT_TRUE(lanes_named.count(event["tid"].get<std::uint32_t>())) << "every lane gets a named track";
+    EXPECT_TRUE(event["args"]["slot"].is_number());
+    EXPECT_TRUE(event["args"]["status"].is_string());
+    EXPECT_TRUE(event["name"].is_string());
+    slots_seen.insert(event["args"]["slot"].get<std::uint32_t>());
+    if (event["args"]["slot"] == 4) {
+      EXPECT_EQ(event["name"], "BATCH_FENCE");
+    }
+    if (event["args"]["slot"] == 0) {
+      EXPECT_EQ(event["name"], "STORE_U32");
+    }
+  }
+  EXPECT_GE(complete, 7u);
+  EXPECT_EQ(slots_seen.size(), 7u) << "each of hello.json's items ran at least once";
+}
+
+TEST(cli_trace, IoJobTracesEveryRound) {
+  const auto trace_path = temp_dir() / "trace_io.json";
+  const auto result = run_megakernel({"trace", example_job("io.json").string(), "-o", trace_path.string(),
+                                      "--backend", "cpu"});
+  if (!make_cpu_backend()->supports(Feature::Trace)) GTEST_SKIP() << "cpu backend has no Feature::Trace";
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Json trace = Json::parse(read_text(trace_path));
+  std::uint32_t max_round = 0;
+  std::set<std::string> final_statuses;
+  for (const auto& event : trace["traceEvents"]) {
+    if (event["ph"] != "X") continue;
+    max_round = std::max(max_round, event["args"]["round"].get<std::uint32_t>());
+    final_statuses.insert(event["args"]["status"].get<std::string>());
+  }
+  EXPECT_GE(max_round, 1u) << "LOAD_MISS slots finish in a later round than they park";
+  EXPECT_TRUE(final_statuses.count("DONE"));
+}
+
+TEST(cli_trace, OutputIsRequired) {
+  const auto result = run_megakernel({"trace", example_job("hello.json").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(line_count(result.err), 1u) << result.err;
+}
+
+TEST(cli_bench, WorkloadIsOrderIndependent) {
+  const auto workload = make_bench_workload(3000, 1024);
+  ASSERT_EQ(workload.items.size(), 3000u);
+  for (const auto& item : workload.items) {
+    ASSERT_LT(item.args[0], 1024u);
+    if (item.opcode == abi::OP_STORE_U32) {
+      EXPECT_LT(item.args[0], 512u);
+    }
+    if (item.opcode == abi::OP_ATOMIC_ADD) {
+      EXPECT_GE(item.args[0], 512u);
+    }
+  }
+}
+
+TEST(cli_bench, SummaryMedianAndP99) {
+  std::vector<double> samples;
+  for (int i = 100; i >= 1; --i) samples.push_back(i);
+  const auto summary = summarize(samples);
+  EXPECT_DOUBLE_EQ(summary.median, 50.5);
+  EXPECT_DOUBLE_EQ(summary.p99, 99.0);
+  EXPECT_DOUBLE_EQ(summary.items_per_second, 1e9 / 50.5);
+}
+
+TEST(cli_bench, QuickJsonHasEverySample) {
+  const auto json_path = temp_dir() / "bench.json";
+  const auto result = run_megakernel({"bench", "--backend", "cpu", "--quick", "--json", json_path.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("interp_in_place"), std::string::npos) << result.out;
+  const Json bench = Json::parse(read_text(json_path));
+  EXPECT_EQ(bench["driver"], "cpu");
+  EXPECT_TRUE(bench["device"].is_string());
+  EXPECT_TRUE(bench["git_commit"].is_string());
+  EXPECT_FALSE(bench["git_commit"].get<std::string>().empty());
+  ASSERT_GE(bench["cases"].size(), 2u);
+  for (const auto& entry : bench["cases"]) {
+    ASSERT_FALSE(entry["skipped"].get<bool>()) << entry.dump();
+    EXPECT_GE(entry["samples"].get<int>(), 30);
+    EXPECT_EQ(entry["sample_ns_per_item"].size(), entry["samples"].get<std::size_t>());
+    EXPECT_LE(entry["median_ns_per_item"].get<double>(), entry["p99_ns_per_item"].get<double>());
+    if (entry["name"] == "interp_in_place") {
+      EXPECT_EQ(entry["baseline"], "plain_loop");
+      EXPECT_TRUE(entry["ratio_vs_baseline"].is_number());
+    }
+  }
+}
+
+TEST(cli_bench, PlotNeedsMatplotlibOrSaysSo) {
+  const auto png = temp_dir() / "bench.png";
+  const auto result = run_megakernel({"bench", "--backend", "cpu", "--quick", "--plot", png.string()});
+  const bool matplotlib = std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") == 0 ||
+                          std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") == 0;
+  if (matplotlib) {
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_GT(std::filesystem::file_size(png), 0u);
+  } else {
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("matplotlib"), std::string::npos) << result.err;
+  }
+}
+
+}  // namespace
+}  // namespace mk::cli::test

@@ -1,0 +1,103 @@
+// `megakernel trace JOB.json -o trace.json`: run once with per-slot tracing, write a Chrome/Perfetto trace.
+#include <exception>
+#include <fstream>
+
+#include "backend_choice.h"
+#include "commands.h"
+#include "job_reader.h"
+#include "job_runner.h"
+#include "trace_json.h"
+
+namespace mk::cli {
+namespace {
+
+// Rounds of dispatch_in_place + I/O service, like dispatch_until_idle, keeping every event.
+constexpr std::uint32_t MAX_ROUNDS = 1u << 16;
+
+struct TraceRun {
+  std::vector<RoundTraceEvent> events;
+  std::uint32_t rounds = 0;
+  Readback readback;
+};
+
+Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend) {
+  auto kernel = bootstrap_job(job, std::move(backend));
+  if (!kernel) return cuda::std::unexpected<Error>(std::move(kernel.error()));
+  auto sources = build_job_io_sources(job);
+  if (!sources) return cuda::std::unexpected<Error>(std::move(sources.error()));
+  auto buffers = build_job_buffers(job);
+  if (!buffers) return cuda::std::unexpected<Error>(std::move(buffers.error()));
+
+  TraceRun run;
+  while (run.rounds < MAX_ROUNDS) {
+    std::vector<TraceEvent> round_events;
+    auto stats = kernel->dispatch_in_place(*buffers, &round_events);
+    if (!stats) return cuda::std::unexpected<Error>(std::move(stats.error()));
+    for (const auto& e : round_events) run.events.push_back({e, run.rounds});
+    ++run.rounds;
+    if (buffers->io_queue.empty()) break;
+    // Parked LOAD_MISS slots finish in the next round once their requests are served.
+    auto served = complete_io_requests(buffers->control, buffers->io_queue, *sources);
+    if (!served) return cuda::std::unexpected<Error>(std::move(served.error()));
+    if (*served == 0) break;
+  }
+  MK_TRY(try_decode_readback(*buffers, run.readback));
+  return run;
+}
+
+}  // namespace
+
+int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
+  if (!valid_backend_name(args.backend)) {
+    print_usage_error(err, "unknown backend \"" + args.backend + "\"", "pass --backend auto, cpu or cuda");
+    return EXIT_USAGE;
+  }
+  if (args.output.empty()) {
+    print_usage_error(err, "no output file", "pass -o trace.json");
+    return EXIT_USAGE;
+  }
+  auto job = read_job_file(args.job);
+  if (!job) {
+    print_job_error(err, job.error());
+    return EXIT_USAGE;
+  }
+  try {
+    auto backend = open_backend(args.backend);
+    if (!backend) {
+      print_runtime_error(err, backend.error());
+      return EXIT_RUNTIME;
+    }
+    if (!(*backend)->supports(Feature::Trace)) {
+      print_runtime_error(err, unsupported(**backend, Feature::Trace));
+      return EXIT_RUNTIME;
+    }
+    const std::string backend_name((*backend)->name());
+    auto run = trace_job(*job, *backend);
+    if (!run) {
+      print_runtime_error(err, run.error());
+      return EXIT_RUNTIME;
+    }
+    std::ofstream file(args.output, std::ios::binary | std::ios::trunc);
+    file << trace_json(*job, backend_name, run->events).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+         << '\n';
+    file.close();
+    if (!file) {
+      print_runtime_error(err, Error(ErrorKind::InvalidArgument, "cannot write the trace to \"" + args.output + "\"",
+                                     "check that the directory exists and is writable"));
+      return EXIT_RUNTIME;
+    }
+    out << "trace: " << run->events.size() << " events from " << job->items.size() << " item(s) in " << run->rounds
+        << " round(s) on " << backend_name << ", done " << run->readback.done_count << ", faults "
+        << run->readback.fault_count << " -> " << args.output
+        << " (open in https://ui.perfetto.dev or chrome://tracing)\n";
+    return EXIT_OK;
+  } catch (const Error& e) {
+    print_runtime_error(err, e);
+  } catch (const std::exception& e) {
+    print_runtime_error(err, Error(ErrorKind::Backend, std::string("trace failed: ") + e.what(),
+                                   "report this with the job file attached"));
+  }
+  return EXIT_RUNTIME;
+}
+
+}  // namespace mk::cli

@@ -1,0 +1,52 @@
+// The megakernel subcommands as plain functions (main.cpp wires CLI11 to them; tests call them).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "job_error.h"
+#include "mk/error.h"
+
+namespace mk::cli {
+
+// Exit codes: the job ran (faulted items are results); a runtime or backend failure;
+// an invalid job file or command line.
+inline constexpr int EXIT_OK = 0;
+inline constexpr int EXIT_RUNTIME = 1;
+inline constexpr int EXIT_USAGE = 2;
+
+struct InfoArgs {
+  bool json = false;
+};
+int cmd_info(const InfoArgs& args, std::ostream& out, std::ostream& err);
+
+struct RunArgs {
+  std::string job;
+  std::string backend = "auto";
+  bool json = false;
+  std::uint32_t repeat = 1;
+};
+int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err);
+
+struct TraceArgs {
+  std::string job;
+  std::string output;
+  std::string backend = "auto";
+};
+int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err);
+
+struct BenchArgs {
+  std::string backend = "cpu";
+  std::string json_file;  // "" = no JSON file
+  std::string plot_file;  // "" = no plot
+  bool quick = false;
+};
+int cmd_bench(const BenchArgs& args, std::ostream& out, std::ostream& err);
+
+// One-line diagnostics on stderr.
+void print_job_error(std::ostream& err, const JobError& error);   // exit 2 cases
+void print_usage_error(std::ostream& err, const std::string& message, const std::string& fix);
+void print_runtime_error(std::ostream& err, const Error& error);  // exit 1 cases
+
+}  // namespace mk::cli

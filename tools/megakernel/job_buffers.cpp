@@ -1,0 +1,58 @@
+// Job -> ABI buffers and I/O sources, and the job's Megakernel (shared by run and trace).
+#include <vector>
+
+#include "job_runner.h"
+#include "mk/protocol.h"
+
+namespace mk::cli {
+
+Result<OutputBuffers> build_job_buffers(const Job& job) {
+  OutputBuffers buffers;
+  const auto tenant_count = static_cast<std::uint32_t>(job.tenants.size());
+  auto control = try_encode_control(false, tenant_count, job.observables);
+  if (!control) return cuda::std::unexpected<Error>(std::move(control.error()));
+  buffers.control = std::move(*control);
+  for (const auto& tenant : job.tenants) {
+    MK_TRY(try_set_tenant_policy(buffers.control, tenant.id, tenant.allowed_opcodes, tenant.window));
+    MK_TRY(try_set_tenant_flags(buffers.control, tenant.id, true, tenant.admin));
+  }
+  for (const auto& init : job.init) MK_TRY(try_write_observables(buffers.control, init.at, init.words));
+
+  auto ring_bytes = try_ring_bytes(job.slot_count);
+  if (!ring_bytes) return cuda::std::unexpected<Error>(std::move(ring_bytes.error()));
+  buffers.ring.assign(*ring_bytes, std::byte{0});
+  std::vector<WorkItem> items;
+  items.reserve(job.items.size());
+  for (const auto& item : job.items) items.push_back(item.item);
+  MK_TRY(try_encode_work_items_ring_into(buffers.ring, items));
+
+  if (job.debug_log_records != 0) {
+    auto log = try_encode_empty_debug_log(job.debug_log_records);
+    if (!log) return cuda::std::unexpected<Error>(std::move(log.error()));
+    buffers.debug_log = std::move(*log);
+  }
+  if (job.io_queue_capacity != 0) {
+    auto io = try_encode_empty_io_queue(job.io_queue_capacity);
+    if (!io) return cuda::std::unexpected<Error>(std::move(io.error()));
+    buffers.io_queue = std::move(*io);
+  }
+  return buffers;
+}
+
+Result<IoSources> build_job_io_sources(const Job& job) {
+  IoSources sources;
+  for (const auto& source : job.io_sources) {
+    if (source.file) {
+      MK_TRY(sources.add_file(source.id, *source.file));
+    } else {
+      MK_TRY(sources.add_bytes(source.id, source.bytes));
+    }
+  }
+  return sources;
+}
+
+Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend) {
+  return Megakernel::bootstrap_sharded(std::move(backend), job.slot_count, job.workgroup_size_x, job.opcodes);
+}
+
+}  // namespace mk::cli

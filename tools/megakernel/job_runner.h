@@ -1,0 +1,39 @@
+// Job runner: backend + Megakernel + buffers for a validated Job; dispatch and readback.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "job.h"
+#include "mk/backend.h"
+#include "mk/error.h"
+#include "mk/io.h"
+#include "mk/megakernel.h"
+
+namespace mk::cli {
+
+// The ABI buffers of one run, fresh: control (tenants, init words), ring (items in
+// slots 0..n-1), debug log and I/O queue (empty when the job sets 0).
+Result<OutputBuffers> build_job_buffers(const Job& job);
+// The job's io_sources registered (files opened now).
+Result<IoSources> build_job_io_sources(const Job& job);
+// Megakernel::bootstrap_sharded with the job's geometry and custom opcodes.
+Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend);
+
+struct RunOutcome {
+  std::string backend;                // Backend::name()
+  Readback readback;                  // of the last run
+  DispatchStats stats;                // of the last run
+  std::vector<std::uint64_t> wall_ns; // host wall time of dispatch_until_idle, one per run
+};
+
+// Run the job `repeat` times (fresh buffers each time) through dispatch_until_idle.
+Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat = 1);
+
+// Median of a sample set (the lower middle for an even count); 0 when empty.
+std::uint64_t median_ns(std::vector<std::uint64_t> samples);
+
+}  // namespace mk::cli

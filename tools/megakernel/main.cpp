@@ -1,0 +1,57 @@
+// megakernel CLI entry point: CLI11 subcommands info | run | trace | bench, exit codes 0/1/2.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "build_info.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace mk::cli;
+  CLI::App app{"megakernel: a persistent GPU bytecode interpreter (CPU reference backend included)", "megakernel"};
+  app.set_version_flag("--version", "megakernel " + version() + " (commit " + git_commit() + ")");
+  app.require_subcommand(1);
+
+  InfoArgs info;
+  auto* info_cmd = app.add_subcommand("info", "Show version, backends and devices, limits and the JIT cache");
+  info_cmd->add_flag("--json", info.json, "Print one JSON object");
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a job file and print per-item results, counters and observables");
+  run_cmd->add_option("job", run.job, "Job file (JSON; see examples/jobs/hello.json)")->required();
+  run_cmd->add_option("--backend", run.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  run_cmd->add_flag("--json", run.json, "Print one JSON object instead of a table");
+  run_cmd->add_option("--repeat", run.repeat, "Run N times with fresh buffers; report the last and the median time")
+      ->check(CLI::PositiveNumber);
+
+  TraceArgs trace;
+  auto* trace_cmd = app.add_subcommand("trace", "Run a job once and write a Chrome/Perfetto trace (one track per lane)");
+  trace_cmd->add_option("job", trace.job, "Job file (JSON)")->required();
+  trace_cmd->add_option("-o,--output", trace.output, "Trace file to write (trace.json)")->required();
+  trace_cmd->add_option("--backend", trace.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+
+  BenchArgs bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Time the interpreter against a plain loop (ratios, median, p99)");
+  bench_cmd->add_option("--backend", bench.backend, "auto, cpu or cuda (default cpu)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  bench_cmd->add_option("--json", bench.json_file, "Write device, driver, commit and every sample to FILE");
+  bench_cmd->add_option("--plot", bench.plot_file, "Draw FILE.png with scripts/plot_bench.py (needs matplotlib)");
+  bench_cmd->add_flag("--quick", bench.quick, "Fewer items per sample (still >= 30 samples)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string where = "megakernel";
+    for (const auto* sub : app.get_subcommands()) where += " " + sub->get_name();
+    print_usage_error(std::cerr, e.what(), "see `" + where + " --help`");
+    return EXIT_USAGE;
+  }
+
+  if (*info_cmd) return cmd_info(info, std::cout, std::cerr);
+  if (*run_cmd) return cmd_run(run, std::cout, std::cerr);
+  if (*trace_cmd) return cmd_trace(trace, std::cout, std::cerr);
+  if (*bench_cmd) return cmd_bench(bench, std::cout, std::cerr);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,20 @@
+// Rendering a run's readback: one JSON object (--json) or a readable table.
+#pragma once
+
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "job.h"
+#include "job_runner.h"
+
+namespace mk::cli {
+
+// The `megakernel run --json` object: backend, done_count, epoch, last_fence_tag,
+// fault_count, items, observables, metrics, tenants, debug_log, timing.
+nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome);
+
+// The same facts as aligned text for a terminal.
+void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcome);
+
+}  // namespace mk::cli
