@@ -1,4 +1,4 @@
-// Backend selection by name, feature names, and the Unsupported error.
+// Backend selection by name ("auto", "cpu", "cuda") and CUDA device detection.
 #include <string>
 
 #include "mk/backend.h"
@@ -7,57 +7,6 @@
 #endif
 
 namespace mk {
-
-std::string_view to_string(Feature feature) noexcept {
-  switch (feature) {
-    case Feature::OneShot: return "one-shot dispatch";
-    case Feature::IoQueue: return "I/O queue";
-    case Feature::DebugLog: return "debug log";
-    case Feature::CustomOpcodes: return "custom opcodes";
-    case Feature::PayloadProcessor: return "payload processor (bootstrap_jit)";
-    case Feature::DeviceTime: return "device timing";
-    case Feature::ResidentHandles: return "resident handles";
-    case Feature::ManyLaunch: return "many-launch graphs";
-    case Feature::LiveSession: return "live session";
-    case Feature::Trace: return "trace";
-  }
-  return "unknown feature";
-}
-
-std::string_view to_string(BufferKind kind) noexcept {
-  switch (kind) {
-    case BufferKind::Control: return "control";
-    case BufferKind::Ring: return "ring";
-    case BufferKind::DebugLog: return "debug log";
-    case BufferKind::IoQueue: return "I/O queue";
-  }
-  return "buffer";
-}
-
-Result<std::unique_ptr<ResidentBuffers>> Backend::create_resident(const HostBuffers&) {
-  return cuda::std::unexpected(unsupported(*this, Feature::ResidentHandles));
-}
-
-Result<LaunchStats> Backend::launch_resident(const Pipeline&, ResidentBuffers&) {
-  return cuda::std::unexpected(unsupported(*this, Feature::ResidentHandles));
-}
-
-Result<LaunchStats> Backend::launch_resident_many(const Pipeline&, ResidentBuffers&, std::span<const Submission>,
-                                                  std::uint32_t*) {
-  return cuda::std::unexpected(unsupported(*this, Feature::ManyLaunch));
-}
-
-Result<RecoveryDecision> Backend::recover() {
-  return fail(ErrorKind::Unsupported, "the " + std::string(name()) + " backend cannot recover from device loss",
-              "restart the process");
-}
-
-Error unsupported(const Backend& backend, Feature feature) {
-  return Error(ErrorKind::Unsupported,
-               "the " + std::string(backend.name()) + " backend does not support " + std::string(to_string(feature)),
-               backend.name() == "cpu" ? "use the cuda backend on a machine with a GPU"
-                                       : "use a backend that supports it (see `megakernel info`)");
-}
 
 bool cuda_available() noexcept {
 #if MK_HAVE_CUDA

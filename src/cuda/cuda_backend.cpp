@@ -129,7 +129,9 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   view.io = buffers.io_queue.empty() ? nullptr : m_io.get<Word>();
 
   const Geometry& g = pipe->spec().geometry;
-  auto blocks = co_resident_blocks(*pipe, g.worker_groups, g.workgroup_size_x, trace != nullptr);
+  auto jit = jit_module_for_launch(*pipe, trace != nullptr, m_props.major, m_props.minor);
+  if (!jit) return cuda::std::unexpected(std::move(jit.error()));
+  auto blocks = co_resident_blocks(*jit, g.worker_groups, g.workgroup_size_x, trace != nullptr);
   if (!blocks) return cuda::std::unexpected(std::move(blocks.error()));
 
   OneShotParams params;
@@ -137,7 +139,7 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   params.round_state = m_round_state.get<unsigned>();
   params.trace = trace ? m_trace.get<unsigned long long>() : nullptr;
   MK_CUDA_CHECK(cudaEventRecord(m_start, m_stream));
-  MK_TRY(launch_kernel(*pipe, params, *blocks, g.workgroup_size_x));
+  MK_TRY(launch_kernel(*jit, params, *blocks, g.workgroup_size_x));
   MK_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
 
   MK_TRY(download(buffers.control, m_control));
@@ -180,10 +182,10 @@ Result<unsigned> CudaBackend::co_resident_blocks(std::uint32_t groups, std::uint
   return std::max(1u, std::min<unsigned>(groups, static_cast<unsigned>(max_blocks)));
 }
 
-Result<unsigned> CudaBackend::co_resident_blocks(const CudaPipeline& pipe, std::uint32_t groups, std::uint32_t threads,
+Result<unsigned> CudaBackend::co_resident_blocks(const JitModule* jit, std::uint32_t groups, std::uint32_t threads,
                                                 bool traced) const {
-  if (pipe.jit() == nullptr) return co_resident_blocks(groups, threads, traced);
-  auto per_sm = pipe.jit()->max_active_blocks_per_sm(threads, traced);
+  if (jit == nullptr) return co_resident_blocks(groups, threads, traced);
+  auto per_sm = jit->max_active_blocks_per_sm(threads);
   if (!per_sm) return cuda::std::unexpected(std::move(per_sm.error()));
   if (*per_sm <= 0)
     return fail(ErrorKind::Backend, "the JIT kernel cannot run " + std::to_string(threads) + " threads per block",
@@ -192,9 +194,9 @@ Result<unsigned> CudaBackend::co_resident_blocks(const CudaPipeline& pipe, std::
   return std::max(1u, std::min<unsigned>(groups, max_blocks));
 }
 
-Status CudaBackend::launch_kernel(const CudaPipeline& pipe, const OneShotParams& params, unsigned blocks,
+Status CudaBackend::launch_kernel(const JitModule* jit, const OneShotParams& params, unsigned blocks,
                                   unsigned threads) {
-  if (pipe.jit() != nullptr) return pipe.jit()->launch(params, blocks, threads, m_stream, params.trace != nullptr);
+  if (jit != nullptr) return jit->launch(params, blocks, threads, m_stream);
   MK_CUDA_CHECK(launch_one_shot_kernel(params, blocks, threads, m_stream));
   return {};
 }

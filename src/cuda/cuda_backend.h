@@ -11,7 +11,7 @@
 
 namespace mk::detail {
 
-class CudaPipeline;
+class JitModule;
 struct OneShotParams;
 
 class CudaBackend final : public Backend {
@@ -40,11 +40,11 @@ class CudaBackend final : public Backend {
   // Blocks for a launch of `threads` per block over `groups` groups, clamped to what
   // can be co-resident.
   Result<unsigned> co_resident_blocks(std::uint32_t groups, std::uint32_t threads, bool traced) const;
-  // The same for a pipeline's kernel (its JIT module's, when it has custom opcodes), and
-  // the cooperative launch of that kernel on m_stream.
-  Result<unsigned> co_resident_blocks(const CudaPipeline& pipe, std::uint32_t groups, std::uint32_t threads,
+  // The same for a JIT kernel (null: the built-in kernel), and the cooperative launch of
+  // that kernel on m_stream (jit_module_for_launch picks the module of a pipeline).
+  Result<unsigned> co_resident_blocks(const JitModule* jit, std::uint32_t groups, std::uint32_t threads,
                                       bool traced) const;
-  Status launch_kernel(const CudaPipeline& pipe, const OneShotParams& params, unsigned blocks, unsigned threads);
+  Status launch_kernel(const JitModule* jit, const OneShotParams& params, unsigned blocks, unsigned threads);
 
   int m_device;
   cudaDeviceProp m_props{};

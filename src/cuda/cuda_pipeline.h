@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "cuda/jit/jit_module.h"
 #include "cuda/jit/jit_stats.h"
@@ -17,15 +18,26 @@ class CudaPipeline final : public Pipeline {
       : m_id(id), m_spec(std::move(spec)), m_jit(std::move(jit)), m_jit_stats(std::move(jit_stats)) {}
   std::uint64_t id() const noexcept override { return m_id; }
   const PipelineSpec& spec() const noexcept { return m_spec; }
-  // The JIT-compiled kernels of a pipeline with custom opcodes, or null.
+  // The JIT-compiled kernel of a pipeline with custom opcodes, or null.
   const JitModule* jit() const noexcept { return m_jit.get(); }
   const JitStats& jit_stats() const noexcept { return m_jit_stats; }
+  // Its tracing twin, built on the first traced launch (src/cuda/jit/jit_pipeline.cpp).
+  std::shared_ptr<const JitModule> traced_jit() const {
+    std::lock_guard<std::mutex> lock(m_traced_mutex);
+    return m_traced_jit;
+  }
+  void set_traced_jit(std::shared_ptr<const JitModule> module) const {
+    std::lock_guard<std::mutex> lock(m_traced_mutex);
+    m_traced_jit = std::move(module);
+  }
 
  private:
   std::uint64_t m_id;
   PipelineSpec m_spec;
   std::shared_ptr<const JitModule> m_jit;  // unloaded when the last pipeline copy goes
   JitStats m_jit_stats;
+  mutable std::mutex m_traced_mutex;
+  mutable std::shared_ptr<const JitModule> m_traced_jit;
 };
 
 // What building a CUDA pipeline's JIT module cost (cold compile vs cache hit), or null

@@ -159,14 +159,14 @@ Result<LaunchStats> CudaBackend::launch_resident(const Pipeline& pipeline, Resid
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   const Geometry& g = pipe->spec().geometry;
-  auto blocks = co_resident_blocks(g.worker_groups, g.workgroup_size_x, false);
+  auto blocks = co_resident_blocks(pipe->jit(), g.worker_groups, g.workgroup_size_x, false);
   if (!blocks) return cuda::std::unexpected(std::move(blocks.error()));
   OneShotParams params;
   params.view = res->view();
   params.round_state = res->round_state.get<unsigned>();
   MK_CUDA_CHECK(cudaMemsetAsync(params.round_state, 0, ROUND_STATE_WORDS * sizeof(unsigned), m_stream));
   MK_CUDA_CHECK(cudaEventRecord(m_start, m_stream));
-  MK_CUDA_CHECK(launch_one_shot_kernel(params, *blocks, g.workgroup_size_x, m_stream));
+  MK_TRY(launch_kernel(pipe->jit(), params, *blocks, g.workgroup_size_x));
   MK_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
   unsigned* meta = res->meta_host.get<unsigned>();
   MK_CUDA_CHECK(cudaMemcpyAsync(meta + META_ROUNDS, params.round_state + ROUND_STATE_ROUNDS, sizeof(unsigned),
@@ -245,7 +245,7 @@ Result<LaunchStats> CudaBackend::launch_resident_many(const Pipeline& pipeline, 
 
   // The grid only needs lanes for the widest submission.
   const std::uint32_t groups = std::max<std::uint32_t>(1, (widest + g.workgroup_size_x - 1) / g.workgroup_size_x);
-  auto blocks = co_resident_blocks(std::min(groups, g.worker_groups), g.workgroup_size_x, false);
+  auto blocks = co_resident_blocks(pipe->jit(), std::min(groups, g.worker_groups), g.workgroup_size_x, false);
   if (!blocks) return cuda::std::unexpected(std::move(blocks.error()));
 
   // One graph per batch shape: copy staging in, clear counters, one launch for every
@@ -268,7 +268,9 @@ Result<LaunchStats> CudaBackend::launch_resident_many(const Pipeline& pipeline, 
                                     cudaMemcpyHostToDevice, m_stream);
     if (e == cudaSuccess) e = cudaMemsetAsync(params.round_state, 0, ROUND_STATE_WORDS * sizeof(unsigned), m_stream);
     if (e == cudaSuccess) e = cudaMemsetAsync(res->meta_device.get(), 0, META_WORDS * sizeof(unsigned), m_stream);
-    if (e == cudaSuccess) e = launch_one_shot_kernel(params, *blocks, g.workgroup_size_x, m_stream);
+    Status launched{};
+    if (e == cudaSuccess) launched = launch_kernel(pipe->jit(), params, *blocks, g.workgroup_size_x);
+    if (!launched) e = cudaErrorLaunchFailure;  // the real error is returned after the capture ends
     if (e == cudaSuccess)
       e = cudaMemcpyAsync(res->meta_device.get<unsigned>() + META_ROUNDS, params.round_state + ROUND_STATE_ROUNDS,
                           sizeof(unsigned), cudaMemcpyDeviceToDevice, m_stream);
@@ -276,6 +278,7 @@ Result<LaunchStats> CudaBackend::launch_resident_many(const Pipeline& pipeline, 
       e = cudaMemcpyAsync(res->meta_host.get(), res->meta_device.get(), META_WORDS * sizeof(unsigned),
                           cudaMemcpyDeviceToHost, m_stream);
     const cudaError_t end = cudaStreamEndCapture(m_stream, &graph);
+    MK_TRY(launched);
     MK_CUDA_CHECK(e);
     MK_CUDA_CHECK(end);
     bool updated = false;

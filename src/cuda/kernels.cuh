@@ -3,24 +3,9 @@
 
 #include <cuda_runtime.h>
 
-#include "interp/view.h"
+#include "cuda/one_shot_params.h"  // OneShotParams, ROUND_STATE_*, TRACE_WORDS_PER_SLOT
 
 namespace mk::detail {
-
-// Words of round bookkeeping in device memory: three rotating progress counters, three
-// rotating rerun counters, and the number of rounds run.
-inline constexpr unsigned ROUND_STATE_PROGRESS = 0;
-inline constexpr unsigned ROUND_STATE_RERUN = 3;
-inline constexpr unsigned ROUND_STATE_ROUNDS = 6;
-inline constexpr unsigned ROUND_STATE_WORDS = 8;
-// Trace record per slot: claim ns, finish ns, lane, status (as u64 words).
-inline constexpr unsigned TRACE_WORDS_PER_SLOT = 4;
-
-struct OneShotParams {
-  interp::View view;
-  unsigned* round_state = nullptr;     // ROUND_STATE_WORDS, zeroed before launch
-  unsigned long long* trace = nullptr; // slot_count * TRACE_WORDS_PER_SLOT, or null
-};
 
 // Largest co-resident grid for `threads` per block (occupancy API).
 cudaError_t one_shot_max_blocks(unsigned threads, bool traced, int* blocks);

@@ -140,7 +140,7 @@ TEST(Recovery, TrapBecomesDeviceLostAndRecoveryRestoresService) {
   auto control = encode_control(false, 1, 16);
   auto ring = encode_empty_ring(256);
   auto resident = value_or_throw(f.mk->create_resident_handles(DispatchInput{control, ring, {}, {}}));
-  publish_slot(ring, 0, value_or_throw(WorkItem::make(detail::TEST_TRAP_OPCODE, 0, std::vector<std::uint32_t>{})));
+  publish_slot(ring, 0, value_or_throw(WorkItem::make(detail::TEST_TRAP_OPCODE, 0, std::vector<std::uint32_t>{detail::TEST_TRAP_ARG})));
   auto lost = f.mk->dispatch(ConstByteSpan(control), ConstByteSpan(ring));
   ASSERT_FALSE(lost);
   EXPECT_EQ(lost.error().kind(), ErrorKind::DeviceLost) << lost.error().what();

@@ -24,7 +24,7 @@ TEST(GpuStress, HundredMillionItemsNoneLostOrDuplicated) {
   items.reserve(SLOTS);
   // Tenant 0 adds 1 to a shared word; tenant 1 stores its slot index into its own word.
   for (std::uint32_t i = 0; i < SLOTS; ++i)
-    items.push_back(i % 2 == 0 ? value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{i % WORDS, 1}))
+    items.push_back(i % 2 == 0 ? value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{(i / 2) % WORDS, 1}))
                                : value_or_throw(WorkItem::make(abi::OP_STORE_U32, 1, std::vector<std::uint32_t>{WORDS + i, i})));
   value_or_throw(try_encode_work_items_ring_into(ByteSpan(ring), items));
   auto handles = value_or_throw(mk.create_resident_handles(DispatchInput{control, ring, {}, {}}));
@@ -32,7 +32,9 @@ TEST(GpuStress, HundredMillionItemsNoneLostOrDuplicated) {
   Bytes control_out(control.size());
   std::uint64_t device_ns = 0;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    if (r != 0) ASSERT_TRUE(handles.upload(BufferKind::Ring, ring));  // republish every slot
+    if (r != 0) {
+      ASSERT_TRUE(handles.upload(BufferKind::Ring, ring));  // republish every slot
+    }
     auto stats = mk.dispatch_persistent_handles(handles);
     ASSERT_TRUE(stats) << stats.error().what();
     device_ns += stats->device_ns;
