@@ -163,6 +163,11 @@ Result<Bytes> try_encode_empty_ring(std::uint32_t slot_count);
 Bytes encode_empty_ring(std::uint32_t slot_count);
 Status try_encode_empty_ring_into(ByteSpan out, std::uint32_t slot_count);
 
+// The 16 words of a published slot holding `item` (STATUS = PUBLISHED, RESULT = 0,
+// unused args 0), for staging slots that something else copies into a ring (resident
+// uploads, many-launch batches). `item.arg_count` must be <= MAX_ARGS.
+void encode_slot_words(const WorkItem& item, std::span<Word, abi::SLOT_WORDS> out) noexcept;
+
 // Write one item into slot `slot`: every other word first, STATUS=PUBLISHED last with
 // release order. Fails (QueueFull) while the slot is PUBLISHED, CLAIMED, WAIT_IO,
 // YIELD or REQUEUE.

@@ -14,15 +14,6 @@ std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
 }
 
-// Slot words of an item, as a host publisher would write them (STATUS = PUBLISHED).
-void encode_slot(const WorkItem& item, std::uint32_t* w) {
-  w[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
-  w[abi::SLOT_OPCODE] = item.opcode;
-  w[abi::SLOT_TENANT] = item.tenant;
-  w[abi::SLOT_RESULT] = 0;
-  for (std::uint32_t a = 0; a < abi::MAX_ARGS; ++a) w[abi::SLOT_ARGS + a] = a < item.arg_count ? item.args[a] : 0;
-}
-
 Status check_items(std::uint32_t slot_count, std::uint32_t first_slot, std::span<const WorkItem> items,
                    const std::string& where) {
   if (first_slot > slot_count || items.size() > slot_count - first_slot)
@@ -47,7 +38,8 @@ Status ResidentHandles::upload(BufferKind kind, ConstByteSpan bytes, std::uint64
 Status ResidentHandles::upload_items(std::uint32_t first_slot, std::span<const WorkItem> items) {
   MK_TRY(check_items(m_slot_count, first_slot, items, "upload_items"));
   std::vector<std::uint32_t> words(items.size() * abi::SLOT_WORDS);
-  for (std::size_t i = 0; i < items.size(); ++i) encode_slot(items[i], words.data() + i * abi::SLOT_WORDS);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    encode_slot_words(items[i], std::span<Word, abi::SLOT_WORDS>(words.data() + i * abi::SLOT_WORDS, abi::SLOT_WORDS));
   return m_buffers->upload(BufferKind::Ring, std::uint64_t{first_slot} * abi::SLOT_BYTES, std::as_bytes(std::span(words)));
 }
 

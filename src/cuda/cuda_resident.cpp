@@ -24,9 +24,12 @@ constexpr unsigned META_WORDS = 2;
 
 const CudaPipeline* cuda_pipeline(const Pipeline& pipeline) { return dynamic_cast<const CudaPipeline*>(&pipeline); }
 
-Error wrong_pipeline() {
-  return Error(ErrorKind::InvalidArgument, "pipeline or resident buffers come from another backend",
-               "use handles created by the same Megakernel");
+// Both come from this backend, and the buffers survived any device recovery.
+Status check_resident_pair(const CudaPipeline* pipe, const CudaResidentBuffers* res) {
+  if (!pipe || !res)
+    return fail(ErrorKind::InvalidArgument, "pipeline or resident buffers come from another backend",
+                "use handles created by the same Megakernel");
+  return res->check_alive();
 }
 
 }  // namespace
@@ -154,8 +157,7 @@ Result<std::unique_ptr<ResidentBuffers>> CudaBackend::create_resident(const Host
 Result<LaunchStats> CudaBackend::launch_resident(const Pipeline& pipeline, ResidentBuffers& buffers) {
   const auto* pipe = cuda_pipeline(pipeline);
   auto* res = dynamic_cast<CudaResidentBuffers*>(&buffers);
-  if (!pipe || !res) return cuda::std::unexpected(wrong_pipeline());
-  MK_TRY(res->check_alive());
+  MK_TRY(check_resident_pair(pipe, res));
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   const Geometry& g = pipe->spec().geometry;
@@ -186,8 +188,7 @@ Result<LaunchStats> CudaBackend::launch_resident_many(const Pipeline& pipeline, 
                                                       std::uint32_t* rejected) {
   const auto* pipe = cuda_pipeline(pipeline);
   auto* res = dynamic_cast<CudaResidentBuffers*>(&buffers);
-  if (!pipe || !res) return cuda::std::unexpected(wrong_pipeline());
-  MK_TRY(res->check_alive());
+  MK_TRY(check_resident_pair(pipe, res));
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   const Geometry& g = pipe->spec().geometry;
@@ -233,14 +234,8 @@ Result<LaunchStats> CudaBackend::launch_resident_many(const Pipeline& pipeline, 
   auto* words = reinterpret_cast<std::uint32_t*>(host + desc_bytes + target_bytes);
   std::uint64_t next = 0;
   for (const auto& s : submissions) {
-    for (const WorkItem& item : s.items) {
-      std::uint32_t* w = words + next++ * abi::SLOT_WORDS;
-      w[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
-      w[abi::SLOT_OPCODE] = item.opcode;
-      w[abi::SLOT_TENANT] = item.tenant;
-      w[abi::SLOT_RESULT] = 0;
-      for (std::uint32_t a = 0; a < abi::MAX_ARGS; ++a) w[abi::SLOT_ARGS + a] = a < item.arg_count ? item.args[a] : 0;
-    }
+    for (const WorkItem& item : s.items)
+      encode_slot_words(item, std::span<Word, abi::SLOT_WORDS>(words + next++ * abi::SLOT_WORDS, abi::SLOT_WORDS));
   }
 
   // The grid only needs lanes for the widest submission.

@@ -1,4 +1,6 @@
 // Ring layout checks and the single-slot writer shared by every publisher.
+#include <algorithm>
+
 #include "detail.h"
 
 namespace mk::detail {
@@ -60,14 +62,24 @@ Status check_slot_reusable(ConstWordSpan ring, std::uint32_t slot) {
 
 void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item) {
   const std::span<Word> words = ring.subspan(std::size_t{slot} * abi::SLOT_WORDS, abi::SLOT_WORDS);
-  words[abi::SLOT_OPCODE] = item.opcode;
-  words[abi::SLOT_TENANT] = item.tenant;
-  words[abi::SLOT_RESULT] = 0;
-  for (std::uint32_t i = 0; i < abi::MAX_ARGS; ++i) {
-    words[abi::SLOT_ARGS + i] = i < item.arg_count ? item.args[i] : 0;
-  }
+  Word encoded[abi::SLOT_WORDS];
+  encode_slot_words(item, encoded);
+  static_assert(abi::SLOT_STATUS == 0, "the copy below skips STATUS, word 0");
+  std::copy(encoded + 1, encoded + abi::SLOT_WORDS, words.begin() + 1);
   // Last, with release: a lane that acquires PUBLISHED sees every word above.
   store_release(words[abi::SLOT_STATUS], abi::STATUS_PUBLISHED);
 }
 
 }  // namespace mk::detail
+
+namespace mk {
+
+void encode_slot_words(const WorkItem& item, std::span<Word, abi::SLOT_WORDS> out) noexcept {
+  out[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
+  out[abi::SLOT_OPCODE] = item.opcode;
+  out[abi::SLOT_TENANT] = item.tenant;
+  out[abi::SLOT_RESULT] = 0;
+  for (std::uint32_t i = 0; i < abi::MAX_ARGS; ++i) out[abi::SLOT_ARGS + i] = i < item.arg_count ? item.args[i] : 0;
+}
+
+}  // namespace mk
