@@ -57,6 +57,9 @@ std::span<const BenchCase> bench_cases();
 // Per-path factories (one file each).
 Result<std::unique_ptr<BenchPath>> make_interp_in_place_path(const BenchEnv& env);
 Result<std::unique_ptr<BenchPath>> make_plain_loop_path(const BenchEnv& env);
+Result<std::unique_ptr<BenchPath>> make_per_item_launch_path(const BenchEnv& env);
+Result<std::unique_ptr<BenchPath>> make_cuda_graph_path(const BenchEnv& env);
+Result<std::unique_ptr<BenchPath>> make_resident_many_path(const BenchEnv& env);
 
 struct BenchSummary {
   double median = 0;  // ns per item

@@ -10,8 +10,14 @@ std::span<const BenchCase> bench_cases() {
       {"interp_in_place", "plain_loop",
        "interpreter draining N pre-published items through Megakernel::dispatch_in_place",
        &make_interp_in_place_path},
-      // Later: {"per_item_launch", ...}, {"cuda_graph", "per_item_launch", ...},
-      // {"resident_many_launch", "cuda_graph", ...}, {"live_session", "per_item_launch", ...}.
+      // GPU paths: skipped (and said so) on a backend that cannot run them.
+      {"per_item_launch", "", "one <<<1,1>>> kernel launch per item, synchronised at the end",
+       &make_per_item_launch_path},
+      {"cuda_graph", "per_item_launch", "one CUDA graph of per-item kernel nodes, replayed", &make_cuda_graph_path},
+      {"resident_many_launch", "cuda_graph",
+       "resident buffers; every item its own submission, the batch one cached CUDA graph",
+       &make_resident_many_path},
+      // Later: {"live_session", "per_item_launch", ...}.
   };
   return cases;
 }
