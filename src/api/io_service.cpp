@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "api/clock.h"
 #include "mk/io.h"
 #include "mk/megakernel.h"
 
@@ -98,8 +99,7 @@ Result<DispatchStats> Megakernel::dispatch_until_idle(OutputBuffers& buffers, co
       if (shutdown != 0) break;
     }
   }
-  total.wall_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  total.wall_ns = detail::elapsed_ns(start);
   return total;
 }
 

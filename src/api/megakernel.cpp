@@ -6,14 +6,10 @@
 #include <string>
 
 #include "api/buffer_checks.h"
+#include "api/clock.h"
 
 namespace mk {
 namespace {
-
-std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
-}
 
 // Copy src into dst, reusing dst's allocation when the size repeats.
 void copy_into(Bytes& dst, ConstByteSpan src) { dst.assign(src.begin(), src.end()); }
@@ -161,7 +157,7 @@ Result<DispatchStats> Megakernel::dispatch_in_place(OutputBuffers& buffers, std:
   if (!launch) return cuda::std::unexpected(std::move(launch.error()));
 
   DispatchStats stats;
-  stats.wall_ns = elapsed_ns(start);
+  stats.wall_ns = detail::elapsed_ns(start);
   stats.device_ns = launch->device_ns;
   stats.device_ns_known = launch->device_ns_known;
   stats.bytes_up = launch->bytes_up;
@@ -179,7 +175,7 @@ Result<DispatchStats> Megakernel::dispatch_input_into(const DispatchInput& input
   copy_into(out.debug_log, input.debug_log);
   copy_into(out.io_queue, input.io_queue);
   auto stats = dispatch_in_place(out, trace);
-  if (stats) stats->wall_ns = elapsed_ns(start);
+  if (stats) stats->wall_ns = detail::elapsed_ns(start);
   return stats;
 }
 

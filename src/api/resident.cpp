@@ -4,15 +4,11 @@
 #include <string>
 
 #include "api/buffer_checks.h"
+#include "api/clock.h"
 #include "mk/megakernel.h"
 
 namespace mk {
 namespace {
-
-std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
-}
 
 Status check_items(std::uint32_t slot_count, std::uint32_t first_slot, std::span<const WorkItem> items,
                    const std::string& where) {
@@ -78,7 +74,7 @@ Result<DispatchStats> Megakernel::dispatch_persistent_handles(ResidentHandles& h
   stats.device_ns = launch->device_ns;
   stats.device_ns_known = launch->device_ns_known;
   stats.sweeps = launch->sweeps;
-  stats.wall_ns = elapsed_ns(start);
+  stats.wall_ns = detail::elapsed_ns(start);
   return stats;
 }
 
@@ -92,7 +88,7 @@ Result<DispatchStats> Megakernel::dispatch_persistent_handles_into(ResidentHandl
   if (!stats) return stats;
   MK_TRY(handles.readback(out));
   stats->bytes_down = out.control.size() + out.ring.size() + out.debug_log.size() + out.io_queue.size();
-  stats->wall_ns = elapsed_ns(start);
+  stats->wall_ns = detail::elapsed_ns(start);
   return stats;
 }
 
@@ -116,7 +112,7 @@ Result<ManyStats> Megakernel::dispatch_persistent_handles_many_observed(Resident
   many.stats.device_ns_known = launch->device_ns_known;
   many.stats.sweeps = launch->sweeps;
   many.stats.bytes_up = launch->bytes_up;
-  many.stats.wall_ns = elapsed_ns(start);
+  many.stats.wall_ns = detail::elapsed_ns(start);
   return many;
 }
 

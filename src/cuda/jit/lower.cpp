@@ -22,28 +22,6 @@ using ir::StmtKind;
 std::string u32_literal(std::uint32_t v) { return std::to_string(v) + "u"; }
 std::string var_name(const std::string& name) { return "v_" + name; }  // names are [A-Za-z_][A-Za-z0-9_]*
 
-const char* binary_operator(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add: return "+";
-    case BinaryOp::Sub: return "-";
-    case BinaryOp::Mul: return "*";
-    case BinaryOp::Div: return "/";
-    case BinaryOp::Rem: return "%";
-    case BinaryOp::And: return "&";
-    case BinaryOp::Or: return "|";
-    case BinaryOp::Xor: return "^";
-    case BinaryOp::Eq: return "==";
-    case BinaryOp::Ne: return "!=";
-    case BinaryOp::Lt: return "<";
-    case BinaryOp::Le: return "<=";
-    case BinaryOp::Gt: return ">";
-    case BinaryOp::Ge: return ">=";
-    case BinaryOp::Shl:
-    case BinaryOp::Shr: break;
-  }
-  return "";
-}
-
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 
 constexpr const char* FAULT_ON = "if (const u32 f = ";
@@ -103,9 +81,9 @@ class HandlerLowerer {
           // A count >= 32 gives 0 (C++ leaves it undefined).
           line("const u32 " + t + " = " + (n.op == BinaryOp::Shl ? "mk_shl(" : "mk_shr(") + a + ", " + b + ");", path);
         } else if (is_comparison(n.op)) {
-          line("const u32 " + t + " = " + a + " " + binary_operator(n.op) + " " + b + " ? 1u : 0u;", path);
+          line("const u32 " + t + " = " + a + " " + std::string(ir::to_string(n.op)) + " " + b + " ? 1u : 0u;", path);
         } else {
-          line("const u32 " + t + " = " + a + " " + binary_operator(n.op) + " " + b + ";", path);
+          line("const u32 " + t + " = " + a + " " + std::string(ir::to_string(n.op)) + " " + b + ";", path);
         }
         return t;
       }
