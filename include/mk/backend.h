@@ -2,6 +2,7 @@
 // The CPU backend (reference, src/cpu/) and the CUDA backend (src/cuda/) implement it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -106,6 +107,38 @@ struct Submission {
   std::span<const WorkItem> items;
 };
 
+// How a backend should run a LiveSession's lanes (include/mk/live.h).
+struct LiveEngineConfig {
+  std::uint32_t slot_count = 0;
+  std::uint32_t lanes = 0;  // 0: the backend's default
+  std::chrono::nanoseconds max_idle_backoff{2000};
+  ConstWordSpan control;    // initial control words, validated, opcode table stamped
+};
+
+// The backend half of a LiveSession: lanes that keep polling a ring the host writes
+// directly (host memory on the CPU, mapped pinned memory on CUDA) until stop().
+// Slots carry the ABI's STATUS protocol; BATCH_FENCE and I/O-queue items are not run
+// here (the session rejects fences; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
+class LiveEngine {
+ public:
+  virtual ~LiveEngine() = default;
+  // The ring's words, host-visible for the engine's whole life.
+  virtual WordSpan ring() noexcept = 0;
+  virtual std::uint32_t lanes() const noexcept = 0;
+  // Cheap live reads for the watchdog (they may lag the kernel by one poll).
+  virtual std::uint32_t heartbeat() const noexcept = 0;
+  virtual std::uint32_t done_count() const noexcept = 0;
+  // The whole control buffer now (out.size() == control words).
+  virtual Status read_control(WordSpan out) = 0;
+  // Ok while the lanes run or after they left cleanly (`exited` says which); the
+  // error once they died (CUDA: DeviceLost with the error name).
+  virtual Status health(bool& exited) = 0;
+  // Test support: freeze the lanes (no heartbeat, no progress) until resumed.
+  virtual void set_stalled(bool stalled) noexcept = 0;
+  // Set SHUTDOWN and join the lanes; an error when they did not leave in `timeout`.
+  virtual Status stop(std::chrono::nanoseconds timeout) = 0;
+};
+
 // What happened after a sticky device error.
 enum class RecoveryDecision {
   Rebuilt,           // context, module and buffers rebuilt; nothing resident was lost
@@ -146,6 +179,9 @@ class Backend {
   virtual Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
                                                    std::span<const Submission> submissions,
                                                    std::uint32_t* rejected);
+
+  // Start lanes polling a host-visible ring (Feature::LiveSession).
+  virtual Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config);
 
   // After a DeviceLost error: rebuild what the backend owns (Unrecoverable by default).
   virtual Result<RecoveryDecision> recover();

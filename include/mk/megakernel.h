@@ -114,6 +114,8 @@ class Megakernel {
   const std::vector<OpcodeHandler>& handlers() const noexcept { return m_handlers; }
   Backend& backend() const noexcept { return *m_backend; }
   std::shared_ptr<Backend> backend_ptr() const noexcept { return m_backend; }
+  // The compiled pipeline (what a LiveSession runs).
+  std::shared_ptr<const Pipeline> pipeline() const noexcept { return m_pipeline; }
 
   // --- One-shot dispatch: the interpreter drains every runnable slot, then returns.
   // Borrowed inputs are copied; owned inputs are run in place and handed back.

@@ -6,5 +6,6 @@
 #include "mk/error.h"
 #include "mk/io.h"
 #include "mk/ir.h"
+#include "mk/live.h"
 #include "mk/megakernel.h"
 #include "mk/protocol.h"

@@ -46,6 +46,10 @@ Result<LaunchStats> Backend::launch_resident_many(const Pipeline&, ResidentBuffe
   return cuda::std::unexpected(unsupported(*this, Feature::ManyLaunch));
 }
 
+Result<std::unique_ptr<LiveEngine>> Backend::start_live(const Pipeline&, const LiveEngineConfig&) {
+  return cuda::std::unexpected(unsupported(*this, Feature::LiveSession));
+}
+
 Result<RecoveryDecision> Backend::recover() {
   return fail(ErrorKind::Unsupported, "the " + std::string(name()) + " backend cannot recover from device loss",
               "restart the process");

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "cpu/cpu_pipeline.h"
 #include "cpu/custom_ops.h"
 #include "interp/step.h"
 
@@ -19,19 +20,6 @@ constexpr auto SCOPE = cuda::thread_scope_system;
 // Below this many slots per thread, extra threads cost more in barriers than they save.
 constexpr std::uint32_t MIN_SLOTS_PER_THREAD = 64;
 
-class CpuPipeline final : public Pipeline {
- public:
-  CpuPipeline(std::uint64_t id, PipelineSpec spec, std::shared_ptr<const ir::Program> program)
-      : m_id(id), m_spec(std::move(spec)), m_program(std::move(program)) {}
-  std::uint64_t id() const noexcept override { return m_id; }
-  const PipelineSpec& spec() const noexcept { return m_spec; }
-  const ir::Program* program() const noexcept { return m_program.get(); }
-
- private:
-  std::uint64_t m_id;
-  PipelineSpec m_spec;
-  std::shared_ptr<const ir::Program> m_program;  // null without custom opcodes
-};
 
 std::uint32_t default_threads(std::uint32_t requested) {
   if (requested != 0) return requested;
@@ -76,6 +64,7 @@ bool CpuBackend::supports(Feature feature) const noexcept {
       return true;
     case Feature::CustomOpcodes:
     case Feature::PayloadProcessor:
+    case Feature::LiveSession:
       return true;
     default:
       return false;

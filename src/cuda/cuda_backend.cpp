@@ -53,6 +53,7 @@ bool CudaBackend::supports(Feature feature) const noexcept {
     case Feature::ManyLaunch:
     case Feature::CustomOpcodes:     // JIT: src/cuda/jit/
     case Feature::PayloadProcessor:
+    case Feature::LiveSession:       // built-in opcodes (cuda_live.cpp)
       return true;
     default:
       return false;

@@ -31,6 +31,8 @@ class CudaBackend final : public Backend {
   Result<LaunchStats> launch_resident(const Pipeline& pipeline, ResidentBuffers& buffers) override;
   Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
                                            std::span<const Submission> submissions, std::uint32_t* rejected) override;
+  // Live sessions: the live kernel over a mapped ring (cuda_live.cpp).
+  Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config) override;
   // Device-loss recovery (cuda_recovery.cpp).
   Result<RecoveryDecision> recover() override;
 

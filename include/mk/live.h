@@ -1,0 +1,130 @@
+// LiveSession: one interpreter kernel (CUDA) or set of worker threads (CPU) keeps
+// running while any number of host threads stream work items into its ring.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "mk/error.h"
+#include "mk/protocol.h"
+
+namespace mk {
+
+class Megakernel;
+
+namespace detail {
+struct LiveState;
+struct TicketState;
+}  // namespace detail
+
+struct LiveOptions {
+  // Ring slots (each submit takes one slot per item; a batch larger than this is
+  // rejected). Power of two not required.
+  std::uint32_t slot_count = 4096;
+  // Control buffer shape when `control` is empty: every tenant below tenant_count is
+  // enabled, may run every opcode and sees the whole observable region (encode_control).
+  std::uint32_t tenant_count = 1;
+  std::uint32_t observable_count = 1024;
+  // Initial control words (encode_control + set_tenant_policy); empty: see above.
+  std::vector<std::uint32_t> control;
+  // Fairness: most slots one tenant may hold in flight; 0 = slot_count (no quota).
+  // A tenant over its quota gets QueueFull while other tenants still find room.
+  std::uint32_t max_in_flight_per_tenant = 0;
+  // The watchdog turns "work pending, and neither HEARTBEAT nor DONE_COUNT moved for this
+  // long" or a dead kernel into an Error from wait/submit within 2x this.
+  std::chrono::milliseconds watchdog_timeout{2000};
+  // Lanes (CUDA threads or CPU worker threads) polling the ring; 0 = backend default.
+  std::uint32_t lanes = 0;
+  // Longest idle back-off of a polling lane; bounds the added latency when idle.
+  std::chrono::nanoseconds max_idle_backoff{2000};
+};
+
+// Terminal state of one submitted item.
+struct ItemResult {
+  std::uint32_t status = 0;  // abi::STATUS_DONE or abi::STATUS_FAULT
+  std::uint32_t result = 0;  // RESULT word: the op's value, or the fault code
+  friend bool operator==(const ItemResult&, const ItemResult&) = default;
+};
+
+// A submitted batch. Copyable handle; results stay readable as long as any copy lives,
+// even after the ring slots were reused.
+class Ticket {
+ public:
+  Ticket() = default;
+  std::uint64_t sequence() const noexcept;  // ring position of the first item
+  std::uint32_t size() const noexcept;
+  bool ready() const noexcept;  // every item reached DONE or FAULT
+  // Per-item results in submit order; empty until ready().
+  std::span<const ItemResult> results() const noexcept;
+  std::uint32_t fault_count() const noexcept;  // valid once ready()
+  explicit operator bool() const noexcept { return m_state != nullptr; }
+
+ private:
+  friend class LiveSession;
+  explicit Ticket(std::shared_ptr<detail::TicketState> state) : m_state(std::move(state)) {}
+  std::shared_ptr<detail::TicketState> m_state;
+};
+
+// Counters of the host side of a session.
+struct LiveStats {
+  std::uint64_t submitted = 0;     // items accepted by submit
+  std::uint64_t completed = 0;     // items harvested (DONE or FAULT)
+  std::uint64_t in_flight = 0;     // submitted - completed
+  std::uint64_t rejected_full = 0; // submits refused with QueueFull
+  std::uint32_t heartbeat = 0;     // last HEARTBEAT the host saw
+  std::uint32_t done_count = 0;    // last DONE_COUNT the host saw
+};
+
+class LiveSession {
+ public:
+  // Start the kernel (or worker threads) of `megakernel`'s backend and pipeline.
+  // Unsupported when the backend has no live sessions.
+  static Result<LiveSession> start(const Megakernel& megakernel, LiveOptions options = {});
+
+  LiveSession(LiveSession&&) noexcept;
+  LiveSession& operator=(LiveSession&&) noexcept;
+  // Shuts the kernel down and joins; items still in flight finish first when the kernel
+  // is healthy (bounded by the watchdog timeout).
+  ~LiveSession();
+
+  // Publish a whole batch or nothing; safe from any number of threads (lock-free slot
+  // reservation). QueueFull when the ring or the tenant's quota has no room; the
+  // watchdog's error once the kernel failed. BATCH_FENCE items are rejected: a ticket
+  // is the live session's fence.
+  Result<Ticket> submit(std::span<const WorkItem> items);
+  // Like submit, but waits up to `timeout` for room (bounded blocking backpressure).
+  Result<Ticket> submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout);
+
+  // Wait until every item of `ticket` finished: true when it did, false on timeout (the
+  // ticket stays valid); an Error when the watchdog found the kernel stalled or dead.
+  Result<bool> wait(const Ticket& ticket, std::chrono::nanoseconds timeout);
+  // Harvest finished slots without blocking; returns how many items completed.
+  Result<std::uint64_t> poll();
+  // Wait until everything submitted so far has finished.
+  Status drain(std::chrono::nanoseconds timeout);
+  // Stop the kernel after in-flight items finish (or the timeout); later submits fail.
+  Status shutdown(std::chrono::nanoseconds timeout);
+
+  // The whole control buffer now (counters, metrics, tenants, observables), read while
+  // the kernel runs.
+  Result<std::vector<std::uint32_t>> read_control() const;
+  LiveStats stats() const;
+  // The watchdog's verdict: ok while the kernel is healthy.
+  Status health() const;
+  std::uint32_t slot_count() const noexcept;
+  std::uint32_t lanes() const noexcept;  // lanes actually polling
+
+ private:
+  explicit LiveSession(std::unique_ptr<detail::LiveState> state);
+  friend void live_test_inject_stall(LiveSession& session, bool stalled);
+  std::unique_ptr<detail::LiveState> m_state;
+};
+
+// Test support: stop (true) or resume (false) the kernel's lanes without stopping it,
+// as a hung kernel would; HEARTBEAT and DONE_COUNT freeze so the watchdog fires.
+void live_test_inject_stall(LiveSession& session, bool stalled);
+
+}  // namespace mk

@@ -1,0 +1,79 @@
+// The host side of a LiveSession: ring positions, tickets, harvesting, the watchdog.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "mk/backend.h"
+#include "mk/live.h"
+
+namespace mk::detail {
+
+struct TicketState {
+  const void* owner = nullptr;  // the LiveState that issued it
+  std::uint64_t first = 0;      // ring position of item 0
+  std::uint32_t count = 0;
+  std::atomic<std::uint32_t> remaining{0};
+  std::atomic<std::uint32_t> faults{0};
+  std::vector<ItemResult> results;
+  // The session's reference while items are in flight; dropped by the harvester when the
+  // last one finishes, so a ticket nobody holds frees itself.
+  std::shared_ptr<TicketState> in_flight;
+};
+
+// Ring positions are 64-bit and only grow: position p lives in slot p % slot_count.
+// [head, tail) are in flight; a producer reserves [tail, tail + n) with one CAS when
+// tail + n - head <= slot_count, so a batch is whole or absent. The harvester (one
+// thread at a time, whoever calls poll/wait) walks from head while slots are DONE or
+// FAULT, copies their results into the ticket and returns the slot to EMPTY.
+struct LiveState {
+  LiveOptions options;
+  std::shared_ptr<Backend> backend;  // keeps the backend alive as long as its engine
+  std::shared_ptr<const Pipeline> pipeline;
+  std::unique_ptr<LiveEngine> engine;
+  WordSpan ring;
+  std::uint32_t slot_count = 0;
+  std::uint32_t control_words = 0;
+  std::uint32_t quota = 0;  // per tenant; == slot_count means none
+  std::unique_ptr<std::atomic<TicketState*>[]> slot_ticket;
+
+  alignas(64) std::atomic<std::uint64_t> tail{0};
+  alignas(64) std::atomic<std::uint64_t> head{0};
+  alignas(64) std::mutex harvest_mutex;
+  std::array<std::atomic<std::uint32_t>, abi::MAX_TENANTS> tenant_in_flight{};
+  std::atomic<std::uint64_t> rejected_full{0};
+
+  // Shutdown: submitters in progress are counted so shutdown can wait them out.
+  std::atomic<bool> closed{false};
+  std::atomic<std::uint32_t> active_submits{0};
+  bool stopped = false;  // engine stopped (guarded by lifecycle_mutex)
+  std::mutex lifecycle_mutex;
+
+  // The watchdog's verdict; set once.
+  std::atomic<bool> failed{false};
+  mutable std::mutex failure_mutex;
+  std::optional<Error> failure;
+  std::atomic<std::uint32_t> seen_heartbeat{0};
+  std::atomic<std::uint32_t> seen_done{0};
+  std::thread watchdog;
+  std::mutex watchdog_mutex;
+  std::condition_variable watchdog_wake;
+  bool watchdog_stop = false;
+
+  ~LiveState();
+  // Harvest finished slots in ring order; 0 when another thread is harvesting.
+  std::uint64_t harvest();
+  void set_failure(Error error);
+  Status failure_status() const;
+  Status stop_engine(std::chrono::nanoseconds timeout);
+  void start_watchdog();
+  void stop_watchdog();
+};
+
+}  // namespace mk::detail

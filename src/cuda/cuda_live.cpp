@@ -1,0 +1,210 @@
+// The CUDA backend's live engine: the live kernel on its own stream over a ring and a
+// page in mapped pinned host memory, with control and the ring's mirror on the device.
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "cuda/cuda_backend.h"
+#include "cuda/cuda_check.h"
+#include "cuda/cuda_pipeline.h"
+#include "cuda/device_buffer.h"
+#include "cuda/live_launch.h"
+
+namespace mk::detail {
+namespace {
+
+constexpr unsigned LIVE_THREADS = 128;
+
+// A mapped, page-locked host allocation (the GPU reads and writes it over PCIe).
+class MappedWords {
+ public:
+  MappedWords() = default;
+  MappedWords(const MappedWords&) = delete;
+  MappedWords& operator=(const MappedWords&) = delete;
+  ~MappedWords() {
+    if (m_ptr) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_ptr));
+  }
+  Status allocate(std::size_t words) {
+    void* p = nullptr;
+    MK_CUDA_CHECK(cudaHostAlloc(&p, words * sizeof(std::uint32_t), cudaHostAllocMapped));
+    m_ptr = static_cast<std::uint32_t*>(p);
+    m_words = words;
+    std::fill_n(m_ptr, words, 0u);
+    return {};
+  }
+  Result<std::uint32_t*> device_pointer() const {
+    void* d = nullptr;
+    MK_CUDA_CHECK(cudaHostGetDevicePointer(&d, m_ptr, 0));
+    return static_cast<std::uint32_t*>(d);
+  }
+  std::uint32_t* get() const noexcept { return m_ptr; }
+  std::size_t size() const noexcept { return m_words; }
+  // A kernel still running on it must never see it freed: leak instead.
+  void forget() noexcept { m_ptr = nullptr; }
+
+ private:
+  std::uint32_t* m_ptr = nullptr;
+  std::size_t m_words = 0;
+};
+
+std::uint32_t load_word(const std::uint32_t* p) {
+  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(p)).load(std::memory_order_acquire);
+}
+void store_word(std::uint32_t* p, std::uint32_t v) {
+  std::atomic_ref<std::uint32_t>(*p).store(v, std::memory_order_release);
+}
+
+class CudaLiveEngine final : public LiveEngine {
+ public:
+  explicit CudaLiveEngine(int device) : m_device(device) {}
+  ~CudaLiveEngine() override {
+    if (m_launched && !m_finished) (void)stop(std::chrono::seconds(5));
+    if (m_launched && !m_finished) {
+      // The lanes never left: freeing their memory would let them scribble on reused
+      // pages, and cudaFree* would wait for them forever. Leak it; the process exit
+      // (or a device reset) reclaims it.
+      m_ring.forget();
+      m_page.forget();
+      m_mirror.forget();
+      m_control.forget();
+      m_flags.forget();
+      m_stream = nullptr;
+      m_copy_stream = nullptr;
+      return;
+    }
+    if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
+    if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
+    if (m_staging) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_staging));
+  }
+
+  Status start(const LiveEngineConfig& config, unsigned max_blocks) {
+    MK_CUDA_CHECK(cudaSetDevice(m_device));
+    const std::size_t ring_words = std::size_t{config.slot_count} * abi::SLOT_WORDS;
+    m_control_words = config.control.size();
+    MK_TRY(m_ring.allocate(ring_words));
+    MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
+    MK_TRY(m_mirror.reserve(ring_words * sizeof(std::uint32_t)));
+    MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
+    MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
+    MK_CUDA_CHECK(cudaHostAlloc(&m_staging, m_control_words * sizeof(std::uint32_t), cudaHostAllocDefault));
+    MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_copy_stream, cudaStreamNonBlocking));
+    MK_CUDA_CHECK(cudaMemsetAsync(m_mirror.get(), 0, ring_words * sizeof(std::uint32_t), m_stream));
+    MK_CUDA_CHECK(cudaMemsetAsync(m_flags.get(), 0, LIVE_FLAG_WORDS * sizeof(std::uint32_t), m_stream));
+    MK_CUDA_CHECK(cudaMemcpyAsync(m_control.get(), config.control.data(), m_control_words * sizeof(std::uint32_t),
+                                  cudaMemcpyHostToDevice, m_stream));
+
+    // Lanes: one per slot up to a full co-resident grid, in whole blocks.
+    const std::uint32_t wanted = config.lanes != 0 ? config.lanes : config.slot_count;
+    unsigned blocks = static_cast<unsigned>((std::min<std::uint64_t>(wanted, config.slot_count) + LIVE_THREADS - 1) / LIVE_THREADS);
+    blocks = std::max(1u, std::min(blocks, max_blocks));
+    m_lanes = blocks * LIVE_THREADS;
+
+    LiveParams params;
+    auto* control = static_cast<std::uint32_t*>(m_control.get());
+    // Not make_view: it would read the header through a device pointer on the host.
+    params.view.ring = static_cast<std::uint32_t*>(m_mirror.get());
+    params.view.slot_count = config.slot_count;
+    params.view.control = control;
+    params.view.tenant_count = std::min(config.control[abi::CTRL_TENANT_COUNT], abi::MAX_TENANTS);
+    params.view.observable_count = config.control[abi::CTRL_OBSERVABLE_COUNT];
+    auto ring_device = m_ring.device_pointer();
+    if (!ring_device) return cuda::std::unexpected(std::move(ring_device.error()));
+    auto page_device = m_page.device_pointer();
+    if (!page_device) return cuda::std::unexpected(std::move(page_device.error()));
+    params.host_ring = *ring_device;
+    params.page = *page_device;
+    params.flags = static_cast<std::uint32_t*>(m_flags.get());
+    params.max_backoff_ns = static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
+    MK_CUDA_CHECK(launch_live_kernel(params, blocks, LIVE_THREADS, m_stream));
+    m_launched = true;
+    return {};
+  }
+
+  WordSpan ring() noexcept override { return {m_ring.get(), m_ring.size()}; }
+  std::uint32_t lanes() const noexcept override { return m_lanes; }
+  std::uint32_t heartbeat() const noexcept override { return load_word(m_page.get() + LIVE_PAGE_HEARTBEAT); }
+  std::uint32_t done_count() const noexcept override { return load_word(m_page.get() + LIVE_PAGE_DONE); }
+
+  // A copy on its own non-blocking stream runs while the kernel does.
+  Status read_control(WordSpan out) override {
+    MK_CUDA_CHECK(cudaSetDevice(m_device));
+    const std::size_t words = std::min(out.size(), m_control_words);
+    MK_CUDA_CHECK(cudaMemcpyAsync(m_staging, m_control.get(), words * sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
+                                  m_copy_stream));
+    MK_CUDA_CHECK(cudaStreamSynchronize(m_copy_stream));
+    std::copy_n(static_cast<const std::uint32_t*>(m_staging), words, out.begin());
+    return {};
+  }
+
+  Status health(bool& exited) override {
+    MK_CUDA_CHECK(cudaSetDevice(m_device));
+    const cudaError_t q = cudaStreamQuery(m_stream);
+    exited = q == cudaSuccess;
+    if (q == cudaErrorNotReady || q == cudaSuccess) return {};
+    return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(live kernel stream)", __FILE__, __LINE__));
+  }
+
+  void set_stalled(bool stalled) noexcept override { store_word(m_page.get() + LIVE_PAGE_STALL, stalled ? 1u : 0u); }
+
+  Status stop(std::chrono::nanoseconds timeout) override {
+    if (!m_launched || m_finished) return {};
+    MK_CUDA_CHECK(cudaSetDevice(m_device));
+    store_word(m_page.get() + LIVE_PAGE_STALL, 0);
+    store_word(m_page.get() + LIVE_PAGE_SHUTDOWN, 1);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (std::uint32_t spins = 0;; ++spins) {
+      const cudaError_t q = cudaStreamQuery(m_stream);
+      if (q == cudaSuccess) break;
+      if (q != cudaErrorNotReady) {
+        m_finished = true;  // the context is gone with the kernel
+        return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(live kernel stream)", __FILE__, __LINE__));
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        return fail(ErrorKind::Backend, "the live kernel did not stop after SHUTDOWN was set",
+                    "its lanes may be stuck in a handler; restart the process to reclaim the GPU");
+      if (spins < 1000) std::this_thread::yield();
+      else std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    m_finished = true;
+    return {};
+  }
+
+ private:
+  int m_device;
+  MappedWords m_ring, m_page;
+  DeviceBuffer m_mirror, m_control, m_flags;
+  void* m_staging = nullptr;
+  std::size_t m_control_words = 0;
+  cudaStream_t m_stream = nullptr;
+  cudaStream_t m_copy_stream = nullptr;
+  std::uint32_t m_lanes = 0;
+  bool m_launched = false;
+  bool m_finished = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LiveEngine>> CudaBackend::start_live(const Pipeline& pipeline, const LiveEngineConfig& config) {
+  const auto* pipe = dynamic_cast<const CudaPipeline*>(&pipeline);
+  if (pipe == nullptr)
+    return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
+                "start the live session from the Megakernel that built it");
+  if (pipe->jit() != nullptr)
+    return fail(ErrorKind::Unsupported,
+                "live sessions on the cuda backend run the built-in opcodes only; this megakernel has custom "
+                "opcodes (JIT)",
+                "run custom opcodes live on the cpu backend, or through one-shot / resident dispatch on cuda");
+  MK_CUDA_CHECK(cudaSetDevice(m_device));
+  int max_blocks = 0;
+  MK_CUDA_CHECK(live_max_blocks(LIVE_THREADS, &max_blocks));
+  if (max_blocks <= 0)
+    return fail(ErrorKind::Backend, "the live kernel cannot be resident on this device (occupancy 0)",
+                "free GPU resources held by other kernels");
+  auto engine = std::make_unique<CudaLiveEngine>(m_device);
+  MK_TRY(engine->start(config, static_cast<unsigned>(max_blocks)));
+  return std::unique_ptr<LiveEngine>(std::move(engine));
+}
+
+}  // namespace mk::detail

@@ -1,0 +1,31 @@
+// Parameters of the live kernel and the layout of its mapped host page, shared by the
+// host (cuda_live.cpp) and nvcc (live_kernel.cuh); nothing CUDA-specific.
+#pragma once
+
+#include "interp/view.h"
+
+namespace mk::detail {
+
+// Mapped host words the host and the kernel talk through while it runs. Host-written
+// and kernel-written words sit on separate 128-byte lines.
+inline constexpr unsigned LIVE_PAGE_SHUTDOWN = 0;   // host: 1 asks the lanes to leave
+inline constexpr unsigned LIVE_PAGE_STALL = 1;      // host (tests): 1 freezes the lanes
+inline constexpr unsigned LIVE_PAGE_HEARTBEAT = 32; // kernel: control HEARTBEAT, per poll
+inline constexpr unsigned LIVE_PAGE_DONE = 33;      // kernel: control DONE_COUNT, per poll
+inline constexpr unsigned LIVE_PAGE_EXITED = 34;    // kernel: lane 0 left its loop
+inline constexpr unsigned LIVE_PAGE_WORDS = 64;
+// Device words private to the kernel.
+inline constexpr unsigned LIVE_FLAG_STALL = 0;
+inline constexpr unsigned LIVE_FLAG_WORDS = 32;
+
+struct LiveParams {
+  // The interpreter's view: a device-memory mirror of the ring (each lane runs the
+  // step on its own mirror slots) and the control buffer in device memory.
+  interp::View view;
+  unsigned* host_ring = nullptr;  // mapped pinned ring the host publishes into
+  unsigned* page = nullptr;       // mapped LIVE_PAGE_WORDS
+  unsigned* flags = nullptr;      // device LIVE_FLAG_WORDS, zeroed
+  unsigned max_backoff_ns = 2000;
+};
+
+}  // namespace mk::detail
