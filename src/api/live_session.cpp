@@ -196,7 +196,9 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
     return fail(ErrorKind::InvalidArgument, "control word 4 (SHUTDOWN) is already set",
                 "encode the control buffer with shutdown = false");
 
+  static std::atomic<std::uint64_t> next_session_id{1};
   auto state = std::make_unique<detail::LiveState>();
+  state->id = next_session_id.fetch_add(1, std::memory_order_relaxed);
   state->options = options;
   state->backend = megakernel.backend_ptr();
   state->pipeline = megakernel.pipeline();
@@ -241,6 +243,12 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
   if (quotas) {
     for (const WorkItem& item : items)
       if (item.tenant < abi::MAX_TENANTS) ++per_tenant[item.tenant];
+    for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t)
+      if (per_tenant[t] > s.quota)
+        return fail(ErrorKind::InvalidArgument,
+                    "the batch holds " + std::to_string(per_tenant[t]) + " items of tenant " + std::to_string(t) +
+                        ", more than its quota of " + std::to_string(s.quota) + " slots in flight: it can never fit",
+                    "split the batch, or raise LiveOptions::max_in_flight_per_tenant");
     for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t) {
       if (per_tenant[t] == 0) continue;
       const std::uint32_t before = s.tenant_in_flight[t].fetch_add(per_tenant[t], std::memory_order_relaxed);
@@ -280,7 +288,7 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
   }
 
   auto ticket = std::make_shared<detail::TicketState>();
-  ticket->owner = &s;
+  ticket->owner = s.id;
   ticket->first = pos;
   ticket->count = n;
   ticket->remaining.store(n, std::memory_order_relaxed);
@@ -313,7 +321,7 @@ Result<Ticket> LiveSession::submit_wait(std::span<const WorkItem> items, std::ch
 
 Result<bool> LiveSession::wait(const Ticket& ticket, std::chrono::nanoseconds timeout) {
   detail::LiveState& s = *m_state;
-  if (!ticket.m_state || ticket.m_state->owner != &s)
+  if (!ticket.m_state || ticket.m_state->owner != s.id)
     return fail(ErrorKind::InvalidArgument, "the ticket was not issued by this live session",
                 "wait on tickets with the session whose submit returned them");
   const auto deadline = detail::Clock::now() + timeout;
@@ -360,7 +368,7 @@ Status LiveSession::shutdown(std::chrono::nanoseconds timeout) {
   s.closed.store(true, std::memory_order_seq_cst);
   // Submits that got past the closed check finish publishing before the lanes stop.
   detail::Backoff backoff;
-  while (s.active_submits.load(std::memory_order_acquire) != 0) backoff.pause();
+  while (s.active_submits.load(std::memory_order_seq_cst) != 0) backoff.pause();
   Status drained = s.failure_status() ? drain(timeout) : Status{};
   Status stopped = s.stop_engine(timeout);
   if (!stopped) s.set_failure(stopped.error());

@@ -16,7 +16,7 @@
 namespace mk::detail {
 
 struct TicketState {
-  const void* owner = nullptr;  // the LiveState that issued it
+  std::uint64_t owner = 0;      // id of the session that issued it
   std::uint64_t first = 0;      // ring position of item 0
   std::uint32_t count = 0;
   std::atomic<std::uint32_t> remaining{0};
@@ -33,6 +33,7 @@ struct TicketState {
 // thread at a time, whoever calls poll/wait) walks from head while slots are DONE or
 // FAULT, copies their results into the ticket and returns the slot to EMPTY.
 struct LiveState {
+  std::uint64_t id = 0;  // unique per process, so a stale ticket never matches a new session
   LiveOptions options;
   std::shared_ptr<Backend> backend;  // keeps the backend alive as long as its engine
   std::shared_ptr<const Pipeline> pipeline;

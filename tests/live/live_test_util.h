@@ -1,0 +1,111 @@
+// Helpers shared by the LiveSession tests: the backend fixture, items, bounded waits.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mk/mk.h"
+
+namespace mk::live_test {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+inline WorkItem item(std::uint32_t opcode, std::uint32_t tenant, std::initializer_list<std::uint32_t> args = {}) {
+  return value_or_throw(WorkItem::make(opcode, tenant, std::span<const std::uint32_t>(args.begin(), args.size())));
+}
+
+// Control words for LiveOptions::control from an encoded control buffer.
+inline std::vector<std::uint32_t> to_words(const Bytes& bytes) {
+  std::vector<std::uint32_t> words(bytes.size() / sizeof(std::uint32_t));
+  std::memcpy(words.data(), bytes.data(), words.size() * sizeof(std::uint32_t));
+  return words;
+}
+
+inline std::uint32_t observable(const std::vector<std::uint32_t>& control, std::uint32_t index) {
+  return control.at(std::size_t{abi::CTRL_OBSERVABLES} + index);
+}
+
+// Parametrized over the backend name ("cpu", "cuda"); CUDA skips without a device.
+class LiveTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "cuda" && !cuda_available()) GTEST_SKIP() << "no CUDA device visible";
+    auto backend = make_backend(GetParam());
+    ASSERT_TRUE(backend) << backend.error().what();
+    auto megakernel = Megakernel::bootstrap(*backend);
+    ASSERT_TRUE(megakernel) << megakernel.error().what();
+    m_megakernel.emplace(std::move(*megakernel));
+  }
+
+  const Megakernel& megakernel() const { return *m_megakernel; }
+  Result<LiveSession> start(LiveOptions options = {}) const { return LiveSession::start(*m_megakernel, std::move(options)); }
+
+ private:
+  std::optional<Megakernel> m_megakernel;
+};
+
+inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// Control counters are published once per sweep of a lane, so they may trail the
+// harvested results by one sweep: re-read until DONE_COUNT reaches `expected` (bounded)
+// and return a snapshot taken after that. An error when it never gets there.
+inline Result<std::vector<std::uint32_t>> control_at_done_count(const LiveSession& session, std::uint32_t expected,
+                                                                std::chrono::nanoseconds limit = 10s) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    auto control = session.read_control();
+    if (!control) return control;
+    if ((*control)[abi::CTRL_DONE_COUNT] >= expected) return session.read_control();
+    if (Clock::now() >= deadline)
+      return fail(ErrorKind::Backend,
+                  "DONE_COUNT stayed at " + std::to_string((*control)[abi::CTRL_DONE_COUNT]) + ", expected " +
+                      std::to_string(expected),
+                  "counters were lost");
+    std::this_thread::yield();
+  }
+}
+
+// Run `fn` on its own thread and require it to return within `limit`. A call that
+// hangs aborts the binary with a message: the alternative is a suite that never ends.
+template <class F>
+void expect_returns_within(const char* what, std::chrono::seconds limit, F&& fn) {
+  std::promise<void> done;
+  std::future<void> finished = done.get_future();
+  std::thread runner([&] {
+    fn();
+    done.set_value();
+  });
+  if (finished.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "FATAL: %s did not return within %lld s\n", what, static_cast<long long>(limit.count()));
+    std::fflush(stderr);
+    std::abort();
+  }
+  runner.join();
+}
+
+// wait() must report completion (true), not a timeout or an error.
+inline ::testing::AssertionResult completes(LiveSession& session, const Ticket& ticket,
+                                            std::chrono::nanoseconds limit = 30s) {
+  auto r = session.wait(ticket, limit);
+  if (!r) return ::testing::AssertionFailure() << "wait failed: " << r.error().what();
+  if (!*r) return ::testing::AssertionFailure() << "wait timed out on ticket at " << ticket.sequence();
+  if (!ticket.ready()) return ::testing::AssertionFailure() << "wait returned true but the ticket is not ready";
+  if (ticket.results().size() != ticket.size())
+    return ::testing::AssertionFailure() << "ready ticket has " << ticket.results().size() << " results for "
+                                         << ticket.size() << " items";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace mk::live_test
