@@ -36,7 +36,9 @@ struct LiveOptions {
   // The watchdog turns "work pending, and neither HEARTBEAT nor DONE_COUNT moved for this
   // long" or a dead kernel into an Error from wait/submit within 2x this.
   std::chrono::milliseconds watchdog_timeout{2000};
-  // Lanes (CUDA threads or CPU worker threads) polling the ring; 0 = backend default.
+  // Lanes polling the ring; 0 = backend default: on the CPU one worker thread per
+  // hardware thread, on CUDA one thread per slot up to what the GPU holds at once.
+  // Slot s belongs to lane s % lanes. The Megakernel's geometry plays no part here.
   std::uint32_t lanes = 0;
   // Longest idle back-off of a polling lane; bounds the added latency when idle.
   std::chrono::nanoseconds max_idle_backoff{2000};
@@ -103,7 +105,8 @@ class LiveSession {
   Result<bool> wait(const Ticket& ticket, std::chrono::nanoseconds timeout);
   // Harvest finished slots without blocking; returns how many items completed.
   Result<std::uint64_t> poll();
-  // Wait until everything submitted so far has finished.
+  // Wait until everything submitted so far has finished and DONE_COUNT counts it, so a
+  // read_control() after drain() sees exact counters.
   Status drain(std::chrono::nanoseconds timeout);
   // Stop the kernel after in-flight items finish (or the timeout); later submits fail.
   Status shutdown(std::chrono::nanoseconds timeout);

@@ -204,6 +204,7 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   state->pipeline = megakernel.pipeline();
   state->slot_count = options.slot_count;
   state->control_words = static_cast<std::uint32_t>(control.size());
+  state->initial_done = control[abi::CTRL_DONE_COUNT];
   state->quota = options.max_in_flight_per_tenant == 0 ? options.slot_count
                                                         : std::min(options.max_in_flight_per_tenant, options.slot_count);
   state->slot_ticket = std::make_unique<std::atomic<detail::TicketState*>[]>(options.slot_count);
@@ -358,6 +359,15 @@ Status LiveSession::drain(std::chrono::nanoseconds timeout) {
       return fail(ErrorKind::Backend,
                   "drain timed out with " + std::to_string(target - s.head.load()) + " items still in flight",
                   "wait longer, or check health(): a handler may be requeueing or the kernel may be stalled");
+    backoff.pause();
+  }
+  // Lanes publish counters in runs, after the items' STATUS on some backends; once
+  // DONE_COUNT (published last) covers every drained item, read_control is exact.
+  while (static_cast<std::int32_t>(s.engine->done_count() - s.initial_done - static_cast<std::uint32_t>(target)) < 0) {
+    MK_TRY(s.failure_status());
+    if (detail::Clock::now() >= deadline)
+      return fail(ErrorKind::Backend, "drain timed out waiting for DONE_COUNT to count every finished item",
+                  "wait longer, or check health()");
     backoff.pause();
   }
   return {};

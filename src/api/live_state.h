@@ -41,6 +41,7 @@ struct LiveState {
   WordSpan ring;
   std::uint32_t slot_count = 0;
   std::uint32_t control_words = 0;
+  std::uint32_t initial_done = 0;  // DONE_COUNT of the initial control words
   std::uint32_t quota = 0;  // per tenant; == slot_count means none
   std::unique_ptr<std::atomic<TicketState*>[]> slot_ticket;
 

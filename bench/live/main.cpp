@@ -1,0 +1,432 @@
+// mk_bench_live: LiveSession round trip, streaming throughput and tenant fairness, each
+// against baselines timed in the same run (raw mapped-memory ping-pong, launch + sync,
+// a raw mapped ring, per-item launches, a per-item CUDA graph, plain CPU loops).
+// Prints a table and writes JSON (--json FILE); any error exits 1.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpu_baselines.h"
+#include "live_cases.h"
+#include "mk/mk.h"
+#include "must.h"
+#include "report.h"
+
+#if MK_BENCH_HAVE_CUDA
+#include "raw_baselines.cuh"
+#endif
+
+#ifndef MK_BENCH_COMMIT
+#define MK_BENCH_COMMIT "unknown"
+#endif
+
+namespace {
+
+namespace lb = mk::bench::live;
+using lb::Case;
+using lb::CaseKind;
+using lb::Group;
+
+constexpr auto WATCHDOG = std::chrono::seconds(5);
+constexpr std::uint64_t ROUND_TRIP_TIMEOUT_NS = 1000000000;  // 1 s per single item
+
+struct Options {
+  std::string json_path;
+  std::string backend = "auto";
+  bool quick = false;
+  std::string op = "add";
+  std::optional<std::uint32_t> samples, reps, batch, window, slots;
+  std::optional<std::uint64_t> items;
+};
+
+// Everything a run uses, after --quick and explicit options were applied.
+struct Settings {
+  std::uint32_t rt_samples = 2000, rt_warmup = 200;
+  std::uint32_t fair_samples = 1000, fair_warmup = 100;
+  std::uint32_t reps = 5, warmup_reps = 1;
+  std::uint64_t items = 10000000;
+  std::uint32_t launch_items = 10000, launch_samples = 10, launch_warmup = 2;
+  std::uint32_t batch = 256, window = 8;
+  std::uint32_t slots = 65536, rt_slots = 4096;
+  std::uint32_t opcode = mk::abi::OP_ATOMIC_ADD;
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
+               "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
+               "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
+               "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
+               "  --items N    items per throughput repetition (default 1e7, --quick 1e6)\n"
+               "  --batch N    items per submit in B and C (default 256)\n"
+               "  --window N   outstanding tickets per producer (default 8)\n"
+               "  --slots N    ring slots of the throughput session (default 65536)\n"
+               "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n");
+}
+
+std::uint64_t parse_number(const std::string& flag, const char* text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);  // accepts 1e7
+    if (used == std::string(text).size() && v >= 1 && v <= 1e15) return static_cast<std::uint64_t>(v);
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(flag + " needs a positive number, got '" + text + "'");
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    auto u32 = [&]() { return static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_number(a, value()), 0xFFFFFFFFu)); };
+    if (a == "--json") o.json_path = value();
+    else if (a == "--backend") o.backend = value();
+    else if (a == "--quick") o.quick = true;
+    else if (a == "--samples") o.samples = u32();
+    else if (a == "--reps") o.reps = u32();
+    else if (a == "--items") o.items = parse_number(a, value());
+    else if (a == "--batch") o.batch = u32();
+    else if (a == "--window") o.window = u32();
+    else if (a == "--slots") o.slots = u32();
+    else if (a == "--op") o.op = value();
+    else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else throw std::invalid_argument("unknown option " + a);
+  }
+  if (o.backend != "cpu" && o.backend != "cuda" && o.backend != "auto")
+    throw std::invalid_argument("--backend must be cpu, cuda or auto");
+  if (o.op != "add" && o.op != "nop") throw std::invalid_argument("--op must be add or nop");
+  return o;
+}
+
+Settings resolve(const Options& o) {
+  Settings s;
+  if (o.quick) {
+    s.rt_samples = 300;
+    s.rt_warmup = 50;
+    s.reps = 2;
+    s.items = 1000000;
+    s.launch_items = 2000;
+    s.launch_samples = 5;
+    s.launch_warmup = 1;
+  }
+  if (o.samples) s.rt_samples = *o.samples;
+  s.rt_warmup = std::max(1u, std::min(s.rt_warmup, s.rt_samples / 4));
+  s.fair_samples = std::max(1u, s.rt_samples / 2);
+  s.fair_warmup = std::max(1u, s.rt_warmup / 2);
+  if (o.reps) s.reps = *o.reps;
+  if (o.items) s.items = *o.items;
+  if (o.batch) s.batch = *o.batch;
+  if (o.window) s.window = *o.window;
+  if (o.slots) s.slots = *o.slots;
+  s.opcode = o.op == "nop" ? mk::abi::OP_NOP : mk::abi::OP_ATOMIC_ADD;
+  if (s.batch > s.slots)
+    throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " + std::to_string(s.slots));
+  if (s.batch > s.rt_slots / 2)
+    throw std::invalid_argument("--batch must be at most " + std::to_string(s.rt_slots / 2) +
+                                " (the fairness session's per-tenant quota)");
+  return s;
+}
+
+Case make_case(std::string key, std::string label, std::string what, CaseKind kind) {
+  Case c;
+  c.key = std::move(key);
+  c.label = std::move(label);
+  c.what = std::move(what);
+  c.kind = kind;
+  return c;
+}
+
+#if MK_BENCH_HAVE_CUDA
+void raw_ok(const std::string& error, const char* baseline) {
+  if (!error.empty()) throw std::runtime_error(std::string(baseline) + ": " + error);
+}
+
+std::string version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+#endif
+
+mk::LiveOptions live_options(std::uint32_t slots) {
+  mk::LiveOptions lo;
+  lo.slot_count = slots;
+  lo.watchdog_timeout = WATCHDOG;
+  return lo;
+}
+
+Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool on_gpu, const std::string& gpu_skip,
+                       lb::RunInfo& info) {
+  Group g;
+  g.key = "round_trip";
+  g.title = "A. single-item round trip: submit -> completion seen by the host";
+  Case wait = make_case("live_wait", "live: submit + wait(1 s)", "LiveSession::submit of one ATOMIC_ADD, then wait",
+                        CaseKind::Latency);
+  Case poll = make_case("live_poll_spin", "live: submit + spin on poll()",
+                        "LiveSession::submit of one ATOMIC_ADD, then poll() until the ticket is ready", CaseKind::Latency);
+  Case ping = make_case("raw_pingpong", "raw mapped-memory ping-pong (GPU)",
+                        "one persistent GPU thread echoes a word of mapped pinned memory", CaseKind::Latency);
+  Case launch = make_case("launch_sync", "cudaLaunchKernel + sync per item (GPU)",
+                          "one one-thread atomicAdd kernel launched and synchronised per sample", CaseKind::Latency);
+  Case cpu = make_case("cpu_pingpong", "CPU thread ping-pong",
+                       "one worker thread echoes an atomic word (the CPU backend's floor)", CaseKind::Latency);
+
+  // Baselines first, while no live kernel holds the GPU.
+  if (on_gpu) {
+#if MK_BENCH_HAVE_CUDA
+    mk::bench::live_raw::RoundTripSpec spec;
+    spec.warmup = s.rt_warmup;
+    spec.samples = s.rt_samples;
+    spec.timeout_ns = ROUND_TRIP_TIMEOUT_NS;
+    raw_ok(mk::bench::live_raw::pingpong_round_trip(spec, ping.samples_ns), "raw ping-pong");
+    raw_ok(mk::bench::live_raw::launch_sync_round_trip(spec, launch.samples_ns), "launch + sync");
+#endif
+  } else {
+    ping.skipped = gpu_skip;
+    launch.skipped = gpu_skip;
+  }
+  cpu.samples_ns = lb::cpu_pingpong_round_trip(s.rt_warmup, s.rt_samples, ROUND_TRIP_TIMEOUT_NS);
+
+  {
+    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.rt_slots)), "LiveSession::start (round trip)");
+    info.sessions["round_trip"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()}};
+    lb::RoundTripSpec spec;
+    spec.warmup = s.rt_warmup;
+    spec.samples = s.rt_samples;
+    spec.timeout = std::chrono::nanoseconds(ROUND_TRIP_TIMEOUT_NS);
+    lb::RoundTripRun run = lb::live_round_trip(session, spec);
+    wait.samples_ns = std::move(run.wait_ns);
+    poll.samples_ns = std::move(run.poll_ns);
+    lb::must(session.shutdown(WATCHDOG), "LiveSession::shutdown (round trip)");
+  }
+  g.cases = {wait, poll, ping, launch, cpu};
+  g.ratios = {
+      {"live_over_raw_pingpong", "live wait / raw ping-pong", "live_wait", "raw_pingpong", 1.3, true},
+      {"live_over_launch_sync", "live wait / launch+sync", "live_wait", "launch_sync", std::nullopt, true},
+      {"live_poll_over_raw_pingpong", "live poll spin / raw ping-pong", "live_poll_spin", "raw_pingpong", std::nullopt,
+       true},
+      {"live_over_cpu_pingpong", "live wait / CPU ping-pong", "live_wait", "cpu_pingpong", std::nullopt, true},
+  };
+  return g;
+}
+
+Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool on_gpu, const std::string& gpu_skip,
+                       lb::RunInfo& info) {
+  Group g;
+  g.key = "throughput";
+  g.title = "B. streaming throughput (items/s; p99 = items / the 99th-percentile rep time)";
+  const std::string op = s.opcode == mk::abi::OP_NOP ? "NOP" : "ATOMIC_ADD";
+  Case one = make_case("live_1_producer", "live: 1 producer",
+                       "1 thread: submit_wait of " + std::to_string(s.batch) + "-item " + op + " batches, " +
+                           std::to_string(s.window) + " tickets outstanding; first submit to drain()",
+                       CaseKind::Rate);
+  Case four = make_case("live_4_producers", "live: 4 producers", "as live_1_producer from 4 threads at once", CaseKind::Rate);
+  Case ring = make_case("raw_ring", "raw mapped ring, no interpreter (GPU)",
+                        "persistent kernel, session's lane count, 16-word slots in mapped pinned memory, 1 producer",
+                        CaseKind::Rate);
+  Case launches = make_case("per_item_launch", "per-item kernel launches (GPU)",
+                            "one <<<1,1>>> atomicAdd launch per item, one sync per sample", CaseKind::Rate);
+  Case graph = make_case("cuda_graph", "CUDA graph of per-item nodes (GPU)",
+                         "one graph of per-item kernel nodes, replayed per sample", CaseKind::Rate);
+  Case cpu = make_case("cpu_loop", "plain CPU loop, 1 thread",
+                       "one relaxed atomic add per item into word i % 1024", CaseKind::Rate);
+
+  std::uint32_t lanes = 0;
+  {
+    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.slots)), "LiveSession::start (throughput)");
+    lanes = session.lanes();
+    info.lanes = lanes;
+    info.slot_count = session.slot_count();
+    info.sessions["throughput"] = {{"slot_count", session.slot_count()}, {"lanes", lanes}};
+    lb::ThroughputSpec spec;
+    spec.opcode = s.opcode;
+    spec.batch = s.batch;
+    spec.window = s.window;
+    spec.items_per_rep = s.items;
+    spec.warmup_reps = s.warmup_reps;
+    spec.reps = s.reps;
+    spec.timeout = WATCHDOG;
+    for (Case* c : {&one, &four}) {
+      spec.producers = c == &one ? 1 : 4;
+      lb::ThroughputRun run = lb::live_throughput(session, spec);
+      c->items_per_sample = run.items_per_rep;
+      c->samples_ns = std::move(run.rep_ns);
+      c->extra = {{"producers", spec.producers}, {"batch", s.batch}, {"window", s.window}, {"opcode", op},
+                  {"warmup_reps", s.warmup_reps}, {"rejected_full", run.rejected_full},
+                  {"items_per_rep_reduced", run.reduced}};
+      if (run.reduced)
+        c->extra["note"] = "the warm-up rep took over 8 s, so the timed reps ran fewer items than --items";
+    }
+    lb::must(session.shutdown(WATCHDOG), "LiveSession::shutdown (throughput)");
+  }
+
+  if (on_gpu) {
+#if MK_BENCH_HAVE_CUDA
+    namespace raw = mk::bench::live_raw;
+    raw::RingSpec rs;
+    rs.lanes = lanes;
+    rs.slot_count = s.slots;
+    rs.batch = s.batch;
+    rs.items_per_rep = s.items;
+    rs.warmup_reps = s.warmup_reps;
+    rs.reps = s.reps;
+    rs.atomic_add = s.opcode == mk::abi::OP_ATOMIC_ADD;
+    rs.observable_words = lb::OBSERVABLE_WORDS;
+    rs.max_backoff_ns = static_cast<std::uint32_t>(mk::LiveOptions{}.max_idle_backoff.count());
+    raw::RingReport rr;
+    raw_ok(raw::raw_ring_throughput(rs, rr), "raw ring");
+    ring.items_per_sample = s.items;
+    ring.samples_ns = std::move(rr.rep_ns);
+    ring.extra = {{"lanes_requested", rr.lanes_requested}, {"lanes", rr.lanes}, {"slot_count", rr.slot_count},
+                  {"threads_per_block", rr.threads_per_block}, {"producers", 1}, {"opcode", op},
+                  {"max_idle_backoff_ns", rs.max_backoff_ns},
+                  {"warmup_reps", s.warmup_reps}};
+    if (!rr.note.empty()) ring.extra["note"] = rr.note;
+    raw::LaunchSpec ls;
+    ls.items = s.launch_items;
+    ls.warmup = s.launch_warmup;
+    ls.samples = s.launch_samples;
+    raw_ok(raw::per_item_launches(ls, launches.samples_ns), "per-item launches");
+    raw_ok(raw::per_item_graph(ls, graph.samples_ns), "per-item CUDA graph");
+    launches.items_per_sample = graph.items_per_sample = s.launch_items;
+#endif
+  } else {
+    ring.skipped = launches.skipped = graph.skipped = gpu_skip;
+  }
+  cpu.items_per_sample = s.items;
+  cpu.samples_ns = lb::cpu_loop_throughput(s.items, s.warmup_reps, s.reps, lb::OBSERVABLE_WORDS);
+
+  g.cases = {one, four, ring, launches, graph, cpu};
+  g.ratios = {
+      {"live_1_over_raw_ring", "live 1 producer / raw ring", "live_1_producer", "raw_ring", 0.85, false},
+      {"live_4_over_raw_ring", "live 4 producers / raw ring", "live_4_producers", "raw_ring", std::nullopt, false},
+      {"live_1_over_per_item_launch", "live 1 producer / per-item launches", "live_1_producer", "per_item_launch",
+       std::nullopt, false},
+      {"live_1_over_cuda_graph", "live 1 producer / CUDA graph", "live_1_producer", "cuda_graph", std::nullopt, false},
+      {"live_1_over_cpu_loop", "live 1 producer / plain CPU loop", "live_1_producer", "cpu_loop", std::nullopt, false},
+      {"live_4_over_live_1", "live 4 producers / live 1 producer", "live_4_producers", "live_1_producer", std::nullopt,
+       false},
+  };
+  g.absolutes = {{"live_4_producers_rate", "live 4 producers, absolute", "live_4_producers", 1e8, false}};
+  return g;
+}
+
+Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::RunInfo& info) {
+  Group g;
+  g.key = "fairness";
+  g.title = "C. tenant fairness: tenant 1's single-item round trip while tenant 0 floods (ns)";
+  Case alone = make_case("tenant1_alone", "tenant 1 round trip, ring idle",
+                         "tenant 1: submit_wait of one ATOMIC_ADD, then wait; nothing else running", CaseKind::Latency);
+  Case flooded = make_case("tenant1_flooded", "tenant 1 round trip, tenant 0 flooding",
+                           "the same while 2 threads of tenant 0 stream batches", CaseKind::Latency);
+  Case flood = make_case("tenant0_flood", "tenant 0 flood rate while measured",
+                         "tenant 0 items retired while tenant 1 was measured, over that time", CaseKind::Rate);
+  mk::LiveOptions lo = live_options(s.rt_slots);
+  lo.tenant_count = 2;
+  lo.max_in_flight_per_tenant = s.rt_slots / 2;
+  auto session = lb::must(mk::LiveSession::start(megakernel, lo), "LiveSession::start (fairness)");
+  info.sessions["fairness"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()},
+                               {"tenant_count", lo.tenant_count},
+                               {"max_in_flight_per_tenant", lo.max_in_flight_per_tenant}};
+  lb::FairnessSpec spec;
+  spec.flood_threads = 2;
+  spec.batch = s.batch;
+  spec.window = s.window;
+  spec.warmup = s.fair_warmup;
+  spec.samples = s.fair_samples;
+  spec.timeout = WATCHDOG;
+  lb::FairnessRun run = lb::live_fairness(session, spec);
+  lb::must(session.shutdown(WATCHDOG), "LiveSession::shutdown (fairness)");
+  alone.samples_ns = std::move(run.alone_ns);
+  flooded.samples_ns = std::move(run.flooded_ns);
+  flood.items_per_sample = run.flood_items_in_window;
+  flood.samples_ns = {run.flood_window_ns};
+  flood.extra = {{"flood_threads", spec.flood_threads}, {"batch", s.batch}, {"window", s.window},
+                 {"items_total", run.flood_items_total}, {"rejected_full", run.rejected_full}};
+  g.cases = {alone, flooded, flood};
+  g.ratios = {{"flooded_over_alone", "tenant 1 flooded / alone", "tenant1_flooded", "tenant1_alone", std::nullopt, true}};
+  g.extra = {{"quota_per_tenant", lo.max_in_flight_per_tenant}, {"flood_threads", spec.flood_threads}};
+  return g;
+}
+
+int run(const Options& o, const Settings& s) {
+  const std::string backend_name = o.backend == "auto" ? (mk::cuda_available() ? "cuda" : "cpu") : o.backend;
+  auto backend = lb::must(mk::make_backend(backend_name), "make_backend(\"" + backend_name + "\")");
+  const bool on_gpu = backend->name() == "cuda";
+  const mk::Megakernel megakernel = lb::must(mk::Megakernel::bootstrap(backend), "Megakernel::bootstrap");
+  const std::vector<mk::DeviceInfo> devices = backend->devices();
+  if (devices.empty()) throw std::runtime_error("the " + backend_name + " backend lists no device");
+
+  lb::RunInfo info;
+  info.backend = std::string(backend->name());
+  info.device = devices.front().name;
+  info.arch = devices.front().arch;
+  info.driver = devices.front().driver;
+  info.commit = MK_BENCH_COMMIT;
+  info.quick = o.quick;
+  info.batch = s.batch;
+  info.targets_apply = on_gpu;
+  if (!on_gpu) info.targets_note = "targets are set for the cuda backend: reported here, not judged";
+#if MK_BENCH_HAVE_CUDA
+  const std::string gpu_skip = "GPU baseline, needs --backend cuda";
+  if (on_gpu) {
+    mk::bench::live_raw::GpuRuntimeInfo gpu;
+    raw_ok(mk::bench::live_raw::query_gpu(gpu), "query_gpu");
+    info.cuda_runtime = version_text(gpu.runtime_version);
+  }
+#else
+  const std::string gpu_skip = "GPU baseline, this build has no CUDA";
+  if (on_gpu) throw std::runtime_error("the cuda backend needs mk_bench_live built with CUDA");
+#endif
+  info.options = {{"round_trip_samples", s.rt_samples},   {"round_trip_warmup", s.rt_warmup},
+                  {"fairness_samples", s.fair_samples},   {"fairness_warmup", s.fair_warmup},
+                  {"throughput_reps", s.reps},            {"throughput_warmup_reps", s.warmup_reps},
+                  {"items_per_rep", s.items},             {"launch_items", s.launch_items},
+                  {"launch_samples", s.launch_samples},   {"batch", s.batch},
+                  {"window", s.window},                   {"slot_count_throughput", s.slots},
+                  {"slot_count_round_trip", s.rt_slots},  {"watchdog_timeout_ms", 5000},
+                  {"op", o.op == "nop" ? "NOP" : "ATOMIC_ADD"}};
+
+  std::vector<Group> groups;
+  groups.push_back(round_trip_group(megakernel, s, on_gpu, gpu_skip, info));
+  groups.push_back(throughput_group(megakernel, s, on_gpu, gpu_skip, info));
+  groups.push_back(fairness_group(megakernel, s, info));
+
+  lb::print_report(info, groups);
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << lb::report_json(info, groups).dump(2) << "\n";
+    if (!out) throw std::runtime_error("could not write " + o.json_path);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  Settings s;
+  try {
+    o = parse(argc, argv);
+    s = resolve(o);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mk_bench_live: %s\n", e.what());
+    usage(stderr);
+    return 2;
+  }
+  try {
+    return run(o, s);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "mk_bench_live: %s\n", e.what());
+    return 1;
+  }
+}
