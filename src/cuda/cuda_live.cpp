@@ -2,6 +2,8 @@
 // page in mapped pinned host memory, with control and the ring's mirror on the device.
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -48,6 +50,39 @@ class MappedWords {
   std::size_t m_words = 0;
 };
 
+// cudaFree and cudaFreeHost wait for the whole device, so a session that ends while
+// another live kernel still runs would wait for that kernel forever. Memory of a
+// finished session is therefore freed only once no live kernel runs, and kept on a
+// list until then.
+class LiveMemoryRegistry {
+ public:
+  static LiveMemoryRegistry& instance() {
+    static LiveMemoryRegistry registry;
+    return registry;
+  }
+  void kernel_started() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    ++m_running;
+  }
+  // A session's memory, after its kernel left (kernel_left) or never started.
+  void release(std::vector<void*> device, std::vector<void*> host, bool kernel_left) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (kernel_left) --m_running;
+    m_device.insert(m_device.end(), device.begin(), device.end());
+    m_host.insert(m_host.end(), host.begin(), host.end());
+    if (m_running != 0) return;
+    for (void* p : m_device) MK_CUDA_CHECK_NOEXCEPT(cudaFree(p));
+    for (void* p : m_host) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(p));
+    m_device.clear();
+    m_host.clear();
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::uint32_t m_running = 0;
+  std::vector<void*> m_device, m_host;
+};
+
 std::uint32_t load_word(const std::uint32_t* p) {
   return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(p)).load(std::memory_order_acquire);
 }
@@ -69,13 +104,20 @@ class CudaLiveEngine final : public LiveEngine {
       m_mirror.forget();
       m_control.forget();
       m_flags.forget();
-      m_stream = nullptr;
-      m_copy_stream = nullptr;
       return;
     }
     if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
     if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
-    if (m_staging) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_staging));
+    std::vector<void*> device{m_mirror.get(), m_control.get(), m_flags.get()};
+    std::vector<void*> host{m_ring.get(), m_page.get(), m_staging};
+    m_mirror.forget();
+    m_control.forget();
+    m_flags.forget();
+    m_ring.forget();
+    m_page.forget();
+    std::erase(device, nullptr);
+    std::erase(host, nullptr);
+    LiveMemoryRegistry::instance().release(std::move(device), std::move(host), m_launched);
   }
 
   Status start(const LiveEngineConfig& config, unsigned max_blocks) {
@@ -118,6 +160,7 @@ class CudaLiveEngine final : public LiveEngine {
     params.flags = static_cast<std::uint32_t*>(m_flags.get());
     params.max_backoff_ns = static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
     MK_CUDA_CHECK(launch_live_kernel(params, blocks, LIVE_THREADS, m_stream));
+    LiveMemoryRegistry::instance().kernel_started();
     m_launched = true;
     return {};
   }
