@@ -133,6 +133,12 @@ class LiveEngine {
   // Ok while the lanes run or after they left cleanly (`exited` says which); the
   // error once they died (CUDA: DeviceLost with the error name).
   virtual Status health(bool& exited) = 0;
+  // True when the engine wants the doorbell below: the session then publishes batches
+  // in reservation order and calls published() with a watermark that only grows.
+  virtual bool wants_doorbell() const noexcept { return false; }
+  // Every slot of ring positions below `end` is published (release). Lets lanes read
+  // only what exists, with no poll of slots that are not there.
+  virtual void published(std::uint64_t end) noexcept { (void)end; }
   // Test support: freeze the lanes (no heartbeat, no progress) until resumed.
   virtual void set_stalled(bool stalled) noexcept = 0;
   // Set SHUTDOWN and join the lanes; an error when they did not leave in `timeout`.

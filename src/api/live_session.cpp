@@ -217,6 +217,7 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   state->engine = std::move(*engine);
   state->ring = state->engine->ring();
+  state->doorbell = state->engine->wants_doorbell();
   state->start_watchdog();
   return LiveSession(std::move(state));
 }
@@ -265,6 +266,14 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
     }
   }
 
+  // Allocated before the reservation: nothing between reserving and publishing may fail
+  // (a reserved range that is never published would stall the doorbell for everyone).
+  auto ticket = std::make_shared<detail::TicketState>();
+  ticket->owner = s.id;
+  ticket->count = n;
+  ticket->remaining.store(n, std::memory_order_relaxed);
+  ticket->results.resize(n);
+
   // Reserve [pos, pos + n) in one CAS; harvest once when the ring looks full.
   std::uint64_t pos = s.tail.load(std::memory_order_relaxed);
   bool harvested = false;
@@ -288,12 +297,7 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
     if (s.tail.compare_exchange_weak(pos, pos + n, std::memory_order_acq_rel, std::memory_order_relaxed)) break;
   }
 
-  auto ticket = std::make_shared<detail::TicketState>();
-  ticket->owner = s.id;
   ticket->first = pos;
-  ticket->count = n;
-  ticket->remaining.store(n, std::memory_order_relaxed);
-  ticket->results.resize(n);
   ticket->in_flight = ticket;
   for (std::uint32_t k = 0; k < n; ++k) {
     const auto slot = static_cast<std::uint32_t>((pos + k) % s.slot_count);
@@ -304,6 +308,13 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
     // Last, with release: a lane that sees PUBLISHED sees the item and the ticket.
     detail::word_ref(w[abi::SLOT_STATUS]).store(abi::STATUS_PUBLISHED, std::memory_order_release);
+  }
+  if (s.doorbell) {
+    // Ring the doorbell in reservation order, so everything below it is published.
+    detail::Backoff turn;
+    while (s.published.load(std::memory_order_acquire) != pos) turn.pause();
+    s.engine->published(pos + n);
+    s.published.store(pos + n, std::memory_order_release);
   }
   return Ticket(std::move(ticket));
 }

@@ -47,6 +47,9 @@ struct LiveState {
 
   alignas(64) std::atomic<std::uint64_t> tail{0};
   alignas(64) std::atomic<std::uint64_t> head{0};
+  // Positions below this are published (only kept for engines that want a doorbell).
+  alignas(64) std::atomic<std::uint64_t> published{0};
+  bool doorbell = false;
   alignas(64) std::mutex harvest_mutex;
   std::array<std::atomic<std::uint32_t>, abi::MAX_TENANTS> tenant_in_flight{};
   std::atomic<std::uint64_t> rejected_full{0};

@@ -189,6 +189,13 @@ class CudaLiveEngine final : public LiveEngine {
     return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(live kernel stream)", __FILE__, __LINE__));
   }
 
+  bool wants_doorbell() const noexcept override { return true; }
+  // Called in reservation order, so the doorbell only grows.
+  void published(std::uint64_t end) noexcept override {
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(m_page.get() + LIVE_PAGE_DOORBELL))
+        .store(end, std::memory_order_release);
+  }
+
   void set_stalled(bool stalled) noexcept override { store_word(m_page.get() + LIVE_PAGE_STALL, stalled ? 1u : 0u); }
 
   Status stop(std::chrono::nanoseconds timeout) override {

@@ -1,9 +1,11 @@
-// The live megakernel body: persistent lanes poll their slots of a ring in mapped host
-// memory until SHUTDOWN. Each slot belongs to one lane (slot % lanes), so a published
-// slot is copied with four 16-byte loads into the lane's device-memory mirror slot, the
-// shared interp/ step runs there (claim, authorise, execute, account), and RESULT then
-// STATUS go back to the host ring. PCIe is crossed once per poll and once per item
-// instead of once per word the step reads.
+// The live megakernel body. Lane 0 is the poller: it spins on a mapped page (one PCIe
+// read in flight) for the host's doorbell, SHUTDOWN and STALL words and relays them into
+// device memory; it mirrors HEARTBEAT and DONE_COUNT back to the page. The other lanes
+// are workers: ring position p belongs to worker p % workers, which waits (polling the
+// device copy of the doorbell, not PCIe) until the doorbell passes p, reads the slot with
+// four 16-byte loads issued together (one PCIe round trip, no fence), runs the shared interp/ step on its device-memory mirror (claim,
+// authorise, execute, account), then stores RESULT and STATUS back to the host ring.
+// So PCIe carries one read per published item and nothing while idle.
 #pragma once
 
 #include "cuda/live_params.h"
@@ -13,99 +15,123 @@ namespace mk::detail {
 
 using LiveDev = interp::Atomics<cuda::thread_scope_device>;
 using LiveSys = interp::Atomics<cuda::thread_scope_system>;
+using LiveDoorbell = cuda::atomic_ref<unsigned long long, cuda::thread_scope_device>;
 
 __device__ inline unsigned live_page_read(const LiveParams& p, unsigned word) {
-  return *static_cast<volatile unsigned*>(p.page + word);
+  return __ldcv(p.page + word);
 }
 __device__ inline void live_page_write(const LiveParams& p, unsigned word, unsigned value) {
   *static_cast<volatile unsigned*>(p.page + word) = value;
 }
 
-// Take slot s if the host published it (or the lane's mirror holds a requeued item) and
-// run one step on the mirror. True when the step did something.
-template <class Custom>
-__device__ bool live_take(const LiveParams& p, unsigned s, Custom& custom, WarpAccounting& acct) {
-  unsigned* mirror = p.view.slot_word(s, 0);
-  const unsigned mirror_status = mirror[abi::SLOT_STATUS];
-  if (mirror_status == abi::STATUS_EMPTY) {
-    const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS);
-    const uint4 w0 = __ldcv(host);  // STATUS, OPCODE, TENANT, RESULT
-    if (w0.x != abi::STATUS_PUBLISHED) return false;
-    // Acquire: the host wrote every other word before STATUS (release).
-    cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
-    const uint4 w1 = __ldcv(host + 1), w2 = __ldcv(host + 2), w3 = __ldcv(host + 3);
-#if MK_TEST_HOOKS
-    if (w0.y == TEST_TRAP_OPCODE && w1.x == TEST_TRAP_ARG) __trap();
-#endif
-    mirror[abi::SLOT_OPCODE] = w0.y;
-    mirror[abi::SLOT_TENANT] = w0.z;
-    mirror[abi::SLOT_RESULT] = 0;
-    uint4* args = reinterpret_cast<uint4*>(mirror + abi::SLOT_ARGS);
-    args[0] = w1;
-    args[1] = w2;
-    args[2] = w3;
-    mirror[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
-  } else if (mirror_status != abi::STATUS_REQUEUE && mirror_status != abi::STATUS_PUBLISHED) {
-    return false;
+// Lane 0's loop; returns once the host asked for SHUTDOWN (or an item set it).
+__device__ inline void live_poll(const LiveParams& p) {
+  unsigned* control = p.view.control;
+  LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
+  unsigned long long seen = 0;
+  unsigned sent_heartbeat = ~0u, sent_done = ~0u;
+  for (;;) {
+    const unsigned long long bell = __ldcv(reinterpret_cast<const unsigned long long*>(p.page + LIVE_PAGE_DOORBELL));
+    const unsigned shutdown = live_page_read(p, LIVE_PAGE_SHUTDOWN);
+    const unsigned stall = live_page_read(p, LIVE_PAGE_STALL);
+    LiveDev::store_relaxed(p.flags + LIVE_FLAG_STALL, stall);
+    if (bell != seen) {
+      // Acquire (only when it moved: a system fence costs a PCIe round trip): the host
+      // published every slot below the doorbell before ringing it; workers acquire the
+      // device copy and so see those slots too.
+      cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
+      doorbell.store(bell, cuda::std::memory_order_release);
+      seen = bell;
+    }
+    if (shutdown != 0) LiveDev::store_release(control + abi::CTRL_SHUTDOWN, 1);
+    // SHUTDOWN from the host or from an admin tenant's SHUTDOWN item.
+    if (interp::shutdown_requested<ONE_SHOT_SCOPE>(p.view)) {
+      LiveDev::store_release(p.flags + LIVE_FLAG_SHUTDOWN, 1);
+      break;
+    }
+    if (stall == 0) {
+      // Written when they change: posted PCIe writes, none while the kernel idles.
+      const unsigned heartbeat = LiveDev::load_relaxed(control + abi::CTRL_HEARTBEAT);
+      const unsigned done = LiveDev::load_relaxed(control + abi::CTRL_DONE_COUNT);
+      if (heartbeat != sent_heartbeat) live_page_write(p, LIVE_PAGE_HEARTBEAT, sent_heartbeat = heartbeat);
+      if (done != sent_done) live_page_write(p, LIVE_PAGE_DONE, sent_done = done);
+    }
   }
-  return interp::step_slot<ONE_SHOT_SCOPE>(p.view, s, custom, acct) != interp::StepResult::Idle;
+  __threadfence_system();
+  live_page_write(p, LIVE_PAGE_EXITED, 1);
 }
 
-// Hand a finished mirror slot back to the host: RESULT, then STATUS with release.
-__device__ inline void live_give_back(const LiveParams& p, unsigned s) {
+// Run the item at ring position `pos`; false when the host has not finished publishing
+// it yet (the doorbell covers reservations whose slots another producer still writes).
+template <class Custom>
+__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, Custom& custom) {
+  const unsigned s = static_cast<unsigned>(pos % p.view.slot_count);
+  const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS);
+  // The doorbell was acquired past `pos`, and the host rang it after publishing every
+  // slot below it: all 64 bytes can be read at once, no fence per item.
+  const uint4 w0 = __ldcv(host), w1 = __ldcv(host + 1), w2 = __ldcv(host + 2), w3 = __ldcv(host + 3);
+  if (w0.x != abi::STATUS_PUBLISHED) return false;  // never expected; retried, not run
+#if MK_TEST_HOOKS
+  if (w0.y == TEST_TRAP_OPCODE && w1.x == TEST_TRAP_ARG) __trap();
+#endif
   unsigned* mirror = p.view.slot_word(s, 0);
+  mirror[abi::SLOT_OPCODE] = w0.y;
+  mirror[abi::SLOT_TENANT] = w0.z;
+  mirror[abi::SLOT_RESULT] = 0;
+  uint4* args = reinterpret_cast<uint4*>(mirror + abi::SLOT_ARGS);
+  args[0] = w1;
+  args[1] = w2;
+  args[2] = w3;
+  mirror[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
+  // Immediate accounting: the item's counters (DONE_COUNT last) are published before
+  // its STATUS reaches the host, so a drained host reads exact counters.
+  interp::ImmediateAccounting<ONE_SHOT_SCOPE> acct;
+  // Built-in opcodes end DONE or FAULT in one step: no I/O queue (LOAD_MISS faults), no
+  // fences (the session rejects them), no requeue (custom opcodes are not run live).
+  interp::step_slot<ONE_SHOT_SCOPE>(p.view, s, custom, acct);
   const unsigned status = mirror[abi::SLOT_STATUS];
-  if (status != abi::STATUS_DONE && status != abi::STATUS_FAULT) return;
-  unsigned* host = p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS;
-  LiveSys::store_relaxed(host + abi::SLOT_RESULT, mirror[abi::SLOT_RESULT]);
-  LiveSys::store_release(host + abi::SLOT_STATUS, status);
-  mirror[abi::SLOT_STATUS] = abi::STATUS_EMPTY;
+  unsigned* out = p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS;
+  LiveSys::store_relaxed(out + abi::SLOT_RESULT, mirror[abi::SLOT_RESULT]);
+  LiveSys::store_release(out + abi::SLOT_STATUS, status);
+  return true;
 }
 
-// The whole kernel. Every decision that changes control flow is made warp-uniform
-// (__any_sync), because the accounting flush reduces over the whole warp.
+// The whole kernel.
 template <class Custom>
 __device__ __forceinline__ void live_run(const LiveParams& p) {
   const unsigned lane = blockIdx.x * blockDim.x + threadIdx.x;
   const unsigned lanes = gridDim.x * blockDim.x;
-  const unsigned mask = warp_members();
+  if (lane < LIVE_POLLER_LANES) {
+    if (lane == 0) live_poll(p);
+    return;
+  }
+  const unsigned worker = lane - LIVE_POLLER_LANES;
+  const unsigned workers = lanes - LIVE_POLLER_LANES;
   unsigned* control = p.view.control;
+  LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   Custom custom{};
-  WarpAccounting acct;
+  unsigned long long next = worker;
   unsigned backoff = 0;
-  for (;;) {
-    // Lane 0 relays the host's page into device memory, where every lane reads it cheaply.
-    if (lane == 0) {
-      if (live_page_read(p, LIVE_PAGE_SHUTDOWN) != 0) LiveDev::store_release(control + abi::CTRL_SHUTDOWN, 1);
-      LiveDev::store_relaxed(p.flags + LIVE_FLAG_STALL, live_page_read(p, LIVE_PAGE_STALL));
-    }
-    if (__any_sync(mask, interp::shutdown_requested<ONE_SHOT_SCOPE>(p.view))) break;
-    if (__any_sync(mask, LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0)) {
+  // The poller's flags share one line, so an idle worker's poll is one L2 read.
+  while (LiveDev::load_relaxed(p.flags + LIVE_FLAG_SHUTDOWN) == 0) {
+    if (LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0) {
       __nanosleep(1000);  // frozen for the watchdog test: no heartbeat, no progress
       continue;
     }
+    const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
     bool progress = false;
-    for (unsigned s = lane; s < p.view.slot_count; s += lanes) progress |= live_take(p, s, custom, acct);
-    acct.flush(p.view);
-    // The counters of this sweep's items are published (by the warp's leaders) before any
-    // lane of the warp hands an item back, so a drained host reads exact counters.
-    __syncwarp(mask);
-    for (unsigned s = lane; s < p.view.slot_count; s += lanes) live_give_back(p, s);
-    if (threadIdx.x == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
-    if (lane == 0) {
-      live_page_write(p, LIVE_PAGE_HEARTBEAT, LiveDev::load_relaxed(control + abi::CTRL_HEARTBEAT));
-      live_page_write(p, LIVE_PAGE_DONE, LiveDev::load_relaxed(control + abi::CTRL_DONE_COUNT));
+    while (next < end && live_run_position(p, next, custom)) {
+      next += workers;
+      progress = true;
     }
-    if (__any_sync(mask, progress)) {
+    // A few workers beat, so a frozen kernel shows while an idle one costs little.
+    if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
+    if (progress) {
       backoff = 0;
     } else {
       backoff = backoff == 0 ? 32u : (2 * backoff < p.max_backoff_ns ? 2 * backoff : p.max_backoff_ns);
       __nanosleep(backoff);
     }
-  }
-  if (lane == 0) {
-    __threadfence_system();
-    live_page_write(p, LIVE_PAGE_EXITED, 1);
   }
 }
 

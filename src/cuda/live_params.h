@@ -10,17 +10,22 @@ namespace mk::detail {
 // and kernel-written words sit on separate 128-byte lines.
 inline constexpr unsigned LIVE_PAGE_SHUTDOWN = 0;   // host: 1 asks the lanes to leave
 inline constexpr unsigned LIVE_PAGE_STALL = 1;      // host (tests): 1 freezes the lanes
+inline constexpr unsigned LIVE_PAGE_DOORBELL = 2;   // host: u64, ring positions below it were published
 inline constexpr unsigned LIVE_PAGE_HEARTBEAT = 32; // kernel: control HEARTBEAT, per poll
 inline constexpr unsigned LIVE_PAGE_DONE = 33;      // kernel: control DONE_COUNT, per poll
-inline constexpr unsigned LIVE_PAGE_EXITED = 34;    // kernel: lane 0 left its loop
+inline constexpr unsigned LIVE_PAGE_EXITED = 34;    // kernel: the poller left its loop
 inline constexpr unsigned LIVE_PAGE_WORDS = 64;
 // Device words private to the kernel.
 inline constexpr unsigned LIVE_FLAG_STALL = 0;
+inline constexpr unsigned LIVE_FLAG_SHUTDOWN = 1;   // the poller saw SHUTDOWN: workers leave
+inline constexpr unsigned LIVE_FLAG_DOORBELL = 2;   // u64: the poller's copy of the page's doorbell
 inline constexpr unsigned LIVE_FLAG_WORDS = 32;
+// The first warp polls the page; the lanes after it run items.
+inline constexpr unsigned LIVE_POLLER_LANES = 32;
 
 struct LiveParams {
-  // The interpreter's view: a device-memory mirror of the ring (each lane runs the
-  // step on its own mirror slots) and the control buffer in device memory.
+  // The interpreter's view: a device-memory mirror of the ring (a lane runs the step
+  // on the mirror of the slot it took) and the control buffer in device memory.
   interp::View view;
   unsigned* host_ring = nullptr;  // mapped pinned ring the host publishes into
   unsigned* page = nullptr;       // mapped LIVE_PAGE_WORDS
