@@ -63,8 +63,10 @@ __device__ inline void live_poll(const LiveParams& p) {
 
 // Run the item at ring position `pos`; false when the host has not finished publishing
 // it yet (the doorbell covers reservations whose slots another producer still writes).
+using LiveAccounting = interp::BatchedAccounting<ONE_SHOT_SCOPE, false>;
+
 template <class Custom>
-__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, Custom& custom) {
+__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, Custom& custom, LiveAccounting& acct) {
   const unsigned s = static_cast<unsigned>(pos % p.view.slot_count);
   const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS);
   // The doorbell was acquired past `pos`, and the host rang it after publishing every
@@ -83,9 +85,9 @@ __device__ bool live_run_position(const LiveParams& p, unsigned long long pos, C
   args[1] = w2;
   args[2] = w3;
   mirror[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
-  // Immediate accounting: the item's counters (DONE_COUNT last) are published before
-  // its STATUS reaches the host, so a drained host reads exact counters.
-  interp::ImmediateAccounting<ONE_SHOT_SCOPE> acct;
+  // Counters are kept in registers and published after the items' STATUS went back
+  // (off the round trip's path); drain() waits for DONE_COUNT, so counters read after a
+  // drain are still exact. The mirror slot is this lane's alone: relaxed STATUS is enough.
   // Built-in opcodes end DONE or FAULT in one step: no I/O queue (LOAD_MISS faults), no
   // fences (the session rejects them), no requeue (custom opcodes are not run live).
   interp::step_slot<ONE_SHOT_SCOPE>(p.view, s, custom, acct);
@@ -110,6 +112,7 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
   unsigned* control = p.view.control;
   LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   Custom custom{};
+  LiveAccounting acct;
   unsigned long long next = worker;
   unsigned backoff = 0;
   // The poller's flags share one line, so an idle worker's poll is one L2 read.
@@ -120,10 +123,11 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     }
     const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
     bool progress = false;
-    while (next < end && live_run_position(p, next, custom)) {
+    while (next < end && live_run_position(p, next, custom, acct)) {
       next += workers;
       progress = true;
     }
+    if (progress) acct.flush(p.view);
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
     if (progress) {
