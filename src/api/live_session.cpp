@@ -67,6 +67,16 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
 
 LiveState::~LiveState() {
   stop_watchdog();
+  // Tickets whose items never finished (the kernel failed or was stopped) still hold
+  // their own in-flight reference: drop it, or they would never be freed.
+  std::lock_guard<std::mutex> lock(harvest_mutex);
+  std::vector<std::shared_ptr<TicketState>> unfinished;
+  const std::uint64_t t = tail.load(std::memory_order_acquire);
+  for (std::uint64_t h = head.load(std::memory_order_acquire); h < t; ++h) {
+    const auto slot = static_cast<std::uint32_t>(h % slot_count);
+    TicketState* ticket = slot_ticket[slot].exchange(nullptr, std::memory_order_acq_rel);
+    if (ticket != nullptr && ticket->in_flight) unfinished.push_back(std::move(ticket->in_flight));
+  }
 }
 
 std::uint64_t LiveState::harvest() {
