@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/live_state.h"
+#include "protocol/detail.h"
 #include "mk/megakernel.h"
 
 namespace mk {
@@ -311,13 +312,10 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
   ticket->in_flight = ticket;
   for (std::uint32_t k = 0; k < n; ++k) {
     const auto slot = static_cast<std::uint32_t>((pos + k) % s.slot_count);
-    std::uint32_t* w = s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS;
-    std::uint32_t encoded[abi::SLOT_WORDS];
-    encode_slot_words(items[k], encoded);
-    std::copy(encoded + 1, encoded + abi::SLOT_WORDS, w + 1);
+    // Registered first: write_slot stores STATUS last with release, so a lane (and the
+    // harvester after it) that sees PUBLISHED sees the item and the ticket.
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    // Last, with release: a lane that sees PUBLISHED sees the item and the ticket.
-    detail::word_ref(w[abi::SLOT_STATUS]).store(abi::STATUS_PUBLISHED, std::memory_order_release);
+    detail::write_slot(s.ring, slot, items[k]);
   }
   if (s.doorbell) {
     // Ring the doorbell in reservation order, so everything below it is published.

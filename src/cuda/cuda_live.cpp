@@ -12,6 +12,7 @@
 #include "cuda/cuda_pipeline.h"
 #include "cuda/device_buffer.h"
 #include "cuda/live_launch.h"
+#include "cuda/pinned_buffer.h"
 
 namespace mk::detail {
 namespace {
@@ -104,17 +105,19 @@ class CudaLiveEngine final : public LiveEngine {
       m_mirror.forget();
       m_control.forget();
       m_flags.forget();
+      m_staging.forget();
       return;
     }
     if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
     if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
     std::vector<void*> device{m_mirror.get(), m_control.get(), m_flags.get()};
-    std::vector<void*> host{m_ring.get(), m_page.get(), m_staging};
+    std::vector<void*> host{m_ring.get(), m_page.get(), m_staging.get()};
     m_mirror.forget();
     m_control.forget();
     m_flags.forget();
     m_ring.forget();
     m_page.forget();
+    m_staging.forget();
     std::erase(device, nullptr);
     std::erase(host, nullptr);
     LiveMemoryRegistry::instance().release(std::move(device), std::move(host), m_launched);
@@ -129,7 +132,7 @@ class CudaLiveEngine final : public LiveEngine {
     MK_TRY(m_mirror.reserve(ring_words * sizeof(std::uint32_t)));
     MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
-    MK_CUDA_CHECK(cudaHostAlloc(&m_staging, m_control_words * sizeof(std::uint32_t), cudaHostAllocDefault));
+    MK_TRY(m_staging.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
     MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_copy_stream, cudaStreamNonBlocking));
     MK_CUDA_CHECK(cudaMemsetAsync(m_mirror.get(), 0, ring_words * sizeof(std::uint32_t), m_stream));
@@ -174,10 +177,10 @@ class CudaLiveEngine final : public LiveEngine {
   Status read_control(WordSpan out) override {
     MK_CUDA_CHECK(cudaSetDevice(m_device));
     const std::size_t words = std::min(out.size(), m_control_words);
-    MK_CUDA_CHECK(cudaMemcpyAsync(m_staging, m_control.get(), words * sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
+    MK_CUDA_CHECK(cudaMemcpyAsync(m_staging.get(), m_control.get(), words * sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
                                   m_copy_stream));
     MK_CUDA_CHECK(cudaStreamSynchronize(m_copy_stream));
-    std::copy_n(static_cast<const std::uint32_t*>(m_staging), words, out.begin());
+    std::copy_n(m_staging.get<const std::uint32_t>(), words, out.begin());
     return {};
   }
 
@@ -225,7 +228,7 @@ class CudaLiveEngine final : public LiveEngine {
   int m_device;
   MappedWords m_ring, m_page;
   DeviceBuffer m_mirror, m_control, m_flags;
-  void* m_staging = nullptr;
+  PinnedBuffer m_staging;  // control snapshots land here
   std::size_t m_control_words = 0;
   cudaStream_t m_stream = nullptr;
   cudaStream_t m_copy_stream = nullptr;
