@@ -20,8 +20,11 @@ struct View {
   u32 log_capacity = 0;
   u32* io = nullptr;         // I/O queue, or nullptr
   u32 io_capacity = 0;
+  // The slot `ring` points at (0: the whole ring). A live CUDA worker runs one slot in a
+  // 16-word scratch copy of its own: ring = the copy, ring_first = that slot's number.
+  u32 ring_first = 0;
 
-  MK_HD u32* slot_word(u32 slot, u32 word) const { return ring + slot * abi::SLOT_WORDS + word; }
+  MK_HD u32* slot_word(u32 slot, u32 word) const { return ring + (slot - ring_first) * abi::SLOT_WORDS + word; }
   MK_HD u32* observables() const { return control + abi::CTRL_OBSERVABLES; }
   MK_HD u32* log_record(u32 index) const {
     return log + abi::LOG_HEADER_WORDS + index * abi::LOG_RECORD_WORDS;

@@ -50,6 +50,10 @@ struct ThroughputRun {
   bool reduced = false;              // fewer than spec.items_per_rep: see max_rep
   std::vector<double> rep_ns;        // first submit to drain() returned, per timed rep
   std::uint64_t rejected_full = 0;   // QueueFull answers seen by submit_wait over the run
+  // Per timed rep, summed over producers and divided by the rep's items: time spent
+  // inside submit_wait and inside wait. submit >> wait means the host is the limit.
+  std::vector<double> submit_ns_per_item;
+  std::vector<double> wait_ns_per_item;
 };
 
 // Each producer thread submits batches with submit_wait, keeps `window` tickets

@@ -17,8 +17,6 @@
 namespace mk::detail {
 namespace {
 
-constexpr unsigned LIVE_THREADS = 128;
-
 // A mapped, page-locked host allocation (the GPU reads and writes it over PCIe).
 class MappedWords {
  public:

@@ -3,9 +3,13 @@
 // device memory; it mirrors HEARTBEAT and DONE_COUNT back to the page. The other lanes
 // are workers: ring position p belongs to worker p % workers, which waits (polling the
 // device copy of the doorbell, not PCIe) until the doorbell passes p, reads the slot with
-// four 16-byte loads issued together (one PCIe round trip, no fence), runs the shared interp/ step on its device-memory mirror (claim,
-// authorise, execute, account), then stores RESULT and STATUS back to the host ring.
-// So PCIe carries one read per published item and nothing while idle.
+// four 16-byte loads issued together (one PCIe round trip, no fence), runs the shared
+// interp/ step on its own copy of the slot in shared memory (claim, authorise, execute,
+// account), then stores RESULT and STATUS back to the host ring. The one worker that owns the next
+// position to be published is "hot": it reads the page's doorbell itself and never
+// sleeps, so an item into an idle ring costs two PCIe round trips (doorbell, slot) and
+// no relay or back-off. PCIe carries one read per published item and two reads in
+// flight while idle.
 #pragma once
 
 #include "cuda/live_params.h"
@@ -17,9 +21,6 @@ using LiveDev = interp::Atomics<cuda::thread_scope_device>;
 using LiveSys = interp::Atomics<cuda::thread_scope_system>;
 using LiveDoorbell = cuda::atomic_ref<unsigned long long, cuda::thread_scope_device>;
 
-__device__ inline unsigned live_page_read(const LiveParams& p, unsigned word) {
-  return __ldcv(p.page + word);
-}
 __device__ inline void live_page_write(const LiveParams& p, unsigned word, unsigned value) {
   *static_cast<volatile unsigned*>(p.page + word) = value;
 }
@@ -30,10 +31,14 @@ __device__ inline void live_poll(const LiveParams& p) {
   LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   unsigned long long seen = 0;
   unsigned sent_heartbeat = ~0u, sent_done = ~0u;
+  static_assert(LIVE_PAGE_SHUTDOWN == 0 && LIVE_PAGE_STALL == 1 && LIVE_PAGE_DOORBELL == 2,
+                "the poller reads words 0..3 of the page with one 16-byte load");
   for (;;) {
-    const unsigned long long bell = __ldcv(reinterpret_cast<const unsigned long long*>(p.page + LIVE_PAGE_DOORBELL));
-    const unsigned shutdown = live_page_read(p, LIVE_PAGE_SHUTDOWN);
-    const unsigned stall = live_page_read(p, LIVE_PAGE_STALL);
+    // One PCIe read: {SHUTDOWN, STALL} and the 64-bit doorbell, each element whole.
+    const ulonglong2 head = __ldcv(reinterpret_cast<const ulonglong2*>(p.page));
+    const unsigned long long bell = head.y;
+    const auto shutdown = static_cast<unsigned>(head.x);
+    const auto stall = static_cast<unsigned>(head.x >> 32);
     LiveDev::store_relaxed(p.flags + LIVE_FLAG_STALL, stall);
     if (bell != seen) {
       // Acquire (only when it moved: a system fence costs a PCIe round trip): the host
@@ -66,7 +71,8 @@ __device__ inline void live_poll(const LiveParams& p) {
 using LiveAccounting = interp::BatchedAccounting<ONE_SHOT_SCOPE, false>;
 
 template <class Custom>
-__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, Custom& custom, LiveAccounting& acct) {
+__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, unsigned* own, Custom& custom,
+                                  LiveAccounting& acct) {
   const unsigned s = static_cast<unsigned>(pos % p.view.slot_count);
   const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS);
   // The doorbell was acquired past `pos`, and the host rang it after publishing every
@@ -76,24 +82,30 @@ __device__ bool live_run_position(const LiveParams& p, unsigned long long pos, C
 #if MK_TEST_HOOKS
   if (w0.y == TEST_TRAP_OPCODE && w1.x == TEST_TRAP_ARG) __trap();
 #endif
-  unsigned* mirror = p.view.slot_word(s, 0);
-  mirror[abi::SLOT_OPCODE] = w0.y;
-  mirror[abi::SLOT_TENANT] = w0.z;
-  mirror[abi::SLOT_RESULT] = 0;
-  uint4* args = reinterpret_cast<uint4*>(mirror + abi::SLOT_ARGS);
-  args[0] = w1;
-  args[1] = w2;
-  args[2] = w3;
-  mirror[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
+  // The step runs on this worker's own copy of the slot in shared memory: no other lane
+  // touches it, so the interpreter's claim and reloads cost shared-memory latency, not
+  // dependent L2 round trips. BATCH_FENCE looks at other slots; the session rejects it,
+  // and should one arrive anyway it runs on the device mirror of the whole ring.
+  interp::View view = p.view;
+  unsigned* slot = p.view.slot_word(s, 0);
+  if (w0.y != abi::OP_BATCH_FENCE) {
+    view.ring = slot = own;
+    view.ring_first = s;
+  }
+  uint4* words = reinterpret_cast<uint4*>(slot);
+  words[0] = make_uint4(abi::STATUS_PUBLISHED, w0.y, w0.z, 0);  // STATUS, OPCODE, TENANT, RESULT
+  words[1] = w1;
+  words[2] = w2;
+  words[3] = w3;
   // Counters are kept in registers and published after the items' STATUS went back
   // (off the round trip's path); drain() waits for DONE_COUNT, so counters read after a
-  // drain are still exact. The mirror slot is this lane's alone: relaxed STATUS is enough.
+  // drain are still exact. The copy is this lane's alone: relaxed STATUS is enough.
   // Built-in opcodes end DONE or FAULT in one step: no I/O queue (LOAD_MISS faults), no
   // fences (the session rejects them), no requeue (custom opcodes are not run live).
-  interp::step_slot<ONE_SHOT_SCOPE>(p.view, s, custom, acct);
-  const unsigned status = mirror[abi::SLOT_STATUS];
+  interp::step_slot<ONE_SHOT_SCOPE>(view, s, custom, acct);
+  const unsigned status = slot[abi::SLOT_STATUS];
   unsigned* out = p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS;
-  LiveSys::store_relaxed(out + abi::SLOT_RESULT, mirror[abi::SLOT_RESULT]);
+  LiveSys::store_relaxed(out + abi::SLOT_RESULT, slot[abi::SLOT_RESULT]);
   LiveSys::store_release(out + abi::SLOT_STATUS, status);
   return true;
 }
@@ -107,6 +119,8 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     if (lane == 0) live_poll(p);
     return;
   }
+  __shared__ uint4 own_slots[LIVE_THREADS * abi::SLOT_WORDS / 4];
+  unsigned* own = reinterpret_cast<unsigned*>(own_slots + threadIdx.x * (abi::SLOT_WORDS / 4));
   const unsigned worker = lane - LIVE_POLLER_LANES;
   const unsigned workers = lanes - LIVE_POLLER_LANES;
   unsigned* control = p.view.control;
@@ -121,17 +135,28 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
       __nanosleep(1000);  // frozen for the watchdog test: no heartbeat, no progress
       continue;
     }
-    const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
+    unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
+    // Hot: the next position the host publishes is ours. Read the host's doorbell (one
+    // PCIe round trip) instead of waiting for the poller's relay; acquire only when it
+    // moved, as the poller does.
+    const bool hot = next == end;
+    if (hot) {
+      const unsigned long long bell = __ldcv(reinterpret_cast<const unsigned long long*>(p.page + LIVE_PAGE_DOORBELL));
+      if (bell > end) {
+        cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
+        end = bell;
+      }
+    }
     bool progress = false;
-    while (next < end && live_run_position(p, next, custom, acct)) {
+    while (next < end && live_run_position(p, next, own, custom, acct)) {
       next += workers;
       progress = true;
     }
     if (progress) acct.flush(p.view);
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
-    if (progress) {
-      backoff = 0;
+    if (progress || hot) {
+      backoff = 0;  // the hot worker's PCIe read paces its loop: no sleep
     } else {
       backoff = backoff == 0 ? 32u : (2 * backoff < p.max_backoff_ns ? 2 * backoff : p.max_backoff_ns);
       __nanosleep(backoff);

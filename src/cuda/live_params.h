@@ -22,10 +22,13 @@ inline constexpr unsigned LIVE_FLAG_DOORBELL = 2;   // u64: the poller's copy of
 inline constexpr unsigned LIVE_FLAG_WORDS = 32;
 // The first warp polls the page; the lanes after it run items.
 inline constexpr unsigned LIVE_POLLER_LANES = 32;
+// Threads per block of the live kernel (each worker keeps a 64-byte slot in shared memory).
+inline constexpr unsigned LIVE_THREADS = 128;
 
 struct LiveParams {
-  // The interpreter's view: a device-memory mirror of the ring (a lane runs the step
-  // on the mirror of the slot it took) and the control buffer in device memory.
+  // The interpreter's view: a device-memory mirror of the ring (only a stray
+  // BATCH_FENCE runs there; workers run items in shared memory) and the control buffer
+  // in device memory.
   interp::View view;
   unsigned* host_ring = nullptr;  // mapped pinned ring the host publishes into
   unsigned* page = nullptr;       // mapped LIVE_PAGE_WORDS
