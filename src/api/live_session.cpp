@@ -16,6 +16,10 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic_ref<std::uint32_t> word_ref(std::uint32_t& w) { return std::atomic_ref<std::uint32_t>(w); }
 
+// How far ahead of the harvest walk the next slot's line is fetched (the GPU's write
+// of STATUS evicted it from the CPU's caches).
+constexpr std::uint32_t HARVEST_PREFETCH = 8;
+
 bool terminal(std::uint32_t status) { return status == abi::STATUS_DONE || status == abi::STATUS_FAULT; }
 
 // Waiting without burning a core the lanes may need (CPU backend on few cores): spin
@@ -97,10 +101,12 @@ std::uint64_t LiveState::harvest() {
     run = nullptr;
     run_items = run_faults = 0;
   };
+  // Slot numbers advance with h and wrap, so the walk needs no 64-bit division per item.
+  std::uint32_t slot = static_cast<std::uint32_t>(h % slot_count);
+  std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
   while (h < t) {
-    const std::uint32_t slot = static_cast<std::uint32_t>(h % slot_count);
     std::uint32_t* w = ring.data() + std::size_t{slot} * abi::SLOT_WORDS;
-    __builtin_prefetch(ring.data() + std::size_t{(h + 8) % slot_count} * abi::SLOT_WORDS);
+    __builtin_prefetch(ring.data() + std::size_t{ahead} * abi::SLOT_WORDS);
     const std::uint32_t status = word_ref(w[abi::SLOT_STATUS]).load(std::memory_order_acquire);
     if (!terminal(status)) break;
     TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
@@ -118,6 +124,8 @@ std::uint64_t LiveState::harvest() {
     slot_ticket[slot].store(nullptr, std::memory_order_relaxed);
     word_ref(w[abi::SLOT_STATUS]).store(abi::STATUS_EMPTY, std::memory_order_relaxed);
     ++h;
+    if (++slot == slot_count) slot = 0;
+    if (++ahead == slot_count) ahead = 0;
     // Hand slots back in chunks so producers waiting for room need not wait for a long walk.
     if (((h - start) & 1023u) == 0) {
       end_run();
@@ -310,12 +318,13 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
 
   ticket->first = pos;
   ticket->in_flight = ticket;
+  auto slot = static_cast<std::uint32_t>(pos % s.slot_count);
   for (std::uint32_t k = 0; k < n; ++k) {
-    const auto slot = static_cast<std::uint32_t>((pos + k) % s.slot_count);
     // Registered first: write_slot stores STATUS last with release, so a lane (and the
     // harvester after it) that sees PUBLISHED sees the item and the ticket.
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
     detail::write_slot(s.ring, slot, items[k]);
+    if (++slot == s.slot_count) slot = 0;
   }
   if (s.doorbell) {
     // Ring the doorbell in reservation order, so everything below it is published.
