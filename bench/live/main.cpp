@@ -1,12 +1,14 @@
 // mk_bench_live: LiveSession round trip, streaming throughput and tenant fairness, each
-// against baselines timed in the same run (raw mapped-memory ping-pong, launch + sync,
-// a raw mapped ring, per-item launches, a per-item CUDA graph, plain CPU loops).
+// against baselines timed in the same run (raw mapped-memory ping-pong and the protocol
+// ladder above it, launch + sync, a raw mapped ring, a device-memory ring, per-item
+// launches, a per-item CUDA graph, plain CPU loops).
 // Prints a table and writes JSON (--json FILE); any error exits 1.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,7 @@
 
 #if MK_BENCH_HAVE_CUDA
 #include "raw_baselines.cuh"
+#include "raw_ladder.cuh"
 #endif
 
 #ifndef MK_BENCH_COMMIT
@@ -41,7 +44,8 @@ struct Options {
   std::string backend = "auto";
   bool quick = false;
   std::string op = "add";
-  std::optional<std::uint32_t> samples, reps, batch, window, slots;
+  bool round_trip = true, throughput = true, fairness = true;  // --groups
+  std::optional<std::uint32_t> samples, reps, batch, window, slots, quota;
   std::optional<std::uint64_t> items;
 };
 
@@ -54,6 +58,7 @@ struct Settings {
   std::uint32_t launch_items = 10000, launch_samples = 10, launch_warmup = 2;
   std::uint32_t batch = 256, window = 8;
   std::uint32_t slots = 65536, rt_slots = 4096;
+  std::uint32_t quota = 2048;  // the fairness session's per-tenant quota (rt_slots / 2)
   std::uint32_t opcode = mk::abi::OP_ATOMIC_ADD;
 };
 
@@ -61,13 +66,17 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
                "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
+               "                     [--quota N]\n"
+               "                     [--groups round_trip,throughput,fairness]\n"
                "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
                "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
                "  --items N    items per throughput repetition (default 1e7, --quick 1e6)\n"
                "  --batch N    items per submit in B and C (default 256)\n"
                "  --window N   outstanding tickets per producer (default 8)\n"
                "  --slots N    ring slots of the throughput session (default 65536)\n"
-               "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n");
+               "  --quota N    per-tenant quota of the fairness session (C; default 2048 of 4096 slots)\n"
+               "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n"
+               "  --groups L   comma-separated groups to run (default all three)\n");
 }
 
 std::uint64_t parse_number(const std::string& flag, const char* text) {
@@ -98,7 +107,19 @@ Options parse(int argc, char** argv) {
     else if (a == "--batch") o.batch = u32();
     else if (a == "--window") o.window = u32();
     else if (a == "--slots") o.slots = u32();
+    else if (a == "--quota") o.quota = u32();
     else if (a == "--op") o.op = value();
+    else if (a == "--groups") {
+      o.round_trip = o.throughput = o.fairness = false;
+      const std::string list = std::string(value()) + ",";
+      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
+        const std::string g = list.substr(at, comma - at);
+        if (g == "round_trip") o.round_trip = true;
+        else if (g == "throughput") o.throughput = true;
+        else if (g == "fairness") o.fairness = true;
+        else throw std::invalid_argument("--groups takes round_trip, throughput and fairness, got '" + g + "'");
+      }
+    }
     else if (a == "--help" || a == "-h") {
       usage(stdout);
       std::exit(0);
@@ -130,12 +151,13 @@ Settings resolve(const Options& o) {
   if (o.batch) s.batch = *o.batch;
   if (o.window) s.window = *o.window;
   if (o.slots) s.slots = *o.slots;
+  if (o.quota) s.quota = std::min(*o.quota, s.rt_slots);
   s.opcode = o.op == "nop" ? mk::abi::OP_NOP : mk::abi::OP_ATOMIC_ADD;
   if (s.batch > s.slots)
     throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " + std::to_string(s.slots));
-  if (s.batch > s.rt_slots / 2)
-    throw std::invalid_argument("--batch must be at most " + std::to_string(s.rt_slots / 2) +
-                                " (the fairness session's per-tenant quota)");
+  if (s.batch > s.quota)
+    throw std::invalid_argument("--batch must be at most " + std::to_string(s.quota) +
+                                " (the fairness session's per-tenant quota, --quota)");
   return s;
 }
 
@@ -154,6 +176,9 @@ void raw_ok(const std::string& error, const char* baseline) {
 }
 
 std::string version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+
+// The live kernel's idle back-off, which the ladder's last rung and the device ring copy.
+std::uint32_t live_backoff_ns() { return static_cast<std::uint32_t>(mk::LiveOptions{}.max_idle_backoff.count()); }
 #endif
 
 mk::LiveOptions live_options(std::uint32_t slots) {
@@ -174,6 +199,34 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
                         "LiveSession::submit of one ATOMIC_ADD, then poll() until the ticket is ready", CaseKind::Latency);
   Case ping = make_case("raw_pingpong", "raw mapped-memory ping-pong (GPU)",
                         "one persistent GPU thread echoes a word of mapped pinned memory", CaseKind::Latency);
+  // The protocol ladder: the live kernel's steps added to the raw ping-pong one at a time,
+  // so the gap between raw_pingpong and live_wait can be split by step.
+  std::vector<Case> ladder = {
+      make_case("ladder_slot_poll", "ladder 1: poll a mapped 16-word slot (GPU)",
+                "one GPU thread polls the slot's first 16 bytes; on PUBLISHED a system acquire fence, the rest "
+                "of the slot, RESULT then STATUS=DONE with system release",
+                CaseKind::Latency),
+      make_case("ladder_doorbell", "ladder 2: + doorbell word (GPU)",
+                "the host rings a u64 doorbell on its own line after the slot; the thread polls it, fences, reads "
+                "the slot in four 16-byte loads and replies as ladder 1",
+                CaseKind::Latency),
+      make_case("ladder_doorbell_vec_reply", "ladder 3: doorbell, one 16-byte reply (GPU)",
+                "as ladder 2, but STATUS and RESULT go back in one 16-byte store with no release fence",
+                CaseKind::Latency),
+      make_case("ladder_doorbell_relay", "ladder 4: doorbell relayed to a worker (GPU)",
+                "as ladder 2, but block 0 polls the doorbell and relays it through device memory to a "
+                "spinning worker thread in block 1",
+                CaseKind::Latency),
+      make_case("ladder_doorbell_relay_sleep", "ladder 5: relay + idle back-off (GPU)",
+                "as ladder 4, with the worker backing off by __nanosleep from 32 ns up to max_idle_backoff "
+                "(the live kernel's structure)",
+                CaseKind::Latency),
+  };
+  Case device_rt = make_case("device_ring_round_trip", "device-memory ring, one item (GPU)",
+                             "slot encoded in pinned staging, cudaMemcpyAsync into a device ring, copy waited for, "
+                             "mapped doorbell relayed by a poller lane, worker with idle back-off, completion "
+                             "written to mapped memory",
+                             CaseKind::Latency);
   Case launch = make_case("launch_sync", "cudaLaunchKernel + sync per item (GPU)",
                           "one one-thread atomicAdd kernel launched and synchronised per sample", CaseKind::Latency);
   Case cpu = make_case("cpu_pingpong", "CPU thread ping-pong",
@@ -188,10 +241,23 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
     spec.timeout_ns = ROUND_TRIP_TIMEOUT_NS;
     raw_ok(mk::bench::live_raw::pingpong_round_trip(spec, ping.samples_ns), "raw ping-pong");
     raw_ok(mk::bench::live_raw::launch_sync_round_trip(spec, launch.samples_ns), "launch + sync");
+    using mk::bench::live_raw::LadderStep;
+    const LadderStep steps[] = {LadderStep::SlotPoll, LadderStep::Doorbell, LadderStep::DoorbellVecReply,
+                                LadderStep::DoorbellRelay, LadderStep::DoorbellRelaySleep};
+    if (std::size(steps) != ladder.size()) throw std::logic_error("one LadderStep per ladder case");
+    for (std::size_t k = 0; k < ladder.size(); ++k)
+      raw_ok(mk::bench::live_raw::ladder_round_trip(steps[k], spec, live_backoff_ns(), ladder[k].samples_ns),
+             ladder[k].key.c_str());
+    ladder.back().extra = {{"max_idle_backoff_ns", live_backoff_ns()}};
+    raw_ok(mk::bench::live_raw::device_ring_round_trip(spec, live_backoff_ns(), device_rt.samples_ns),
+           "device ring round trip");
+    device_rt.extra = {{"max_idle_backoff_ns", live_backoff_ns()}, {"worker_lanes", 32}};
 #endif
   } else {
     ping.skipped = gpu_skip;
     launch.skipped = gpu_skip;
+    for (Case& c : ladder) c.skipped = gpu_skip;
+    device_rt.skipped = gpu_skip;
   }
   cpu.samples_ns = lb::cpu_pingpong_round_trip(s.rt_warmup, s.rt_samples, ROUND_TRIP_TIMEOUT_NS);
 
@@ -207,7 +273,9 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
     poll.samples_ns = std::move(run.poll_ns);
     lb::must(session.shutdown(WATCHDOG), "LiveSession::shutdown (round trip)");
   }
-  g.cases = {wait, poll, ping, launch, cpu};
+  g.cases = {wait, poll, ping};
+  g.cases.insert(g.cases.end(), ladder.begin(), ladder.end());
+  g.cases.insert(g.cases.end(), {device_rt, launch, cpu});
   g.ratios = {
       {"live_over_raw_pingpong", "live wait / raw ping-pong", "live_wait", "raw_pingpong", 1.3, true},
       {"live_over_launch_sync", "live wait / launch+sync", "live_wait", "launch_sync", std::nullopt, true},
@@ -215,6 +283,11 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
        true},
       {"live_over_cpu_pingpong", "live wait / CPU ping-pong", "live_wait", "cpu_pingpong", std::nullopt, true},
   };
+  for (std::size_t k = 0; k < ladder.size(); ++k)
+    g.ratios.push_back({ladder[k].key + "_over_raw_pingpong", "ladder " + std::to_string(k + 1) + " / raw ping-pong",
+                        ladder[k].key, "raw_pingpong", std::nullopt, true});
+  g.ratios.push_back({"device_ring_round_trip_over_raw_pingpong", "device ring, one item / raw ping-pong",
+                      "device_ring_round_trip", "raw_pingpong", std::nullopt, true});
   return g;
 }
 
@@ -232,6 +305,11 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
   Case ring = make_case("raw_ring", "raw mapped ring, no interpreter (GPU)",
                         "persistent kernel, session's lane count, 16-word slots in mapped pinned memory, 1 producer",
                         CaseKind::Rate);
+  Case device_ring = make_case("device_ring", "device-memory ring, no interpreter (GPU)",
+                               "as raw_ring, but batches are copied (cudaMemcpyAsync, up to 4 in flight) into a "
+                               "device-memory ring; a poller lane relays a mapped doorbell, lanes write completions "
+                               "to mapped memory",
+                               CaseKind::Rate);
   Case launches = make_case("per_item_launch", "per-item kernel launches (GPU)",
                             "one <<<1,1>>> atomicAdd launch per item, one sync per sample", CaseKind::Rate);
   Case graph = make_case("cuda_graph", "CUDA graph of per-item nodes (GPU)",
@@ -261,7 +339,11 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
       c->samples_ns = std::move(run.rep_ns);
       c->extra = {{"producers", spec.producers}, {"batch", s.batch}, {"window", s.window}, {"opcode", op},
                   {"warmup_reps", s.warmup_reps}, {"rejected_full", run.rejected_full},
-                  {"items_per_rep_reduced", run.reduced}};
+                  {"items_per_rep_reduced", run.reduced},
+                  // Producer-thread time per item, summed over producers: inside submit_wait
+                  // (host encoding) vs inside wait (the kernel's latency, not hidden).
+                  {"submit_ns_per_item", run.submit_ns_per_item},
+                  {"wait_ns_per_item", run.wait_ns_per_item}};
       if (run.reduced)
         c->extra["note"] = "the warm-up rep took over 8 s, so the timed reps ran fewer items than --items";
     }
@@ -290,6 +372,15 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
                   {"max_idle_backoff_ns", rs.max_backoff_ns},
                   {"warmup_reps", s.warmup_reps}};
     if (!rr.note.empty()) ring.extra["note"] = rr.note;
+    raw::RingReport dr;
+    raw_ok(raw::device_ring_throughput(rs, dr), "device ring");
+    device_ring.items_per_sample = s.items;
+    device_ring.samples_ns = std::move(dr.rep_ns);
+    device_ring.extra = {{"lanes_requested", dr.lanes_requested}, {"lanes", dr.lanes}, {"poller_lanes", 32},
+                         {"slot_count", dr.slot_count}, {"threads_per_block", dr.threads_per_block},
+                         {"producers", 1}, {"opcode", op}, {"max_idle_backoff_ns", rs.max_backoff_ns},
+                         {"warmup_reps", s.warmup_reps}};
+    if (!dr.note.empty()) device_ring.extra["note"] = dr.note;
     raw::LaunchSpec ls;
     ls.items = s.launch_items;
     ls.warmup = s.launch_warmup;
@@ -299,15 +390,17 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     launches.items_per_sample = graph.items_per_sample = s.launch_items;
 #endif
   } else {
-    ring.skipped = launches.skipped = graph.skipped = gpu_skip;
+    ring.skipped = device_ring.skipped = launches.skipped = graph.skipped = gpu_skip;
   }
   cpu.items_per_sample = s.items;
   cpu.samples_ns = lb::cpu_loop_throughput(s.items, s.warmup_reps, s.reps, lb::OBSERVABLE_WORDS);
 
-  g.cases = {one, four, ring, launches, graph, cpu};
+  g.cases = {one, four, ring, device_ring, launches, graph, cpu};
   g.ratios = {
       {"live_1_over_raw_ring", "live 1 producer / raw ring", "live_1_producer", "raw_ring", 0.85, false},
       {"live_4_over_raw_ring", "live 4 producers / raw ring", "live_4_producers", "raw_ring", std::nullopt, false},
+      {"device_ring_over_raw_ring", "device-memory ring / raw mapped ring", "device_ring", "raw_ring", std::nullopt,
+       false},
       {"live_1_over_per_item_launch", "live 1 producer / per-item launches", "live_1_producer", "per_item_launch",
        std::nullopt, false},
       {"live_1_over_cuda_graph", "live 1 producer / CUDA graph", "live_1_producer", "cuda_graph", std::nullopt, false},
@@ -331,7 +424,7 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
                          "tenant 0 items retired while tenant 1 was measured, over that time", CaseKind::Rate);
   mk::LiveOptions lo = live_options(s.rt_slots);
   lo.tenant_count = 2;
-  lo.max_in_flight_per_tenant = s.rt_slots / 2;
+  lo.max_in_flight_per_tenant = s.quota;
   auto session = lb::must(mk::LiveSession::start(megakernel, lo), "LiveSession::start (fairness)");
   info.sessions["fairness"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()},
                                {"tenant_count", lo.tenant_count},
@@ -394,11 +487,15 @@ int run(const Options& o, const Settings& s) {
                   {"window", s.window},                   {"slot_count_throughput", s.slots},
                   {"slot_count_round_trip", s.rt_slots},  {"watchdog_timeout_ms", 5000},
                   {"op", o.op == "nop" ? "NOP" : "ATOMIC_ADD"}};
+  info.options["groups"] = nlohmann::json::array();
+  if (o.round_trip) info.options["groups"].push_back("round_trip");
+  if (o.throughput) info.options["groups"].push_back("throughput");
+  if (o.fairness) info.options["groups"].push_back("fairness");
 
   std::vector<Group> groups;
-  groups.push_back(round_trip_group(megakernel, s, on_gpu, gpu_skip, info));
-  groups.push_back(throughput_group(megakernel, s, on_gpu, gpu_skip, info));
-  groups.push_back(fairness_group(megakernel, s, info));
+  if (o.round_trip) groups.push_back(round_trip_group(megakernel, s, on_gpu, gpu_skip, info));
+  if (o.throughput) groups.push_back(throughput_group(megakernel, s, on_gpu, gpu_skip, info));
+  if (o.fairness) groups.push_back(fairness_group(megakernel, s, info));
 
   lb::print_report(info, groups);
   if (!o.json_path.empty()) {

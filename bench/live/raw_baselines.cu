@@ -12,116 +12,12 @@
 #include "gpu/baselines.cuh"
 #include "mk/abi.h"
 #include "raw_baselines.cuh"
-
-#define MK_BENCH_CUDA_TRY(expr)                                                              \
-  do {                                                                                       \
-    const cudaError_t mk_bench_e_ = (expr);                                                  \
-    if (mk_bench_e_ != cudaSuccess) {                                                        \
-      (void)cudaGetLastError();                                                              \
-      return std::string(#expr) + " failed: " + cudaGetErrorName(mk_bench_e_) + " (" +      \
-             cudaGetErrorString(mk_bench_e_) + ")";                                          \
-    }                                                                                        \
-  } while (0)
+#include "raw_cuda_util.cuh"
 
 namespace mk::bench::live_raw {
 namespace {
 
 namespace abi = mk::abi;
-using Clock = std::chrono::steady_clock;
-using SysRef = cuda::atomic_ref<unsigned, cuda::thread_scope_system>;
-constexpr unsigned STOP = 0xFFFFFFFFu;
-constexpr unsigned RING_THREADS_PER_BLOCK = 256;
-
-double ns_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::nano>(b - a).count();
-}
-
-// Owned buffers. leak() keeps them alive when a persistent kernel that uses them could
-// not be stopped: freeing memory under a running kernel would block or fault.
-class PinnedWords {
- public:
-  PinnedWords() = default;
-  PinnedWords(const PinnedWords&) = delete;
-  PinnedWords& operator=(const PinnedWords&) = delete;
-  ~PinnedWords() {
-    if (m_host != nullptr && !m_leak) cudaFreeHost(m_host);
-  }
-  cudaError_t allocate(std::size_t words) {
-    void* p = nullptr;
-    cudaError_t e = cudaHostAlloc(&p, words * sizeof(unsigned), cudaHostAllocMapped);
-    if (e != cudaSuccess) return e;
-    m_host = static_cast<unsigned*>(p);
-    std::memset(m_host, 0, words * sizeof(unsigned));
-    void* d = nullptr;
-    e = cudaHostGetDevicePointer(&d, m_host, 0);
-    m_device = static_cast<unsigned*>(d);
-    return e;
-  }
-  unsigned* host() const { return m_host; }
-  unsigned* device() const { return m_device; }
-  void leak() { m_leak = true; }
-
- private:
-  unsigned* m_host = nullptr;
-  unsigned* m_device = nullptr;
-  bool m_leak = false;
-};
-
-class DeviceWords {
- public:
-  DeviceWords() = default;
-  DeviceWords(const DeviceWords&) = delete;
-  DeviceWords& operator=(const DeviceWords&) = delete;
-  ~DeviceWords() {
-    if (m_ptr != nullptr && !m_leak) cudaFree(m_ptr);
-  }
-  cudaError_t allocate(std::size_t words) {
-    void* p = nullptr;
-    cudaError_t e = cudaMalloc(&p, words * sizeof(unsigned));
-    if (e != cudaSuccess) return e;
-    m_ptr = static_cast<unsigned*>(p);
-    return cudaMemset(m_ptr, 0, words * sizeof(unsigned));
-  }
-  unsigned* get() const { return m_ptr; }
-  void leak() { m_leak = true; }
-
- private:
-  unsigned* m_ptr = nullptr;
-  bool m_leak = false;
-};
-
-class Stream {
- public:
-  Stream() = default;
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  ~Stream() {
-    if (m_stream != nullptr) cudaStreamDestroy(m_stream);  // returns at once; work finishes first
-  }
-  cudaError_t create() { return cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking); }
-  cudaStream_t get() const { return m_stream; }
-
- private:
-  cudaStream_t m_stream = nullptr;
-};
-
-// Wait for a stream's work with a deadline instead of cudaStreamSynchronize, which
-// would block forever on a persistent kernel that never saw its stop word.
-// Returns false on timeout; `error` holds the stream's error once it finished.
-bool wait_stream(cudaStream_t stream, std::uint64_t timeout_ns, cudaError_t& error) {
-  const auto deadline = Clock::now() + std::chrono::nanoseconds(timeout_ns);
-  for (;;) {
-    error = cudaStreamQuery(stream);
-    if (error != cudaErrorNotReady) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
-  }
-}
-
-std::string stop_error(cudaError_t e, const char* kernel) {
-  (void)cudaGetLastError();
-  return std::string(kernel) + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
-}
 
 // --- kernels ----------------------------------------------------------------------------
 
@@ -224,17 +120,6 @@ std::string ring_run(HostRing& r, std::uint64_t n, const RingSpec& spec) {
       return "the raw ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) +
              " ms (published " + std::to_string(r.tail) + ", reclaimed " + std::to_string(r.head) + ")";
   }
-  return {};
-}
-
-std::string observable_sum(const DeviceWords& obs, std::uint32_t words, cudaStream_t side, PinnedWords& staging,
-                           std::uint64_t& sum) {
-  MK_BENCH_CUDA_TRY(cudaMemcpyAsync(staging.host(), obs.get(), words * sizeof(unsigned), cudaMemcpyDeviceToHost, side));
-  cudaError_t e = cudaSuccess;
-  if (!wait_stream(side, 5000000000ull, e)) return "reading the raw ring's observables timed out";
-  MK_BENCH_CUDA_TRY(e);
-  sum = 0;
-  for (std::uint32_t i = 0; i < words; ++i) sum += staging.host()[i];
   return {};
 }
 

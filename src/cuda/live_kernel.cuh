@@ -68,7 +68,18 @@ __device__ inline void live_poll(const LiveParams& p) {
 
 // Run the item at ring position `pos`; false when the host has not finished publishing
 // it yet (the doorbell covers reservations whose slots another producer still writes).
-using LiveAccounting = interp::BatchedAccounting<ONE_SHOT_SCOPE, false>;
+// A live session's tenant policies never change: the host cannot write the device
+// control buffer while the kernel runs and no opcode writes policy words. So a worker
+// keeps its cached policy across sweeps instead of re-reading it after every flush.
+struct LiveAccounting : interp::BatchedAccounting<ONE_SHOT_SCOPE, false> {
+  __device__ void flush(const interp::View& v) {
+    const interp::Policy keep = cached;
+    const unsigned tenant_of_keep = cached_tenant;
+    interp::BatchedAccounting<ONE_SHOT_SCOPE, false>::flush(v);
+    cached = keep;
+    cached_tenant = tenant_of_keep;
+  }
+};
 
 template <class Custom>
 __device__ bool live_run_position(const LiveParams& p, unsigned long long pos, unsigned* own, Custom& custom,
@@ -110,6 +121,23 @@ __device__ bool live_run_position(const LiveParams& p, unsigned long long pos, u
   return true;
 }
 
+// The hot worker's wait: the doorbell as soon as it passes `end`, or `end` when the page
+// asks for SHUTDOWN or STALL (the poller relays those; the hot worker must not run items
+// the poller has not yet been told to freeze) or after HOT_POLLS reads, so the caller's
+// loop still beats and checks its flags.
+__device__ inline unsigned long long live_hot_wait(const LiveParams& p, unsigned long long end) {
+  constexpr unsigned HOT_POLLS = 256;
+  for (unsigned i = 0; i < HOT_POLLS; ++i) {
+    const ulonglong2 head = __ldcv(reinterpret_cast<const ulonglong2*>(p.page));  // {SHUTDOWN, STALL}, doorbell
+    if (head.x != 0) break;
+    if (head.y > end) {
+      cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
+      return head.y;
+    }
+  }
+  return end;
+}
+
 // The whole kernel.
 template <class Custom>
 __device__ __forceinline__ void live_run(const LiveParams& p) {
@@ -136,17 +164,11 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
       continue;
     }
     unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
-    // Hot: the next position the host publishes is ours. Read the host's doorbell (one
-    // PCIe round trip) instead of waiting for the poller's relay; acquire only when it
-    // moved, as the poller does.
+    // Hot: the next position the host publishes is ours. Spin on the host's page (one
+    // PCIe read in flight, no L2 round trips in between) instead of waiting for the
+    // poller's relay; acquire only when the doorbell moved, as the poller does.
     const bool hot = next == end;
-    if (hot) {
-      const unsigned long long bell = __ldcv(reinterpret_cast<const unsigned long long*>(p.page + LIVE_PAGE_DOORBELL));
-      if (bell > end) {
-        cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
-        end = bell;
-      }
-    }
+    if (hot) end = live_hot_wait(p, end);
     bool progress = false;
     while (next < end && live_run_position(p, next, own, custom, acct)) {
       next += workers;

@@ -1,5 +1,10 @@
 // Ring layout checks and the single-slot writer shared by every publisher.
 #include <algorithm>
+#include <atomic>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "detail.h"
 
@@ -68,6 +73,27 @@ void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item) {
   std::copy(encoded + 1, encoded + abi::SLOT_WORDS, words.begin() + 1);
   // Last, with release: a lane that acquires PUBLISHED sees every word above.
   store_release(words[abi::SLOT_STATUS], abi::STATUS_PUBLISHED);
+}
+
+void write_slot_streaming(WordSpan ring, std::uint32_t slot, const WorkItem& item) {
+#if defined(__SSE2__)
+  alignas(16) Word encoded[abi::SLOT_WORDS];
+  encode_slot_words(item, encoded);
+  auto* out = reinterpret_cast<__m128i*>(ring.data() + std::size_t{slot} * abi::SLOT_WORDS);
+  const auto* in = reinterpret_cast<const __m128i*>(encoded);
+  static_assert(abi::SLOT_BYTES == 4 * sizeof(__m128i));
+  for (int i = 0; i < 4; ++i) _mm_stream_si128(out + i, _mm_load_si128(in + i));
+#else
+  write_slot(ring, slot, item);
+#endif
+}
+
+void streaming_stores_done() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#else
+  std::atomic_thread_fence(std::memory_order_release);
+#endif
 }
 
 }  // namespace mk::detail
