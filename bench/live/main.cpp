@@ -45,7 +45,7 @@ struct Options {
   bool quick = false;
   std::string op = "add";
   bool round_trip = true, throughput = true, fairness = true;  // --groups
-  std::optional<std::uint32_t> samples, reps, batch, window, slots, quota;
+  std::optional<std::uint32_t> samples, reps, batch, window, slots, quota, backoff_ns;
   std::optional<std::uint64_t> items;
 };
 
@@ -59,6 +59,8 @@ struct Settings {
   std::uint32_t batch = 256, window = 8;
   std::uint32_t slots = 65536, rt_slots = 4096;
   std::uint32_t quota = 2048;  // the fairness session's per-tenant quota (rt_slots / 2)
+  // Idle back-off of the live lanes, and of the raw baselines that copy it.
+  std::uint32_t backoff_ns = static_cast<std::uint32_t>(mk::LiveOptions{}.max_idle_backoff.count());
   std::uint32_t opcode = mk::abi::OP_ATOMIC_ADD;
 };
 
@@ -66,7 +68,7 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
                "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
-               "                     [--quota N]\n"
+               "                     [--quota N] [--backoff-ns N]\n"
                "                     [--groups round_trip,throughput,fairness]\n"
                "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
                "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
@@ -75,6 +77,7 @@ void usage(std::FILE* out) {
                "  --window N   outstanding tickets per producer (default 8)\n"
                "  --slots N    ring slots of the throughput session (default 65536)\n"
                "  --quota N    per-tenant quota of the fairness session (C; default 2048 of 4096 slots)\n"
+               "  --backoff-ns N  longest idle sleep of a live lane (LiveOptions::max_idle_backoff)\n"
                "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n"
                "  --groups L   comma-separated groups to run (default all three)\n");
 }
@@ -108,6 +111,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--window") o.window = u32();
     else if (a == "--slots") o.slots = u32();
     else if (a == "--quota") o.quota = u32();
+    else if (a == "--backoff-ns") o.backoff_ns = u32();
     else if (a == "--op") o.op = value();
     else if (a == "--groups") {
       o.round_trip = o.throughput = o.fairness = false;
@@ -152,6 +156,7 @@ Settings resolve(const Options& o) {
   if (o.window) s.window = *o.window;
   if (o.slots) s.slots = *o.slots;
   if (o.quota) s.quota = std::min(*o.quota, s.rt_slots);
+  if (o.backoff_ns) s.backoff_ns = *o.backoff_ns;
   s.opcode = o.op == "nop" ? mk::abi::OP_NOP : mk::abi::OP_ATOMIC_ADD;
   if (s.batch > s.slots)
     throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " + std::to_string(s.slots));
@@ -177,14 +182,13 @@ void raw_ok(const std::string& error, const char* baseline) {
 
 std::string version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
 
-// The live kernel's idle back-off, which the ladder's last rung and the device ring copy.
-std::uint32_t live_backoff_ns() { return static_cast<std::uint32_t>(mk::LiveOptions{}.max_idle_backoff.count()); }
 #endif
 
-mk::LiveOptions live_options(std::uint32_t slots) {
+mk::LiveOptions live_options(std::uint32_t slots, const Settings& s) {
   mk::LiveOptions lo;
   lo.slot_count = slots;
   lo.watchdog_timeout = WATCHDOG;
+  lo.max_idle_backoff = std::chrono::nanoseconds(s.backoff_ns);
   return lo;
 }
 
@@ -246,12 +250,12 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
                                 LadderStep::DoorbellRelay, LadderStep::DoorbellRelaySleep};
     if (std::size(steps) != ladder.size()) throw std::logic_error("one LadderStep per ladder case");
     for (std::size_t k = 0; k < ladder.size(); ++k)
-      raw_ok(mk::bench::live_raw::ladder_round_trip(steps[k], spec, live_backoff_ns(), ladder[k].samples_ns),
+      raw_ok(mk::bench::live_raw::ladder_round_trip(steps[k], spec, s.backoff_ns, ladder[k].samples_ns),
              ladder[k].key.c_str());
-    ladder.back().extra = {{"max_idle_backoff_ns", live_backoff_ns()}};
-    raw_ok(mk::bench::live_raw::device_ring_round_trip(spec, live_backoff_ns(), device_rt.samples_ns),
+    ladder.back().extra = {{"max_idle_backoff_ns", s.backoff_ns}};
+    raw_ok(mk::bench::live_raw::device_ring_round_trip(spec, s.backoff_ns, device_rt.samples_ns),
            "device ring round trip");
-    device_rt.extra = {{"max_idle_backoff_ns", live_backoff_ns()}, {"worker_lanes", 32}};
+    device_rt.extra = {{"max_idle_backoff_ns", s.backoff_ns}, {"worker_lanes", 32}};
 #endif
   } else {
     ping.skipped = gpu_skip;
@@ -262,7 +266,7 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
   cpu.samples_ns = lb::cpu_pingpong_round_trip(s.rt_warmup, s.rt_samples, ROUND_TRIP_TIMEOUT_NS);
 
   {
-    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.rt_slots)), "LiveSession::start (round trip)");
+    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.rt_slots, s)), "LiveSession::start (round trip)");
     info.sessions["round_trip"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()}};
     lb::RoundTripSpec spec;
     spec.warmup = s.rt_warmup;
@@ -319,7 +323,7 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
 
   std::uint32_t lanes = 0;
   {
-    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.slots)), "LiveSession::start (throughput)");
+    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.slots, s)), "LiveSession::start (throughput)");
     lanes = session.lanes();
     info.lanes = lanes;
     info.slot_count = session.slot_count();
@@ -362,7 +366,7 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     rs.reps = s.reps;
     rs.atomic_add = s.opcode == mk::abi::OP_ATOMIC_ADD;
     rs.observable_words = lb::OBSERVABLE_WORDS;
-    rs.max_backoff_ns = static_cast<std::uint32_t>(mk::LiveOptions{}.max_idle_backoff.count());
+    rs.max_backoff_ns = s.backoff_ns;
     raw::RingReport rr;
     raw_ok(raw::raw_ring_throughput(rs, rr), "raw ring");
     ring.items_per_sample = s.items;
@@ -422,7 +426,7 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
                            "the same while 2 threads of tenant 0 stream batches", CaseKind::Latency);
   Case flood = make_case("tenant0_flood", "tenant 0 flood rate while measured",
                          "tenant 0 items retired while tenant 1 was measured, over that time", CaseKind::Rate);
-  mk::LiveOptions lo = live_options(s.rt_slots);
+  mk::LiveOptions lo = live_options(s.rt_slots, s);
   lo.tenant_count = 2;
   lo.max_in_flight_per_tenant = s.quota;
   auto session = lb::must(mk::LiveSession::start(megakernel, lo), "LiveSession::start (fairness)");

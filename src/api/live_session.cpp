@@ -237,10 +237,6 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   state->engine = std::move(*engine);
   state->ring = state->engine->ring();
   state->doorbell = state->engine->wants_doorbell();
-  // Doorbell rings are written with 16-byte streaming stores (write_slot_streaming).
-  if (state->doorbell && reinterpret_cast<std::uintptr_t>(state->ring.data()) % abi::SLOT_BYTES != 0)
-    return fail(ErrorKind::Backend, "the live engine's ring is not 64-byte aligned",
-                "allocate the ring with cudaHostAlloc (page aligned); this is a bug in the engine");
   state->start_watchdog();
   return LiveSession(std::move(state));
 }
@@ -327,15 +323,10 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
     // Registered first: write_slot stores STATUS last with release, so a lane (and the
     // harvester after it) that sees PUBLISHED sees the item and the ticket.
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    // Lanes behind a doorbell read a slot only after the doorbell passed it, so its words
-    // may go out unordered (streaming stores: the host's cheapest way to hand the GPU a
-    // line), fenced once per batch below.
-    if (s.doorbell) detail::write_slot_streaming(s.ring, slot, items[k]);
-    else detail::write_slot(s.ring, slot, items[k]);
+    detail::write_slot(s.ring, slot, items[k]);
     if (++slot == s.slot_count) slot = 0;
   }
   if (s.doorbell) {
-    detail::streaming_stores_done();
     // Ring the doorbell in reservation order, so everything below it is published.
     detail::Backoff turn;
     while (s.published.load(std::memory_order_acquire) != pos) turn.pause();

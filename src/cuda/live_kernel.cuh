@@ -157,9 +157,16 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
   LiveAccounting acct;
   unsigned long long next = worker;
   unsigned backoff = 0;
-  // The poller's flags share one line, so an idle worker's poll is one L2 read.
-  while (LiveDev::load_relaxed(p.flags + LIVE_FLAG_SHUTDOWN) == 0) {
-    if (LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0) {
+  // Every decision that makes a lane sleep, or leave, is taken by the whole warp: a lane
+  // that sleeps holds its warp, so a hot lane whose neighbours slept waited out their
+  // back-off (measured: the hot path gained nothing until this was warp-wide). Worker
+  // warps are whole (LIVE_THREADS is a multiple of 32 and the poller warp is separate).
+  static_assert(LIVE_THREADS % 32 == 0 && LIVE_POLLER_LANES == 32, "worker warps must be whole");
+  constexpr unsigned WARP = 0xFFFFFFFFu;
+  for (;;) {
+    // The poller's flags share one line, so an idle worker's poll is one L2 read.
+    if (__any_sync(WARP, LiveDev::load_relaxed(p.flags + LIVE_FLAG_SHUTDOWN) != 0)) break;
+    if (__any_sync(WARP, LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0)) {
       __nanosleep(1000);  // frozen for the watchdog test: no heartbeat, no progress
       continue;
     }
@@ -177,8 +184,8 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     if (progress) acct.flush(p.view);
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
-    if (progress || hot) {
-      backoff = 0;  // the hot worker's PCIe read paces its loop: no sleep
+    if (__any_sync(WARP, progress || hot)) {
+      backoff = 0;  // a hot lane's PCIe read paces its warp's loop: no sleep
     } else {
       backoff = backoff == 0 ? 32u : (2 * backoff < p.max_backoff_ns ? 2 * backoff : p.max_backoff_ns);
       __nanosleep(backoff);

@@ -81,13 +81,5 @@ Status check_item(const WorkItem& item, std::uint32_t slot);
 Status check_slot_reusable(ConstWordSpan ring, std::uint32_t slot);
 // Writes every word but STATUS, then STATUS with release. No checks.
 void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item);
-// Writes the whole slot, STATUS included, with non-temporal stores where the CPU has
-// them (x86: no read-for-ownership of a line the GPU owns, and the line goes to memory
-// where the GPU reads it) and with write_slot otherwise. Nothing is ordered until
-// streaming_stores_done(): only for readers that wait for a later release (a doorbell).
-// The ring must be 64-byte aligned.
-void write_slot_streaming(WordSpan ring, std::uint32_t slot, const WorkItem& item);
-// Orders every earlier write_slot_streaming before the caller's next store.
-void streaming_stores_done();
 
 }  // namespace mk::detail
