@@ -144,7 +144,8 @@ Snapshot settled_snapshot(const LiveSession& session, Ready ready, std::chrono::
 
 std::vector<double> round_trip_samples(LiveSession& session, const WorkItem& item, std::uint32_t warmup,
                                        std::uint32_t samples, bool spin_poll, std::chrono::nanoseconds timeout,
-                                       std::uint32_t& previous, bool with_backpressure) {
+                                       std::uint32_t& previous, bool with_backpressure,
+                                       std::vector<double>* submit_ns = nullptr) {
   std::vector<double> ns;
   ns.reserve(samples);
   const std::span<const WorkItem> one(&item, 1);
@@ -152,6 +153,7 @@ std::vector<double> round_trip_samples(LiveSession& session, const WorkItem& ite
     const auto t0 = Clock::now();
     Ticket ticket = with_backpressure ? must(session.submit_wait(one, timeout), "LiveSession::submit_wait")
                                       : must(session.submit(one), "LiveSession::submit");
+    if (submit_ns != nullptr && i >= warmup) submit_ns->push_back(ns_between(t0, Clock::now()));
     if (spin_poll) {
       std::uint32_t spins = 0;
       while (!ticket.ready()) {
@@ -183,7 +185,8 @@ RoundTripRun live_round_trip(LiveSession& session, const RoundTripSpec& spec) {
   std::uint32_t previous = before.observable(0);
   const WorkItem item = make_item(abi::OP_ATOMIC_ADD, 0, 0);
   RoundTripRun run;
-  run.wait_ns = round_trip_samples(session, item, spec.warmup, spec.samples, false, spec.timeout, previous, false);
+  run.wait_ns = round_trip_samples(session, item, spec.warmup, spec.samples, false, spec.timeout, previous, false,
+                                   &run.submit_ns);
   run.poll_ns = round_trip_samples(session, item, spec.warmup, spec.samples, true, spec.timeout, previous, false);
   const std::uint32_t items = 2 * (spec.warmup + spec.samples);
   const Snapshot after = settled_snapshot(session, [&](const Snapshot& s) { return s.done() - before.done() >= items; },

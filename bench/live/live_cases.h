@@ -25,6 +25,7 @@ struct RoundTripSpec {
 struct RoundTripRun {
   std::vector<double> wait_ns;  // submit, then LiveSession::wait
   std::vector<double> poll_ns;  // submit, then spin on poll() until the ticket is ready
+  std::vector<double> submit_ns;  // the part of each wait_ns sample spent inside submit
 };
 
 // One ATOMIC_ADD item (tenant 0, word 0) per sample; each result must be the word's

@@ -275,6 +275,11 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
     lb::RoundTripRun run = lb::live_round_trip(session, spec);
     wait.samples_ns = std::move(run.wait_ns);
     poll.samples_ns = std::move(run.poll_ns);
+    // How much of the round trip is the host's submit (encode, reserve, ring), not the kernel.
+    if (!run.submit_ns.empty()) {
+      std::sort(run.submit_ns.begin(), run.submit_ns.end());
+      wait.extra["submit_ns_median"] = run.submit_ns[run.submit_ns.size() / 2];
+    }
     lb::must(session.shutdown(WATCHDOG), "LiveSession::shutdown (round trip)");
   }
   g.cases = {wait, poll, ping};
