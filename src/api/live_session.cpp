@@ -94,6 +94,7 @@ std::uint64_t LiveState::harvest() {
   // waiter spins on `remaining`, and a write per item would bounce that line per item.
   TicketState* run = nullptr;
   std::uint32_t run_items = 0, run_faults = 0;
+  std::uint64_t run_end = 0;  // one past the run's ticket's last position
   auto end_run = [&] {
     if (run == nullptr) return;
     if (run_faults != 0) run->faults.fetch_add(run_faults, std::memory_order_relaxed);
@@ -109,19 +110,23 @@ std::uint64_t LiveState::harvest() {
     __builtin_prefetch(ring.data() + std::size_t{ahead} * abi::SLOT_WORDS);
     const std::uint32_t status = word_ref(w[abi::SLOT_STATUS]).load(std::memory_order_acquire);
     if (!terminal(status)) break;
-    TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
-    if (ticket == nullptr) break;  // cannot happen: the producer registers before publishing
-    if (ticket != run) {
+    // A ticket's positions are contiguous: look its registration up once per run.
+    if (run == nullptr || h >= run_end) {
+      TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
+      if (ticket == nullptr) break;  // cannot happen: the producer registers before publishing
       end_run();
       run = ticket;
+      run_end = ticket->first + ticket->count;
     }
-    ticket->results[h - ticket->first] = ItemResult{status, w[abi::SLOT_RESULT]};
+    run->results[h - run->first] = ItemResult{status, w[abi::SLOT_RESULT]};
     ++run_items;
     run_faults += status == abi::STATUS_FAULT ? 1u : 0u;
-    const std::uint32_t tenant = w[abi::SLOT_TENANT];
-    if (quota < slot_count && tenant < abi::MAX_TENANTS)
-      tenant_in_flight[tenant].fetch_sub(1, std::memory_order_relaxed);
-    slot_ticket[slot].store(nullptr, std::memory_order_relaxed);
+    if (quota < slot_count) {
+      const std::uint32_t tenant = w[abi::SLOT_TENANT];
+      if (tenant < abi::MAX_TENANTS) tenant_in_flight[tenant].fetch_sub(1, std::memory_order_relaxed);
+    }
+    // slot_ticket keeps its stale entry: only positions in [head, tail) are ever read,
+    // and the next producer of this slot registers before it publishes.
     word_ref(w[abi::SLOT_STATUS]).store(abi::STATUS_EMPTY, std::memory_order_relaxed);
     ++h;
     if (++slot == slot_count) slot = 0;

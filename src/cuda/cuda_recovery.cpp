@@ -1,5 +1,4 @@
 // Device-loss recovery: reset the context and rebuild what the backend owns.
-#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -21,16 +20,11 @@ Result<RecoveryDecision> CudaBackend::recover() {
                 std::string("cudaDeviceReset failed: ") + cudaGetErrorName(reset) + " (" + cudaGetErrorString(reset) + ")",
                 "the device cannot be recovered in this process: restart it (and check `nvidia-smi`)");
   ++m_generation;
-  // The driver may take a while to release the old context (seen on H100 as
-  // cudaErrorDevicesUnavailable right after the reset): retry with backoff for up to
-  // RECOVERY_PATIENCE, never longer.
-  constexpr auto RECOVERY_PATIENCE = std::chrono::seconds(10);
-  const auto deadline = std::chrono::steady_clock::now() + RECOVERY_PATIENCE;
+  // The driver may take a moment to release the old context (seen on H100 as
+  // cudaErrorDevicesUnavailable right after the reset): retry with backoff, bounded.
   Status ready = init();
-  for (int attempt = 0; !ready && ready.error().kind() != ErrorKind::Unsupported &&
-                        std::chrono::steady_clock::now() < deadline;
-       ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << attempt, 500)));
+  for (int attempt = 0; !ready && ready.error().kind() != ErrorKind::Unsupported && attempt < 10; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
     (void)cudaGetLastError();
     ready = init();
   }
