@@ -228,25 +228,7 @@ std::string launch_sync_round_trip(const RoundTripSpec& spec, std::vector<double
 }
 
 std::string raw_ring_throughput(const RingSpec& spec, RingReport& report) {
-  if (spec.lanes == 0 || spec.slot_count == 0 || spec.batch == 0)
-    return "raw ring: lanes, slot_count and batch must be positive";
-  if (spec.observable_words == 0 || (spec.observable_words & (spec.observable_words - 1)) != 0)
-    return "raw ring: observable_words must be a power of two";
-  GpuRuntimeInfo gpu;
-  if (std::string e = query_gpu(gpu); !e.empty()) return e;
-  int blocks_per_sm = 0;
-  MK_BENCH_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, raw_ring_kernel,
-                                                                 RING_THREADS_PER_BLOCK, 0));
-  const std::uint64_t resident = std::uint64_t{static_cast<unsigned>(blocks_per_sm)} *
-                                 static_cast<unsigned>(gpu.sm_count) * RING_THREADS_PER_BLOCK;
-  report.lanes_requested = spec.lanes;
-  report.threads_per_block = RING_THREADS_PER_BLOCK;
-  report.lanes = spec.lanes;
-  if (resident < spec.lanes) {
-    // Lanes that are never resident would never serve their slots.
-    report.lanes = static_cast<std::uint32_t>(resident);
-    report.note = "only " + std::to_string(resident) + " raw-ring lanes can be resident at once";
-  }
+  if (std::string e = resident_ring_lanes(spec, raw_ring_kernel, "raw ring", report); !e.empty()) return e;
   if (report.lanes == 0) return "raw ring: the kernel cannot be resident on this device";
   const std::uint64_t slots =
       (std::uint64_t{spec.slot_count} + report.lanes - 1) / report.lanes * report.lanes;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "mk/abi.h"
+#include "raw_baselines.cuh"
 
 #define MK_BENCH_CUDA_TRY(expr)                                                              \
   do {                                                                                       \
@@ -33,6 +34,30 @@ inline constexpr unsigned RING_THREADS_PER_BLOCK = 256;
 
 inline double ns_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::nano>(b - a).count();
+}
+
+// Checks a ring spec and caps its lanes at what `kernel` can keep resident (a lane that
+// never runs would never serve its slots); fills report's lane fields. "" or what is wrong.
+template <class Kernel>
+std::string resident_ring_lanes(const RingSpec& spec, Kernel kernel, const std::string& name, RingReport& report) {
+  if (spec.lanes == 0 || spec.slot_count == 0 || spec.batch == 0)
+    return name + ": lanes, slot_count and batch must be positive";
+  if (spec.observable_words == 0 || (spec.observable_words & (spec.observable_words - 1)) != 0)
+    return name + ": observable_words must be a power of two";
+  GpuRuntimeInfo gpu;
+  if (std::string e = query_gpu(gpu); !e.empty()) return e;
+  int blocks_per_sm = 0;
+  MK_BENCH_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, kernel, RING_THREADS_PER_BLOCK, 0));
+  const std::uint64_t resident = std::uint64_t{static_cast<unsigned>(blocks_per_sm)} *
+                                 static_cast<unsigned>(gpu.sm_count) * RING_THREADS_PER_BLOCK;
+  report.lanes_requested = spec.lanes;
+  report.threads_per_block = RING_THREADS_PER_BLOCK;
+  report.lanes = spec.lanes;
+  if (resident < spec.lanes) {
+    report.lanes = static_cast<std::uint32_t>(resident);
+    report.note = "only " + std::to_string(resident) + " " + name + " lanes can be resident at once";
+  }
+  return {};
 }
 
 // Owned buffers. leak() keeps them alive when a persistent kernel that uses them could

@@ -561,26 +561,8 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
 }
 
 std::string device_ring_throughput(const RingSpec& spec, RingReport& report) {
-  if (spec.lanes == 0 || spec.slot_count == 0 || spec.batch == 0)
-    return "device ring: lanes, slot_count and batch must be positive";
-  if (spec.observable_words == 0 || (spec.observable_words & (spec.observable_words - 1)) != 0)
-    return "device ring: observable_words must be a power of two";
   if (spec.slot_count > abi::MAX_RING_SLOTS) return "device ring: too many slots";
-  GpuRuntimeInfo gpu;
-  if (std::string e = query_gpu(gpu); !e.empty()) return e;
-  int blocks_per_sm = 0;
-  MK_BENCH_CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, device_ring_kernel,
-                                                                 RING_THREADS_PER_BLOCK, 0));
-  const std::uint64_t resident = std::uint64_t{static_cast<unsigned>(blocks_per_sm)} *
-                                 static_cast<unsigned>(gpu.sm_count) * RING_THREADS_PER_BLOCK;
-  report.lanes_requested = spec.lanes;
-  report.threads_per_block = RING_THREADS_PER_BLOCK;
-  report.lanes = spec.lanes;
-  if (resident < spec.lanes) {
-    // A worker that is never resident would never run its positions.
-    report.lanes = static_cast<std::uint32_t>(resident);
-    report.note = "only " + std::to_string(resident) + " device-ring lanes can be resident at once";
-  }
+  if (std::string e = resident_ring_lanes(spec, device_ring_kernel, "device ring", report); !e.empty()) return e;
   if (report.lanes <= POLLER_LANES)
     return "device ring: needs more than " + std::to_string(POLLER_LANES) + " lanes (the first warp polls)";
   report.slot_count = spec.slot_count;
