@@ -13,12 +13,37 @@
 
 namespace mk::interp {
 
+// STATUS, OPCODE, TENANT and RESULT of a slot, read together.
+struct SlotHead {
+  u32 status = 0;
+  u32 opcode = 0;
+  u32 tenant = 0;
+  u32 result = 0;
+};
+
+// STATUS with acquire, then, only for a slot a lane may run, the words the host wrote
+// before it (a concurrent host may be writing an EMPTY slot's words right now).
+template <cuda::thread_scope S>
+MK_HD SlotHead load_head_ordered(const View& v, u32 slot) {
+  SlotHead h;
+  h.status = Atomics<S>::load_acquire(v.slot_word(slot, abi::SLOT_STATUS));
+  if (h.status != abi::STATUS_PUBLISHED && h.status != abi::STATUS_REQUEUE && h.status != abi::STATUS_WAIT_IO) return h;
+  h.opcode = Atomics<S>::load_relaxed(v.slot_word(slot, abi::SLOT_OPCODE));
+  h.tenant = Atomics<S>::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
+  h.result = Atomics<S>::load_relaxed(v.slot_word(slot, abi::SLOT_RESULT));
+  return h;
+}
+
 // Slot STATUS words are read with acquire and written with release, so a concurrent
 // host (live session) sees RESULT before the terminal STATUS and a lane sees the
 // host's item words before it claims them.
 template <cuda::thread_scope S>
 struct ImmediateAccounting {
-  MK_HD u32 load_status(u32* p) const { return Atomics<S>::load_acquire(p); }
+  MK_HD SlotHead load_head(const View& v, u32 slot) const { return load_head_ordered<S>(v, slot); }
+  // Lanes may race for a slot: the claim is a compare-and-swap.
+  MK_HD bool claim(u32* status, u32 expected) const {
+    return Atomics<S>::cas_relaxed(status, expected, abi::STATUS_CLAIMED) == expected;
+  }
   MK_HD void store_status(u32* p, u32 v) const { Atomics<S>::store_release(p, v); }
   MK_HD void done(const View& v, u32 tenant, u32 index) {
     if (index < abi::MAX_OPCODES) Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_OPCODE_COUNTS + index, 1);
@@ -36,8 +61,28 @@ struct ImmediateAccounting {
 // before the counters are published) replaces a fence per item.
 template <cuda::thread_scope S, bool ORDERED = true>
 struct BatchedAccounting {
-  MK_HD u32 load_status(u32* p) const {
-    return ORDERED ? Atomics<S>::load_acquire(p) : Atomics<S>::load_relaxed(p);
+  // Unordered: nothing writes the slot while the launch runs but the lane that owns it,
+  // so its first 16 bytes come in one load (one memory round trip instead of two
+  // dependent ones; a 1M-slot drain is bound by these chains).
+  MK_HD SlotHead load_head(const View& v, u32 slot) const {
+    if (ORDERED) return load_head_ordered<S>(v, slot);
+#if defined(__CUDA_ARCH__)
+    const uint4 w = *reinterpret_cast<const uint4*>(v.slot_word(slot, abi::SLOT_STATUS));
+    static_assert(abi::SLOT_STATUS == 0 && abi::SLOT_OPCODE == 1 && abi::SLOT_TENANT == 2 && abi::SLOT_RESULT == 3);
+    return SlotHead{w.x, w.y, w.z, w.w};
+#else
+    return load_head_ordered<S>(v, slot);
+#endif
+  }
+  // Unordered launches give every slot to exactly one lane (lanes stride over the ring,
+  // the same stride every round), so the claim needs no compare-and-swap; ordered ones
+  // may share slots with other workers and CAS.
+  MK_HD bool claim(u32* status, u32 expected) const {
+    if (!ORDERED) {
+      Atomics<S>::store_relaxed(status, abi::STATUS_CLAIMED);
+      return true;
+    }
+    return Atomics<S>::cas_relaxed(status, expected, abi::STATUS_CLAIMED) == expected;
   }
   MK_HD void store_status(u32* p, u32 v) const {
     if (ORDERED) Atomics<S>::store_release(p, v);

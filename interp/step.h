@@ -60,23 +60,22 @@ MK_HD StepResult settle(const View& v, u32 slot, u32 tenant, u32 index, Outcome 
 // request the host has completed.
 template <cuda::thread_scope S, class Custom, class Acct>
 MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom, Acct& acct) {
-  using A = Atomics<S>;
   u32* status_word = v.slot_word(slot, abi::SLOT_STATUS);
-  const u32 status = acct.load_status(status_word);
+  // STATUS (acquire where the host may be writing concurrently, which orders the host's
+  // writes of this slot before us) and the words beside it; the claim only needs
+  // atomicity where lanes can race for the slot.
+  const SlotHead head = acct.load_head(v, slot);
+  const u32 status = head.status;
   if (status == abi::STATUS_WAIT_IO) {
-    if (!io_request_settled<S>(v, slot) || A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status)
-      return StepResult::Idle;
-    const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
-    return settle<S>(v, slot, tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot), acct);
+    if (!io_request_settled<S>(v, slot) || !acct.claim(status_word, status)) return StepResult::Idle;
+    return settle<S>(v, slot, head.tenant, abi::IDX_LOAD_MISS, finish_load_miss<S>(v, slot), acct);
   }
   if (status != abi::STATUS_PUBLISHED && status != abi::STATUS_REQUEUE) return StepResult::Idle;
-  // The STATUS load above (acquire where the host may be writing concurrently) already
-  // ordered the host's writes of this slot before us; the claim only needs atomicity.
-  if (A::cas_relaxed(status_word, status, abi::STATUS_CLAIMED) != status) return StepResult::Idle;
+  if (!acct.claim(status_word, status)) return StepResult::Idle;
 
-  const u32 opcode = A::load_relaxed(v.slot_word(slot, abi::SLOT_OPCODE));
-  const u32 tenant = A::load_relaxed(v.slot_word(slot, abi::SLOT_TENANT));
-  const u32 requeues = status == abi::STATUS_REQUEUE ? A::load_relaxed(v.slot_word(slot, abi::SLOT_RESULT)) : 0u;
+  const u32 opcode = head.opcode;
+  const u32 tenant = head.tenant;
+  const u32 requeues = status == abi::STATUS_REQUEUE ? head.result : 0u;
 
   // Authorise: tenant first, so an unauthorised tenant learns nothing about opcodes.
   if (tenant >= v.tenant_count) return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNAUTHORIZED), acct);
