@@ -85,8 +85,7 @@ std::string ring_run(HostRing& r, std::uint64_t n, const RingSpec& spec) {
   const std::uint64_t end = r.tail + n;
   const unsigned opcode = spec.atomic_add ? abi::OP_ATOMIC_ADD : abi::OP_NOP;
   const unsigned mask = spec.observable_words - 1;
-  std::uint32_t idle = 0;
-  Clock::time_point stalled_since{};
+  StallWatch watch(spec.timeout_ns);
   while (r.head < end) {
     bool progress = false;
     const std::uint64_t room_end = std::min(end, r.head + r.slot_count);
@@ -110,13 +109,10 @@ std::string ring_run(HostRing& r, std::uint64_t n, const RingSpec& spec) {
       progress = true;
     }
     if (progress) {
-      idle = 0;
+      watch.progress();
       continue;
     }
-    if ((++idle & 1023u) != 0) continue;
-    const auto now = Clock::now();
-    if (idle == 1024) stalled_since = now;
-    else if (now - stalled_since > std::chrono::nanoseconds(spec.timeout_ns))
+    if (watch.stalled())
       return "the raw ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) +
              " ms (published " + std::to_string(r.tail) + ", reclaimed " + std::to_string(r.head) + ")";
   }
@@ -251,23 +247,9 @@ std::string raw_ring_throughput(const RingSpec& spec, RingReport& report) {
   MK_BENCH_CUDA_TRY(cudaGetLastError());
 
   HostRing host{ring.host(), report.slot_count, 0, 0};
-  std::string failure;
-  for (std::uint32_t rep = 0; rep < spec.warmup_reps + spec.reps && failure.empty(); ++rep) {
-    const auto t0 = Clock::now();
-    failure = ring_run(host, spec.items_per_rep, spec);
-    const auto t1 = Clock::now();
-    if (!failure.empty()) break;
-    if (rep >= spec.warmup_reps) report.rep_ns.push_back(ns_between(t0, t1));
-    // Correctness before the timed reps and after the last one.
-    if (rep + 1 == spec.warmup_reps || rep + 1 == spec.warmup_reps + spec.reps) {
-      std::uint64_t sum = 0;
-      failure = observable_sum(obs, spec.observable_words, side.get(), staging, sum);
-      const std::uint64_t expected = spec.atomic_add ? host.head : 0;
-      if (failure.empty() && sum != expected)
-        failure = "the raw ring's observables add up to " + std::to_string(sum) + " after " +
-                  std::to_string(host.head) + " items; expected " + std::to_string(expected);
-    }
-  }
+  const std::string failure = timed_ring_reps(
+      spec, report, "the raw ring", [&] { return ring_run(host, spec.items_per_rep, spec); },
+      [&] { return host.head; }, obs, side.get(), staging);
   SysRef(*stop.host()).store(1, cuda::std::memory_order_release);
   cudaError_t e = cudaSuccess;
   if (!wait_stream(stream.get(), 5000000000ull, e)) {

@@ -36,6 +36,25 @@ inline double ns_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::nano>(b - a).count();
 }
 
+// A host loop's bound: stalled() is true once `timeout_ns` passed without progress()
+// (the clock is read every 1024 idle turns, not every turn).
+class StallWatch {
+ public:
+  explicit StallWatch(std::uint64_t timeout_ns) : m_timeout(timeout_ns) {}
+  void progress() { m_idle = 0; }
+  bool stalled() {
+    if ((++m_idle & 1023u) != 0) return false;
+    const auto now = Clock::now();
+    if (m_idle == 1024) m_since = now;
+    return now - m_since > m_timeout;
+  }
+
+ private:
+  std::chrono::nanoseconds m_timeout;
+  std::uint32_t m_idle = 0;
+  Clock::time_point m_since{};
+};
+
 // Checks a ring spec and caps its lanes at what `kernel` can keep resident (a lane that
 // never runs would never serve its slots); fills report's lane fields. "" or what is wrong.
 template <class Kernel>
@@ -158,6 +177,32 @@ inline std::string observable_sum(const DeviceWords& obs, std::uint32_t words, c
   sum = 0;
   for (std::uint32_t i = 0; i < words; ++i) sum += staging.host()[i];
   return {};
+}
+
+// A ring's warm-up and timed reps: run_rep() moves spec.items_per_rep items ("" or why
+// it stalled), the timed reps' wall times go to report.rep_ns, and the observables are
+// checked (every item added 1, or nothing for NOP items) after the warm-up, before
+// anything is timed, and after the last rep. reclaimed() is how many items finished.
+template <class RunRep, class Reclaimed>
+std::string timed_ring_reps(const RingSpec& spec, RingReport& report, const std::string& name, RunRep run_rep,
+                            Reclaimed reclaimed, const DeviceWords& obs, cudaStream_t side, PinnedWords& staging) {
+  std::string failure;
+  for (std::uint32_t rep = 0; rep < spec.warmup_reps + spec.reps && failure.empty(); ++rep) {
+    const auto t0 = Clock::now();
+    failure = run_rep();
+    const auto t1 = Clock::now();
+    if (!failure.empty()) break;
+    if (rep >= spec.warmup_reps) report.rep_ns.push_back(ns_between(t0, t1));
+    if (rep + 1 == spec.warmup_reps || rep + 1 == spec.warmup_reps + spec.reps) {
+      std::uint64_t sum = 0;
+      failure = observable_sum(obs, spec.observable_words, side, staging, sum);
+      const std::uint64_t expected = spec.atomic_add ? reclaimed() : 0;
+      if (failure.empty() && sum != expected)
+        failure = name + "'s observables add up to " + std::to_string(sum) + " after " + std::to_string(reclaimed()) +
+                  " items; expected " + std::to_string(expected);
+    }
+  }
+  return failure;
 }
 
 }  // namespace mk::bench::live_raw

@@ -381,8 +381,7 @@ std::string device_ring_run(DeviceRingHost& r, std::uint64_t n, const RingSpec& 
   const std::uint64_t end = r.tail + n;
   const unsigned opcode = spec.atomic_add ? abi::OP_ATOMIC_ADD : abi::OP_NOP;
   const unsigned mask = spec.observable_words - 1;
-  std::uint32_t idle = 0;
-  Clock::time_point stalled_since{};
+  StallWatch watch(spec.timeout_ns);
   while (r.head < end) {
     bool progress = false;
     if (r.copies < COPIES_IN_FLIGHT) {
@@ -405,13 +404,10 @@ std::string device_ring_run(DeviceRingHost& r, std::uint64_t n, const RingSpec& 
       progress = true;
     }
     if (progress) {
-      idle = 0;
+      watch.progress();
       continue;
     }
-    if ((++idle & 1023u) != 0) continue;
-    const auto now = Clock::now();
-    if (idle == 1024) stalled_since = now;
-    else if (now - stalled_since > std::chrono::nanoseconds(spec.timeout_ns))
+    if (watch.stalled())
       return "the device ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) +
              " ms (encoded " + std::to_string(r.tail) + ", doorbell " + std::to_string(r.rung) + ", reclaimed " +
              std::to_string(r.head) + ", copies in flight " + std::to_string(r.copies) + ")";
@@ -574,24 +570,9 @@ std::string device_ring_throughput(const RingSpec& spec, RingReport& report) {
   cfg.observable_words = spec.observable_words;
   cfg.max_backoff_ns = spec.max_backoff_ns;
   return device_ring_session(cfg, [&](DeviceRingHost& host, DeviceRingBuffers& b, cudaStream_t side) {
-    std::string failure;
-    for (std::uint32_t rep = 0; rep < spec.warmup_reps + spec.reps && failure.empty(); ++rep) {
-      const auto t0 = Clock::now();
-      failure = device_ring_run(host, spec.items_per_rep, spec);
-      const auto t1 = Clock::now();
-      if (!failure.empty()) break;
-      if (rep >= spec.warmup_reps) report.rep_ns.push_back(ns_between(t0, t1));
-      // Correctness before the timed reps and after the last one.
-      if (rep + 1 == spec.warmup_reps || rep + 1 == spec.warmup_reps + spec.reps) {
-        std::uint64_t sum = 0;
-        failure = observable_sum(b.obs, spec.observable_words, side, b.obs_staging, sum);
-        const std::uint64_t expected = spec.atomic_add ? host.head : 0;
-        if (failure.empty() && sum != expected)
-          failure = "the device ring's observables add up to " + std::to_string(sum) + " after " +
-                    std::to_string(host.head) + " items; expected " + std::to_string(expected);
-      }
-    }
-    return failure;
+    return timed_ring_reps(
+        spec, report, "the device ring", [&] { return device_ring_run(host, spec.items_per_rep, spec); },
+        [&] { return host.head; }, b.obs, side, b.obs_staging);
   });
 }
 
