@@ -100,14 +100,8 @@ std::string ring_run(HostRing& r, std::uint64_t n, const RingSpec& spec) {
       SysRef(w[abi::SLOT_STATUS]).store(abi::STATUS_PUBLISHED, cuda::std::memory_order_release);
       progress = true;
     }
-    while (r.head < r.tail) {
-      unsigned* w = r.words + static_cast<std::size_t>(r.head % r.slot_count) * abi::SLOT_WORDS;
-      SysRef status(w[abi::SLOT_STATUS]);
-      if (status.load(cuda::std::memory_order_acquire) != abi::STATUS_DONE) break;
-      status.store(abi::STATUS_EMPTY, cuda::std::memory_order_relaxed);
-      ++r.head;
-      progress = true;
-    }
+    static_assert(abi::SLOT_STATUS == 0, "reclaim_done reads STATUS as an entry's first word");
+    if (reclaim_done(r.words, abi::SLOT_WORDS, r.slot_count, r.head, r.tail)) progress = true;
     if (progress) {
       watch.progress();
       continue;

@@ -36,6 +36,19 @@ inline double ns_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::nano>(b - a).count();
 }
 
+// Hand finished entries back in ring order: entry p (`stride` words, STATUS first) goes
+// DONE -> EMPTY, from `head` while below `end`. Returns whether any did.
+inline bool reclaim_done(unsigned* entries, unsigned stride, std::uint32_t count, std::uint64_t& head,
+                         std::uint64_t end) {
+  bool any = false;
+  for (; head < end; ++head, any = true) {
+    SysRef status(entries[static_cast<std::size_t>(head % count) * stride]);
+    if (status.load(cuda::std::memory_order_acquire) != abi::STATUS_DONE) break;
+    status.store(abi::STATUS_EMPTY, cuda::std::memory_order_relaxed);
+  }
+  return any;
+}
+
 // A host loop's bound: stalled() is true once `timeout_ns` passed without progress()
 // (the clock is read every 1024 idle turns, not every turn).
 class StallWatch {

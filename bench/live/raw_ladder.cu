@@ -395,14 +395,8 @@ std::string device_ring_run(DeviceRingHost& r, std::uint64_t n, const RingSpec& 
       }
     }
     if (std::string e = device_ring_bell(r, progress); !e.empty()) return e;
-    while (r.head < r.rung) {
-      unsigned* c = r.completions + (r.head % r.slot_count) * COMPLETION_WORDS;
-      SysRef status(c[COMPLETION_STATUS]);
-      if (status.load(ACQUIRE) != abi::STATUS_DONE) break;
-      status.store(abi::STATUS_EMPTY, RELAXED);
-      ++r.head;
-      progress = true;
-    }
+    static_assert(COMPLETION_STATUS == 0, "reclaim_done reads STATUS as an entry's first word");
+    if (reclaim_done(r.completions, COMPLETION_WORDS, r.slot_count, r.head, r.rung)) progress = true;
     if (progress) {
       watch.progress();
       continue;
