@@ -32,6 +32,9 @@ struct Atomics {
   static MK_HD u32 fetch_add_release(u32* p, u32 v) {
     return cuda::atomic_ref<u32, Scope>(*p).fetch_add(v, cuda::std::memory_order_acq_rel);
   }
+  static MK_HD u32 fetch_or_relaxed(u32* p, u32 v) {
+    return cuda::atomic_ref<u32, Scope>(*p).fetch_or(v, cuda::std::memory_order_relaxed);
+  }
   static MK_HD u32 fetch_sub_relaxed(u32* p, u32 v) {
     return cuda::atomic_ref<u32, Scope>(*p).fetch_sub(v, cuda::std::memory_order_relaxed);
   }

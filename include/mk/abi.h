@@ -251,4 +251,42 @@ inline constexpr u32 IO_STATUS_ERROR = 4;
 inline constexpr u32 IO_STATUS_POSTING = 5;
 inline constexpr u32 MAX_IO_REQUESTS = (0xFFFFFFFFu / WORD_BYTES - IO_HEADER_WORDS) / IO_REQUEST_WORDS;
 
+// ---------------------------------------------------------------------------
+// Compact batch (the bulk path, docs/reference.md "Compact batches"): a header of
+// BATCH_HEADER_WORDS words, then ITEM_COUNT records of STRIDE words each. A record holds
+// only what varies per item: [OPCODE if FLAG_ITEM_OPCODE][TENANT if FLAG_ITEM_TENANT]
+// then ARG_COUNT argument words (missing arguments read as 0). What does not vary is
+// in the header. Results come back compact too: one RESULT word per item plus a fault
+// bitmap (bit i of word i / 32 set: item i ended FAULT, its RESULT is the fault code).
+inline constexpr u32 BATCH_MAGIC = 0x42424B4Du;  // "MKBB"
+inline constexpr u32 BATCH_VERSION = 1;
+inline constexpr u32 BATCH_MAGIC_WORD = 0;
+inline constexpr u32 BATCH_VERSION_WORD = 1;
+inline constexpr u32 BATCH_ITEM_COUNT = 2;
+inline constexpr u32 BATCH_FLAGS = 3;
+inline constexpr u32 BATCH_OPCODE = 4;     // the batch's opcode unless FLAG_ITEM_OPCODE
+inline constexpr u32 BATCH_TENANT = 5;     // the batch's tenant unless FLAG_ITEM_TENANT
+inline constexpr u32 BATCH_ARG_COUNT = 6;  // argument words per record, 0..MAX_ARGS
+inline constexpr u32 BATCH_STRIDE = 7;     // words per record (must equal batch_stride())
+inline constexpr u32 BATCH_HEADER_WORDS = 8;
+inline constexpr u32 BATCH_FLAG_ITEM_OPCODE = 1u << 0;
+inline constexpr u32 BATCH_FLAG_ITEM_TENANT = 1u << 1;
+inline constexpr u32 BATCH_FLAGS_KNOWN = BATCH_FLAG_ITEM_OPCODE | BATCH_FLAG_ITEM_TENANT;
+inline constexpr u32 BATCH_MAX_STRIDE = 2 + MAX_ARGS;
+// Items of one batch are numbered like slots (RESULT and fault slot words name them).
+inline constexpr u32 BATCH_MAX_ITEMS = MAX_RING_SLOTS;
+
+// Words per record for a header's flags and argument count.
+constexpr u32 batch_stride(u32 flags, u32 arg_count) {
+  return ((flags & BATCH_FLAG_ITEM_OPCODE) ? 1u : 0u) + ((flags & BATCH_FLAG_ITEM_TENANT) ? 1u : 0u) + arg_count;
+}
+// Fault-bitmap words for n items.
+constexpr u32 batch_fault_words(u32 items) { return items / 32u + (items % 32u != 0 ? 1u : 0u); }
+// Opcodes a compact batch cannot carry: they act on other ring slots (BATCH_FENCE), wait
+// on the host (LOAD_MISS), or stop the kernel for everyone (SHUTDOWN).
+constexpr bool batch_refuses_opcode(u32 opcode) {
+  return opcode == OP_BATCH_FENCE || opcode == OP_LOAD_MISS || opcode == OP_SHUTDOWN;
+}
+static_assert(batch_stride(BATCH_FLAGS_KNOWN, MAX_ARGS) == BATCH_MAX_STRIDE, "stride bound");
+
 }  // namespace mk::abi

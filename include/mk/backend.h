@@ -8,8 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "mk/batch.h"
 #include "mk/error.h"
 #include "mk/ir.h"
 #include "mk/protocol.h"
@@ -29,6 +31,7 @@ enum class Feature {
   ManyLaunch,        // one recorded graph for N submissions
   LiveSession,       // a kernel that keeps running while the host streams work
   Trace,             // per-slot claim/finish timestamps
+  CompactBatch,      // dispatch_batch over compact records (include/mk/batch.h)
 };
 std::string_view to_string(Feature feature) noexcept;
 
@@ -145,6 +148,52 @@ class LiveEngine {
   virtual Status stop(std::chrono::nanoseconds timeout) = 0;
 };
 
+// Host memory the backend's device reaches fastest: page-locked on CUDA (copies from it
+// need no staging), ordinary aligned memory on the CPU. Move-only RAII.
+class HostMemory {
+ public:
+  using Free = void (*)(void*) noexcept;
+  HostMemory() = default;
+  HostMemory(void* data, std::size_t bytes, Free free) noexcept : m_data(data), m_bytes(bytes), m_free(free) {}
+  HostMemory(HostMemory&& other) noexcept { *this = std::move(other); }
+  HostMemory& operator=(HostMemory&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_data = std::exchange(other.m_data, nullptr);
+      m_bytes = std::exchange(other.m_bytes, 0);
+      m_free = std::exchange(other.m_free, nullptr);
+    }
+    return *this;
+  }
+  HostMemory(const HostMemory&) = delete;
+  HostMemory& operator=(const HostMemory&) = delete;
+  ~HostMemory() { reset(); }
+
+  void* data() const noexcept { return m_data; }
+  std::size_t size() const noexcept { return m_bytes; }
+  Word* words() const noexcept { return static_cast<Word*>(m_data); }
+  void reset() noexcept {
+    if (m_data != nullptr && m_free != nullptr) m_free(m_data);
+    m_data = nullptr;
+    m_bytes = 0;
+  }
+
+ private:
+  void* m_data = nullptr;
+  std::size_t m_bytes = 0;
+  Free m_free = nullptr;
+};
+
+// One compact batch for a backend (validated by the caller): control words in and out,
+// records in, one RESULT word per item and the fault bitmap out. The backend zeroes the
+// bitmap; `results` and `fault_bits` are host memory from allocate_host().
+struct BatchLaunch {
+  WordSpan control;
+  BatchView batch;
+  WordSpan results;     // batch.count words
+  WordSpan fault_bits;  // abi::batch_fault_words(batch.count) words
+};
+
 // What happened after a sticky device error.
 enum class RecoveryDecision {
   Rebuilt,           // context, module and buffers rebuilt; nothing resident was lost
@@ -185,6 +234,11 @@ class Backend {
   virtual Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
                                                    std::span<const Submission> submissions,
                                                    std::uint32_t* rejected);
+
+  // Run every item of a compact batch once (Feature::CompactBatch).
+  virtual Result<LaunchStats> launch_batch(const Pipeline& pipeline, const BatchLaunch& launch);
+  // Host memory for batches and results (the default: aligned ordinary memory).
+  virtual Result<HostMemory> allocate_host(std::size_t bytes);
 
   // Start lanes polling a host-visible ring (Feature::LiveSession).
   virtual Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config);

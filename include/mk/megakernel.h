@@ -16,6 +16,8 @@
 
 namespace mk {
 
+class BatchOutput;  // include/mk/bulk.h
+
 struct DispatchStats {
   std::uint64_t wall_ns = 0;     // host wall clock around the whole call
   std::uint64_t device_ns = 0;   // device timer, when device_ns_known
@@ -146,6 +148,15 @@ class Megakernel {
   Result<Readback> dispatch_with_io_queue_readback(ConstByteSpan control, ConstByteSpan ring,
                                                    ConstByteSpan debug_log, ConstByteSpan io_queue) const;
   Status dispatch_readback_into(const DispatchInput& input, OutputBuffers& scratch, Readback& out) const;
+
+  // --- Bulk (Feature::CompactBatch): every item of a compact batch runs once through
+  // the interpreter step, as if each had its own ring slot numbered by its index. The
+  // batch and the control buffer are validated whole before any byte moves. The CUDA
+  // backend copies records in chunks on several streams so upload, execution and
+  // result download overlap, and brings back only RESULT words, the fault bitmap and
+  // the control buffer (out.control()). Records in page-locked memory (BatchBuilder's)
+  // are copied by DMA directly; others are staged through reused pinned buffers.
+  Result<DispatchStats> dispatch_batch(ConstByteSpan control, const BatchView& batch, BatchOutput& out) const;
 
   // --- Resident: device-owned buffers (Feature::ResidentHandles); never host bytes.
   // The initial buffers are validated like a dispatch's and the opcode table stamped.

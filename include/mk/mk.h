@@ -3,6 +3,8 @@
 
 #include "mk/abi.h"
 #include "mk/backend.h"
+#include "mk/batch.h"
+#include "mk/bulk.h"
 #include "mk/error.h"
 #include "mk/io.h"
 #include "mk/ir.h"

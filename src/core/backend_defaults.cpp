@@ -1,6 +1,7 @@
 // Out-of-line parts of the Backend interface every backend links: feature and buffer
 // names, the Unsupported error, and the default (Unsupported) optional methods. They live
 // in the core library so backends need nothing from the public API library.
+#include <new>
 #include <string>
 
 #include "mk/backend.h"
@@ -19,6 +20,7 @@ std::string_view to_string(Feature feature) noexcept {
     case Feature::ManyLaunch: return "many-launch graphs";
     case Feature::LiveSession: return "live session";
     case Feature::Trace: return "trace";
+    case Feature::CompactBatch: return "compact batches";
   }
   return "unknown feature";
 }
@@ -44,6 +46,20 @@ Result<LaunchStats> Backend::launch_resident(const Pipeline&, ResidentBuffers&) 
 Result<LaunchStats> Backend::launch_resident_many(const Pipeline&, ResidentBuffers&, std::span<const Submission>,
                                                   std::uint32_t*) {
   return cuda::std::unexpected(unsupported(*this, Feature::ManyLaunch));
+}
+
+Result<LaunchStats> Backend::launch_batch(const Pipeline&, const BatchLaunch&) {
+  return cuda::std::unexpected(unsupported(*this, Feature::CompactBatch));
+}
+
+Result<HostMemory> Backend::allocate_host(std::size_t bytes) {
+  if (bytes == 0) return HostMemory{};
+  // 64-byte alignment: a record array may be read with 16-byte loads, results by lines.
+  void* p = ::operator new(bytes, std::align_val_t{64}, std::nothrow);
+  if (p == nullptr)
+    return fail(ErrorKind::InvalidArgument, "host allocation of " + std::to_string(bytes) + " bytes failed",
+                "use smaller batches, or free memory");
+  return HostMemory(p, bytes, [](void* q) noexcept { ::operator delete(q, std::align_val_t{64}); });
 }
 
 Result<std::unique_ptr<LiveEngine>> Backend::start_live(const Pipeline&, const LiveEngineConfig&) {

@@ -61,6 +61,7 @@ bool CpuBackend::supports(Feature feature) const noexcept {
     case Feature::IoQueue:
     case Feature::DebugLog:
     case Feature::Trace:
+    case Feature::CompactBatch:
       return true;
     case Feature::CustomOpcodes:
     case Feature::PayloadProcessor:

@@ -19,6 +19,8 @@ class CpuBackend final : public Backend {
   Result<std::shared_ptr<const Pipeline>> build_pipeline(const PipelineSpec& spec) override;
   Result<LaunchStats> launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                       std::vector<TraceEvent>* trace) override;
+  // Compact batches: each thread runs a contiguous range of records (cpu_batch.cpp).
+  Result<LaunchStats> launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) override;
   // Worker threads polling a host ring until stopped (cpu_live.cpp).
   Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config) override;
 

@@ -40,6 +40,11 @@ CudaBackend::~CudaBackend() {
   if (m_start) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_start));
   if (m_stop) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_stop));
   if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
+  for (unsigned i = 0; i < BATCH_STREAMS; ++i) {
+    if (m_batch_events[i]) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_batch_events[i]));
+    if (m_batch_staged[i]) MK_CUDA_CHECK_NOEXCEPT(cudaEventDestroy(m_batch_staged[i]));
+    if (m_batch_streams[i]) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_batch_streams[i]));
+  }
 }
 
 bool CudaBackend::supports(Feature feature) const noexcept {
@@ -54,6 +59,7 @@ bool CudaBackend::supports(Feature feature) const noexcept {
     case Feature::CustomOpcodes:     // JIT: src/cuda/jit/
     case Feature::PayloadProcessor:
     case Feature::LiveSession:       // built-in opcodes (cuda_live.cpp)
+    case Feature::CompactBatch:      // cuda_batch.cpp
       return true;
     default:
       return false;

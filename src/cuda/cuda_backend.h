@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cuda/device_buffer.h"
+#include "cuda/pinned_buffer.h"
 #include "mk/backend.h"
 
 namespace mk::detail {
@@ -31,6 +32,10 @@ class CudaBackend final : public Backend {
   Result<LaunchStats> launch_resident(const Pipeline& pipeline, ResidentBuffers& buffers) override;
   Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
                                            std::span<const Submission> submissions, std::uint32_t* rejected) override;
+  // Compact batches: chunked over streams so copies overlap execution (cuda_batch.cpp).
+  Result<LaunchStats> launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) override;
+  // Page-locked host memory (cudaHostAlloc): batches built in it are copied by DMA.
+  Result<HostMemory> allocate_host(std::size_t bytes) override;
   // Live sessions: the live kernel over a mapped ring (cuda_live.cpp).
   Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config) override;
   // Device-loss recovery (cuda_recovery.cpp).
@@ -56,6 +61,15 @@ class CudaBackend final : public Backend {
   cudaEvent_t m_stop = nullptr;
   std::mutex m_mutex;  // one launch at a time over the pooled buffers
   DeviceBuffer m_control, m_ring, m_log, m_io, m_round_state, m_trace;
+  // The bulk path's streams and pooled buffers (grow-only; created on first use).
+  static constexpr unsigned BATCH_STREAMS = 4;
+  Status init_batch_streams();
+  cudaStream_t m_batch_streams[BATCH_STREAMS] = {};
+  cudaEvent_t m_batch_events[BATCH_STREAMS] = {};   // per stream: its chunks are done
+  cudaEvent_t m_batch_staged[BATCH_STREAMS] = {};   // per stream: its staging buffer is free
+  DeviceBuffer m_batch_records, m_batch_results, m_batch_faults;
+  PinnedBuffer m_batch_staging[BATCH_STREAMS];
+  PinnedBuffer m_batch_control;
   std::atomic<std::uint64_t> m_next_pipeline_id{1};
   // Bumped by recover(): resident buffers of an older generation were lost.
   std::atomic<std::uint64_t> m_generation{1};

@@ -17,6 +17,7 @@ Result<std::shared_ptr<const JitModule>> JitModule::load(std::span<const std::by
                 "call cudaSetDevice() on this thread before building the pipeline");
   MK_CU_CHECK(cu.module_load_data(&m->m_module, image.data()));
   MK_CU_CHECK(cu.module_get_function(&m->m_function, m->m_module, traced ? JIT_KERNEL_TRACED : JIT_KERNEL));
+  if (!traced) MK_CU_CHECK(cu.module_get_function(&m->m_batch_function, m->m_module, JIT_BATCH_KERNEL));
   m->m_traced = traced;
   return std::shared_ptr<const JitModule>(std::move(m));
 }
@@ -64,6 +65,26 @@ Status JitModule::launch(const OneShotParams& params, unsigned blocks, unsigned 
   config.attrs = attribute;
   config.numAttrs = 1;
   MK_CU_CHECK((*api)->launch_kernel_ex(&config, m_function, args, nullptr));
+  return {};
+}
+
+Status JitModule::launch_batch(const BatchParams& params, cudaStream_t stream) const {
+  if (m_batch_function == nullptr)
+    return fail(ErrorKind::Backend, "this JIT image has no compact-batch kernel (a traced image)",
+                "dispatch batches through an untraced pipeline");
+  auto api = driver_api();
+  if (!api) return cuda::std::unexpected(std::move(api.error()));
+  BatchParams copy = params;
+  void* args[] = {&copy};
+  CUlaunchConfig config = {};
+  config.gridDimX = params.count / BATCH_THREADS + (params.count % BATCH_THREADS != 0 ? 1u : 0u);
+  config.gridDimY = 1;
+  config.gridDimZ = 1;
+  config.blockDimX = BATCH_THREADS;
+  config.blockDimY = 1;
+  config.blockDimZ = 1;
+  config.hStream = stream;
+  MK_CU_CHECK((*api)->launch_kernel_ex(&config, m_batch_function, args, nullptr));
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 
+#include "cuda/batch_params.h"
 #include "cuda/one_shot_params.h"
 #include "mk/error.h"
 
@@ -27,6 +28,8 @@ class JitModule {
   // Cooperative launch (cuLaunchKernelEx + CU_LAUNCH_ATTRIBUTE_COOPERATIVE, which a
   // stream capture can also record, like the nvcc path's cudaLaunchKernelEx).
   Status launch(const OneShotParams& params, unsigned blocks, unsigned threads, cudaStream_t stream) const;
+  // The compact-batch kernel (untraced images): a plain launch of BATCH_THREADS per block.
+  Status launch_batch(const BatchParams& params, cudaStream_t stream) const;
   bool traced() const noexcept { return m_traced; }
 
  private:
@@ -35,6 +38,7 @@ class JitModule {
   CUcontext m_context = nullptr;
   CUmodule m_module = nullptr;
   CUfunction m_function = nullptr;
+  CUfunction m_batch_function = nullptr;
   bool m_traced = false;
 };
 

@@ -16,6 +16,7 @@ namespace mk::detail {
 // one of them: the traced kernel is compiled only when a traced launch first needs it.
 inline constexpr const char* JIT_KERNEL = "mk_jit_one_shot";
 inline constexpr const char* JIT_KERNEL_TRACED = "mk_jit_one_shot_traced";
+inline constexpr const char* JIT_BATCH_KERNEL = "mk_jit_batch";
 inline constexpr const char* JIT_SOURCE_NAME = "mk_jit_kernel.cu";
 
 struct KernelSource {

@@ -1,0 +1,23 @@
+// Parameters of the compact-batch kernel, shared by the host, nvcc and NVRTC (the JIT
+// kernel takes the same struct), so it includes nothing CUDA-specific.
+#pragma once
+
+#include "interp/batch_item.h"
+
+namespace mk::detail {
+
+// Threads per block of the batch kernel: each runs one item in its own shared slot.
+inline constexpr unsigned BATCH_THREADS = 256;
+
+// One chunk of a batch: items [first_item, first_item + count).
+struct BatchParams {
+  interp::View view;          // control (and nothing else) on the device
+  interp::BatchLayout layout;
+  const unsigned* records = nullptr;  // the chunk's first record
+  unsigned first_item = 0;
+  unsigned count = 0;
+  unsigned* results = nullptr;        // RESULT of the chunk's first item
+  unsigned* fault_bits = nullptr;     // the whole batch's bitmap
+};
+
+}  // namespace mk::detail
