@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cases.h"
+#include "compact.h"
 
 namespace mk::conformance {
 
@@ -44,6 +45,26 @@ void report(const Errors& errors, const std::string& where) {
 }
 
 class Conformance : public ::testing::TestWithParam<Param> {};
+
+// The same case as one compact batch (dispatch_batch), against the slot-path oracle.
+TEST_P(Conformance, CompactBatch) {
+  const Case& c = all_cases()[GetParam().index];
+  std::string why;
+  if (!compact_eligible(c, why)) GTEST_SKIP() << "not a compact-batch case: " << why;
+  bool skip = false;
+  auto backend = make_backend_for(GetParam().backend, why, skip);
+  if (!backend && skip) GTEST_SKIP() << why;
+  ASSERT_TRUE(backend) << why;
+  std::string unused;
+  bool no_skip = false;
+  Errors oracle_errors;
+  auto oracle = run_case(c, make_backend_for(BackendKind::CpuDeterministic, unused, no_skip), oracle_errors);
+  report(oracle_errors, "oracle");
+  ASSERT_TRUE(oracle.has_value());
+  Errors diffs;
+  run_compact_against_oracle(c, backend, *oracle, diffs);
+  report(diffs, std::string(backend_label(GetParam().backend)) + " compact batch");
+}
 
 TEST_P(Conformance, Run) {
   const Case& c = all_cases()[GetParam().index];
