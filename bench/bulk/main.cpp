@@ -118,7 +118,17 @@ int main(int argc, char** argv) {
     auto megakernel = must(mk::Megakernel::bootstrap_sharded(backend, 256, 256), "bootstrap");
     const mk::BatchShape shape = mk::BatchShape::uniform(mk::abi::OP_ATOMIC_ADD, 0, 2);
     auto builder = must(mk::BatchBuilder::make(megakernel, shape, n), "builder");
+    // Records for many items at once (BatchBuilder::append(n)): one bounds check.
     auto build = [&] {
+      builder.clear();
+      mk::Word* r = builder.append(n);
+      for (std::uint32_t i = 0; i < n; ++i, r += 2) {
+        r[0] = i % OBSERVABLES;
+        r[1] = 1;
+      }
+    };
+    // One record at a time (BatchBuilder::append()).
+    auto build_each = [&] {
       builder.clear();
       for (std::uint32_t i = 0; i < n; ++i) {
         mk::Word* r = builder.append();
@@ -140,6 +150,11 @@ int main(int argc, char** argv) {
     rows.push_back(time_path(n, "batch_build_only", warmup, s, [&] {
       const auto t = Clock::now();
       build();
+      return ns_since(t);
+    }));
+    rows.push_back(time_path(n, "batch_build_one_at_a_time", warmup, s, [&] {
+      const auto t = Clock::now();
+      build_each();
       return ns_since(t);
     }));
     rows.push_back(time_path(n, "batch_build_and_dispatch", warmup, s, [&] {

@@ -56,10 +56,11 @@ Status BatchBuilder::reserve(std::uint32_t items) {
   return {};
 }
 
-void BatchBuilder::grow_or_throw() {
-  const std::uint64_t want = std::max<std::uint64_t>(1024, std::uint64_t{m_capacity} * 2);
+void BatchBuilder::grow_or_throw(std::uint32_t more) {
+  const std::uint64_t need = std::uint64_t{m_count} + more;
+  const std::uint64_t want = std::max<std::uint64_t>({1024, std::uint64_t{m_capacity} * 2, need});
   const auto items = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, abi::BATCH_MAX_ITEMS));
-  if (items <= m_count)
+  if (items < need)
     throw Error(ErrorKind::QueueFull, "batch is full at BATCH_MAX_ITEMS items", "dispatch it and start another");
   if (auto grown = reserve(items); !grown) throw std::move(grown.error());
 }

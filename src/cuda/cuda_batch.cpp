@@ -21,9 +21,13 @@ namespace {
 constexpr std::size_t CHUNK_TARGET_BYTES = std::size_t{1} << 20;
 constexpr std::uint32_t CHUNK_MIN_ITEMS = 16384;
 
-std::uint32_t chunk_items(std::uint32_t stride) {
+// Large batches use at most CHUNK_MAX_COUNT larger chunks (fewer calls to enqueue).
+constexpr std::size_t CHUNK_MAX_COUNT = 32;
+
+std::uint32_t chunk_items(std::uint32_t stride, std::uint32_t n) {
   const std::size_t record_bytes = std::size_t{std::max(stride, 1u)} * sizeof(Word);
-  const std::size_t items = std::max<std::size_t>(CHUNK_MIN_ITEMS, CHUNK_TARGET_BYTES / record_bytes);
+  const std::size_t items = std::max({CHUNK_MIN_ITEMS + std::size_t{0}, CHUNK_TARGET_BYTES / record_bytes,
+                                      std::size_t{n} / CHUNK_MAX_COUNT + BATCH_THREADS});
   // Whole blocks, so every chunk's launch has full warps but the batch's last.
   return static_cast<std::uint32_t>(items / BATCH_THREADS * BATCH_THREADS);
 }
@@ -76,42 +80,51 @@ Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const Ba
   const std::size_t control_bytes = launch.control.size_bytes();
   const std::size_t record_bytes = std::size_t{n} * stride * sizeof(Word);
   const std::size_t fault_bytes = launch.fault_bits.size_bytes();
-  MK_TRY(m_control.reserve(control_bytes));
   MK_TRY(m_batch_records.reserve(record_bytes));
   MK_TRY(m_batch_results.reserve(std::size_t{n} * sizeof(Word)));
-  MK_TRY(m_batch_faults.reserve(fault_bytes));
-  MK_TRY(m_batch_control.reserve(control_bytes));
 
   const JitModule* jit = pipe->jit();
-  const std::uint32_t per_chunk = chunk_items(stride);
+  const std::uint32_t per_chunk = chunk_items(stride, n);
   const bool direct = record_bytes == 0 || is_page_locked(batch.records.data());
   if (!direct)
     for (auto& staging : m_batch_staging) MK_TRY(staging.reserve(std::size_t{per_chunk} * stride * sizeof(Word)));
 
   LaunchStats stats;
   cudaStream_t first = m_batch_streams[0];
-  // Control (through pinned memory: a pageable copy would be synchronous) and a clear
-  // fault bitmap before any chunk; every stream waits for them.
-  std::memcpy(m_batch_control.get(), launch.control.data(), control_bytes);
+  // Control and the fault bitmap travel together as one tail: [control | fault bits],
+  // staged in pinned memory (a pageable copy would be synchronous), zeroed bits included.
+  const std::size_t tail_bytes = control_bytes + fault_bytes;
+  MK_TRY(m_batch_control.reserve(tail_bytes));
+  MK_TRY(m_batch_faults.reserve(tail_bytes));
+  auto* tail_host = m_batch_control.get<unsigned char>();
+  std::memcpy(tail_host, launch.control.data(), control_bytes);
+  std::memset(tail_host + control_bytes, 0, fault_bytes);
+  Word* device_control = m_batch_faults.get<Word>();
+  Word* device_faults = device_control + launch.control.size();
   MK_CUDA_CHECK(cudaEventRecord(m_start, first));
-  MK_CUDA_CHECK(cudaMemcpyAsync(m_control.get(), m_batch_control.get(), control_bytes, cudaMemcpyHostToDevice, first));
-  if (fault_bytes != 0) MK_CUDA_CHECK(cudaMemsetAsync(m_batch_faults.get(), 0, fault_bytes, first));
-  MK_CUDA_CHECK(cudaEventRecord(m_batch_events[0], first));
-  for (unsigned s = 1; s < BATCH_STREAMS; ++s) MK_CUDA_CHECK(cudaStreamWaitEvent(m_batch_streams[s], m_batch_events[0]));
-  stats.bytes_up += control_bytes;
+  MK_CUDA_CHECK(cudaMemcpyAsync(device_control, tail_host, tail_bytes, cudaMemcpyHostToDevice, first));
+  stats.bytes_up += tail_bytes;
+  // One chunk runs on one stream; more are spread over every stream, each waiting for
+  // the tail first.
+  const std::uint32_t chunks = n == 0 ? 0 : (n - 1) / per_chunk + 1;
+  const unsigned streams = chunks <= 1 ? 1u : BATCH_STREAMS;
+  if (streams > 1) {
+    MK_CUDA_CHECK(cudaEventRecord(m_batch_events[0], first));
+    for (unsigned s = 1; s < streams; ++s) MK_CUDA_CHECK(cudaStreamWaitEvent(m_batch_streams[s], m_batch_events[0]));
+  }
 
   BatchParams params;
   params.view = interp::make_view(nullptr, n, launch.control.data(), nullptr, nullptr);  // headers from the host copy
-  params.view.control = m_control.get<Word>();
+  params.view.control = device_control;
   params.layout = interp::BatchLayout{batch.shape.flags(), batch.shape.opcode, batch.shape.tenant,
                                       batch.shape.arg_count, stride};
-  params.fault_bits = m_batch_faults.get<Word>();
+  params.fault_bits = device_faults;
 
   bool staged_used[BATCH_STREAMS] = {};
-  std::uint32_t chunk = 0;
-  for (std::uint32_t at = 0; at < n; at += per_chunk, ++chunk) {
-    const unsigned s = chunk % BATCH_STREAMS;
+  for (std::uint32_t chunk = 0; chunk < chunks; ++chunk) {
+    const unsigned s = chunk % streams;
     cudaStream_t stream = m_batch_streams[s];
+    const std::uint32_t at = chunk * per_chunk;
     const std::uint32_t count = std::min(per_chunk, n - at);
     const std::size_t offset = std::size_t{at} * stride;
     const std::size_t bytes = std::size_t{count} * stride * sizeof(Word);
@@ -142,17 +155,22 @@ Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const Ba
     stats.bytes_down += std::size_t{count} * sizeof(Word);
   }
   // Counters and the bitmap once every chunk's kernel is done.
-  for (unsigned s = 1; s < BATCH_STREAMS; ++s) {
+  for (unsigned s = 1; s < streams; ++s) {
     MK_CUDA_CHECK(cudaEventRecord(m_batch_events[s], m_batch_streams[s]));
     MK_CUDA_CHECK(cudaStreamWaitEvent(first, m_batch_events[s]));
   }
-  MK_CUDA_CHECK(cudaMemcpyAsync(m_batch_control.get(), m_control.get(), control_bytes, cudaMemcpyDeviceToHost, first));
-  if (fault_bytes != 0)
-    MK_CUDA_CHECK(cudaMemcpyAsync(launch.fault_bits.data(), m_batch_faults.get(), fault_bytes, cudaMemcpyDeviceToHost, first));
+  // Small bitmaps come back with the control words; a large one straight into its
+  // page-locked destination (a host copy of it would cost more than the extra call).
+  const bool faults_with_tail = fault_bytes <= 64 * 1024;
+  MK_CUDA_CHECK(cudaMemcpyAsync(tail_host, device_control, faults_with_tail ? tail_bytes : control_bytes,
+                                cudaMemcpyDeviceToHost, first));
+  if (!faults_with_tail)
+    MK_CUDA_CHECK(cudaMemcpyAsync(launch.fault_bits.data(), device_faults, fault_bytes, cudaMemcpyDeviceToHost, first));
   MK_CUDA_CHECK(cudaEventRecord(m_stop, first));
   MK_CUDA_CHECK(cudaStreamSynchronize(first));
-  std::memcpy(launch.control.data(), m_batch_control.get(), control_bytes);
-  stats.bytes_down += control_bytes + fault_bytes;
+  std::memcpy(launch.control.data(), tail_host, control_bytes);
+  if (faults_with_tail) std::memcpy(launch.fault_bits.data(), tail_host + control_bytes, fault_bytes);
+  stats.bytes_down += tail_bytes;
 
   float ms = 0;
   MK_CUDA_CHECK(cudaEventElapsedTime(&ms, m_start, m_stop));

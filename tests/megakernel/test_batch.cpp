@@ -193,6 +193,23 @@ TEST_P(BatchTest, AMalformedBatchIsRejectedWholeBeforeAnythingRuns) {
   rejected(BatchView{BatchShape::mixed(0), 4, mixed}, "batch item 1 field OPCODE");
 }
 
+TEST_P(BatchTest, BulkAppendGrowsAndKeepsEarlierRecords) {
+  auto mk = megakernel();
+  auto builder = value_or_throw(BatchBuilder::make(mk, BatchShape::uniform(abi::OP_STORE_U32, 0, 2)));
+  Word* first = builder.append();
+  first[0] = 3, first[1] = 30;
+  Word* r = builder.append(5000);  // past the first allocation
+  for (std::uint32_t i = 0; i < 5000; ++i) r[2 * i] = 4, r[2 * i + 1] = i;
+  ASSERT_EQ(builder.size(), 5001u);
+  EXPECT_EQ(builder.view().records[0], 3u);
+  EXPECT_EQ(builder.view().records[1], 30u);
+  BatchOutput out;
+  ASSERT_TRUE(mk.dispatch_batch(encode_control(false, 1, 64), builder.view(), out));
+  EXPECT_EQ(read_observable(out.control(), 3), 30u);
+  EXPECT_LT(read_observable(out.control(), 4), 5000u);
+  EXPECT_EQ(out.fault_count(), 0u);
+}
+
 TEST_P(BatchTest, BuilderRejectsWhatItCannotHold) {
   auto mk = megakernel();
   auto bad = BatchBuilder::make(mk, BatchShape::uniform(abi::OP_LOAD_MISS, 0, 5));
