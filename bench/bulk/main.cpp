@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -189,6 +190,22 @@ int main(int argc, char** argv) {
         must(ring_mk.dispatch_in_place(buffers), "dispatch_in_place");
         return ns_since(t);
       };
+      // The encoder alone, against a plain memcpy of the ring's bytes (same process).
+      rows.push_back(time_path(n, "ring_encode_only", 1, ring_samples, [&] {
+        must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");  // untimed
+        const auto t = Clock::now();
+        must(mk::try_encode_work_items_ring_into(mk::ByteSpan(buffers.ring), items), "encode ring");
+        return ns_since(t);
+      }));
+      {
+        mk::Bytes copy(buffers.ring.size());
+        rows.push_back(time_path(n, "memcpy_ring_bytes", 1, ring_samples, [&] {
+          const auto t = Clock::now();
+          std::memcpy(copy.data(), buffers.ring.data(), copy.size());
+          return ns_since(t);
+        }));
+      }
+      must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
       run_ring();
       std::uint64_t sum = 0;
       for (auto v : mk::read_observables(buffers.control)) sum += v;

@@ -81,5 +81,16 @@ Status check_item(const WorkItem& item, std::uint32_t slot);
 Status check_slot_reusable(ConstWordSpan ring, std::uint32_t slot);
 // Writes every word but STATUS, then STATUS with release. No checks.
 void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item);
+// Whole-run checks in one branch-free pass each; on failure the slow per-slot checks
+// above name the first bad item or slot.
+Status check_items(std::span<const WorkItem> items, std::uint32_t first_slot);
+Status check_slots_reusable(ConstWordSpan ring, std::uint32_t first_slot, std::size_t count);
+// Both checks of a whole-ring encode in one pass over the items and the ring together.
+bool items_and_slots_ok(ConstWordSpan ring, std::span<const WorkItem> items, std::uint32_t slot_count) noexcept;
+// Write a run of items (or EMPTY slots). `no_concurrent_reader`: nothing polls these
+// slots while they are written (a whole-ring encode), so long runs may use streaming
+// stores with one closing fence instead of a release store of STATUS per slot.
+void write_slots(WordSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items, bool no_concurrent_reader);
+void clear_slots(WordSpan ring, std::uint32_t first_slot, std::size_t count, bool no_concurrent_reader);
 
 }  // namespace mk::detail

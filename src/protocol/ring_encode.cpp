@@ -34,23 +34,15 @@ Status try_encode_work_items_ring_words_into(WordSpan ring, std::span<const Work
                     std::to_string(*slot_count) + " slots",
                 "use a ring with at least as many slots as items, or publish in several rounds");
   }
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    MK_TRY(detail::check_item(items[i], static_cast<std::uint32_t>(i)));
+  // Two read passes (items, then every slot's STATUS: every slot is rewritten, so every
+  // slot must be free), then one write pass. Nothing polls a ring while it is encoded
+  // whole, so large rings are written with streaming stores.
+  if (!detail::items_and_slots_ok(ring, items, *slot_count)) {  // the fast pass failed: name what
+    MK_TRY(detail::check_items(items, 0));
+    MK_TRY(detail::check_slots_reusable(ring, 0, *slot_count));
   }
-  // Every slot is rewritten, so every slot must be free, not just the first n.
-  for (std::uint32_t slot = 0; slot < *slot_count; ++slot) {
-    MK_TRY(detail::check_slot_reusable(ring, slot));
-  }
-  for (std::uint32_t slot = 0; slot < *slot_count; ++slot) {
-    if (slot < items.size()) {
-      detail::write_slot(ring, slot, items[slot]);
-      continue;
-    }
-    const std::span<Word> words = ring.subspan(std::size_t{slot} * abi::SLOT_WORDS, abi::SLOT_WORDS);
-    std::fill(words.begin() + 1, words.end(), Word{0});
-    static_assert(abi::SLOT_STATUS == 0, "the fill above skips STATUS, word 0");
-    detail::store_release(words[abi::SLOT_STATUS], abi::STATUS_EMPTY);
-  }
+  detail::write_slots(ring, 0, items, /*no_concurrent_reader=*/true);
+  detail::clear_slots(ring, static_cast<std::uint32_t>(items.size()), *slot_count - items.size(), true);
   return {};
 }
 

@@ -14,16 +14,11 @@ Result<std::uint32_t> publish_run(WordSpan ring, std::uint32_t first_slot, std::
   const std::size_t total = items.size() + (fence != nullptr ? 1 : 0);
   MK_TRY(detail::check_slot_range(*slot_count, first_slot, total));
   // The range check bounds every slot index below by a u32 slot count.
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    MK_TRY(detail::check_item(items[i], first_slot + static_cast<std::uint32_t>(i)));
-  }
-  for (std::size_t i = 0; i < total; ++i) {
-    MK_TRY(detail::check_slot_reusable(ring, first_slot + static_cast<std::uint32_t>(i)));
-  }
+  MK_TRY(detail::check_items(items, first_slot));
+  MK_TRY(detail::check_slots_reusable(ring, first_slot, total));
   // Ascending order, fence last: a lane that claims the fence finds its slots published.
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    detail::write_slot(ring, first_slot + static_cast<std::uint32_t>(i), items[i]);
-  }
+  // Other slots of the ring may be live, so each slot keeps its release store of STATUS.
+  detail::write_slots(ring, first_slot, items, /*no_concurrent_reader=*/false);
   if (fence != nullptr) {
     detail::write_slot(ring, first_slot + static_cast<std::uint32_t>(items.size()), *fence);
   }

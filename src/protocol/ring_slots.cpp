@@ -89,6 +89,103 @@ void write_slot(WordSpan ring, std::uint32_t slot, const WorkItem& item) {
   store_release(w[abi::SLOT_STATUS], abi::STATUS_PUBLISHED);
 }
 
+bool items_valid(std::span<const WorkItem> items) noexcept {
+  bool ok = true;
+  for (const WorkItem& item : items) ok &= item.arg_count <= abi::MAX_ARGS;  // no branch per item
+  return ok;
+}
+
+bool slots_reusable(ConstWordSpan ring, std::uint32_t first_slot, std::size_t count) noexcept {
+  const Word* status = ring.data() + std::size_t{first_slot} * abi::SLOT_WORDS + abi::SLOT_STATUS;
+  bool ok = true;
+  for (std::size_t i = 0; i < count; ++i, status += abi::SLOT_WORDS) ok &= abi::slot_reusable(load_acquire(*status));
+  return ok;
+}
+
+bool items_and_slots_ok(ConstWordSpan ring, std::span<const WorkItem> items, std::uint32_t slot_count) noexcept {
+  const Word* status = ring.data() + abi::SLOT_STATUS;
+  bool ok = true;
+  for (std::size_t i = 0; i < items.size(); ++i, status += abi::SLOT_WORDS)
+    ok &= (items[i].arg_count <= abi::MAX_ARGS) & abi::slot_reusable(load_acquire(*status));
+  return ok && slots_reusable(ring, static_cast<std::uint32_t>(items.size()), slot_count - items.size());
+}
+
+Status check_items(std::span<const WorkItem> items, std::uint32_t first_slot) {
+  if (items_valid(items)) return {};
+  for (std::size_t i = 0; i < items.size(); ++i) MK_TRY(check_item(items[i], first_slot + static_cast<std::uint32_t>(i)));
+  return {};
+}
+
+Status check_slots_reusable(ConstWordSpan ring, std::uint32_t first_slot, std::size_t count) {
+  if (slots_reusable(ring, first_slot, count)) return {};
+  for (std::size_t i = 0; i < count; ++i) MK_TRY(check_slot_reusable(ring, first_slot + static_cast<std::uint32_t>(i)));
+  return {};
+}
+
+namespace {
+
+// Runs this long go past the caches: their slots are written with streaming stores
+// (no read-for-ownership of lines that are wholly overwritten).
+constexpr std::size_t STREAM_MIN_SLOTS = 1u << 16;
+
+#if defined(__SSE2__)
+bool streamable(WordSpan ring, std::size_t count) {
+  return count >= STREAM_MIN_SLOTS && reinterpret_cast<std::uintptr_t>(ring.data()) % 16 == 0;
+}
+
+// The whole slot as four 16-byte chunks, STATUS = PUBLISHED, written with streaming
+// stores. Their order within the slot is not guaranteed to other threads until the
+// caller's closing fence: used only where nothing reads the ring meanwhile.
+void stream_slot(Word* w, const WorkItem& item) {
+  const __m128i count = _mm_set1_epi32(static_cast<int>(std::min<std::uint32_t>(item.arg_count, abi::MAX_ARGS)));
+  const auto* args = reinterpret_cast<const __m128i*>(item.args.data());
+  auto* out = reinterpret_cast<__m128i*>(w);
+  static_assert(abi::SLOT_STATUS == 0 && abi::SLOT_OPCODE == 1 && abi::SLOT_TENANT == 2 && abi::SLOT_RESULT == 3);
+  _mm_stream_si128(out, _mm_setr_epi32(static_cast<int>(abi::STATUS_PUBLISHED), static_cast<int>(item.opcode),
+                                       static_cast<int>(item.tenant), 0));
+  for (int k = 0; k < 3; ++k) {
+    const __m128i index = _mm_setr_epi32(4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
+    _mm_stream_si128(out + 1 + k, _mm_and_si128(_mm_loadu_si128(args + k), _mm_cmpgt_epi32(count, index)));
+  }
+}
+#endif
+
+}  // namespace
+
+void write_slots(WordSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items, bool no_concurrent_reader) {
+#if defined(__SSE2__)
+  if (no_concurrent_reader && streamable(ring, items.size())) {
+    Word* w = ring.data() + std::size_t{first_slot} * abi::SLOT_WORDS;
+    for (const WorkItem& item : items) {
+      stream_slot(w, item);
+      w += abi::SLOT_WORDS;
+    }
+    _mm_sfence();  // every slot visible before the caller hands the ring on
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < items.size(); ++i) write_slot(ring, first_slot + static_cast<std::uint32_t>(i), items[i]);
+}
+
+void clear_slots(WordSpan ring, std::uint32_t first_slot, std::size_t count, bool no_concurrent_reader) {
+  Word* w = ring.data() + std::size_t{first_slot} * abi::SLOT_WORDS;
+#if defined(__SSE2__)
+  if (no_concurrent_reader && streamable(ring, count)) {
+    const __m128i zero = _mm_setzero_si128();
+    static_assert(abi::STATUS_EMPTY == 0, "an empty slot is all zeros");
+    for (std::size_t i = 0; i < count; ++i, w += abi::SLOT_WORDS)
+      for (int k = 0; k < 4; ++k) _mm_stream_si128(reinterpret_cast<__m128i*>(w) + k, zero);
+    _mm_sfence();
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < count; ++i, w += abi::SLOT_WORDS) {
+    std::fill(w + 1, w + abi::SLOT_WORDS, Word{0});
+    static_assert(abi::SLOT_STATUS == 0, "the fill above skips STATUS, word 0");
+    store_release(w[abi::SLOT_STATUS], abi::STATUS_EMPTY);
+  }
+}
+
 }  // namespace mk::detail
 
 namespace mk {
