@@ -120,7 +120,11 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
     return {};
   };
   MK_TRY(upload(m_control, buffers.control));
-  MK_TRY(upload(m_ring, buffers.ring));
+  // A large ring goes up through pinned staging and comes back as STATUS and RESULT
+  // only: the kernel writes no other ring word (ring_transfer.cuh).
+  const bool staged_ring = bytes_of(buffers.ring) >= RING_STAGED_MIN_BYTES;
+  if (staged_ring) MK_TRY(m_ring_transfer.upload(buffers.ring, m_ring.get<Word>(), m_stream, stats.bytes_up));
+  else MK_TRY(upload(m_ring, buffers.ring));
   MK_TRY(upload(m_log, buffers.debug_log));
   MK_TRY(upload(m_io, buffers.io_queue));
   MK_CUDA_CHECK(cudaMemsetAsync(m_round_state.get(), 0, ROUND_STATE_WORDS * sizeof(unsigned), m_stream));
@@ -150,7 +154,8 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   MK_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
 
   MK_TRY(download(buffers.control, m_control));
-  MK_TRY(download(buffers.ring, m_ring));
+  if (staged_ring) MK_TRY(m_ring_transfer.download_heads(m_ring.get<Word>(), slot_count, m_stream, stats.bytes_down));
+  else MK_TRY(download(buffers.ring, m_ring));
   MK_TRY(download(buffers.debug_log, m_log));
   MK_TRY(download(buffers.io_queue, m_io));
   unsigned round_state[ROUND_STATE_WORDS] = {};
@@ -158,6 +163,7 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   std::vector<unsigned long long> records(trace ? std::size_t{slot_count} * TRACE_WORDS_PER_SLOT : 0);
   if (trace) MK_CUDA_CHECK(cudaMemcpyAsync(records.data(), m_trace.get(), trace_bytes, cudaMemcpyDeviceToHost, m_stream));
   MK_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+  if (staged_ring) m_ring_transfer.scatter_heads(buffers.ring);
 
   float ms = 0;
   MK_CUDA_CHECK(cudaEventElapsedTime(&ms, m_start, m_stop));

@@ -8,6 +8,7 @@
 
 #include "cuda/device_buffer.h"
 #include "cuda/pinned_buffer.h"
+#include "cuda/ring_transfer.h"
 #include "mk/backend.h"
 
 namespace mk::detail {
@@ -61,6 +62,7 @@ class CudaBackend final : public Backend {
   cudaEvent_t m_stop = nullptr;
   std::mutex m_mutex;  // one launch at a time over the pooled buffers
   DeviceBuffer m_control, m_ring, m_log, m_io, m_round_state, m_trace;
+  RingTransfer m_ring_transfer;  // large rings: staged up, STATUS and RESULT back
   // The bulk path's streams and pooled buffers (grow-only; created on first use).
   static constexpr unsigned BATCH_STREAMS = 4;
   Status init_batch_streams();

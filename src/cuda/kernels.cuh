@@ -12,4 +12,7 @@ cudaError_t one_shot_max_blocks(unsigned threads, bool traced, int* blocks);
 // Cooperative launch: every lane runs sweeps until a round makes no progress.
 cudaError_t launch_one_shot_kernel(const OneShotParams& params, unsigned blocks, unsigned threads, cudaStream_t stream);
 
+// heads[2s], heads[2s + 1] = STATUS, RESULT of ring slot s (ring_transfer.h).
+cudaError_t launch_gather_heads(const unsigned* ring, unsigned slots, void* heads, cudaStream_t stream);
+
 }  // namespace mk::detail

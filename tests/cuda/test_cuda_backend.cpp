@@ -60,7 +60,9 @@ TEST(CudaBackend, ReportsTheDevice) {
 
 TEST(CudaBackend, CommutativeWorkMatchesTheCpuOracle) {
   MK_REQUIRE_CUDA(backend);
-  for (std::uint32_t slots : {64u, 1024u, 8192u}) {
+  // 131072 slots (8 MiB) take the staged ring path: two pinned chunks up, STATUS and
+  // RESULT back (src/cuda/ring_transfer.h); the smaller rings are copied whole.
+  for (std::uint32_t slots : {64u, 1024u, 8192u, 131072u}) {
     auto gpu = value_or_throw(Megakernel::bootstrap_sharded(backend, slots, 64));
     auto cpu = value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.deterministic = true}), slots, 64));
     OutputBuffers on_gpu = random_job(slots, slots), on_cpu = random_job(slots, slots);
@@ -81,6 +83,9 @@ TEST(CudaBackend, CommutativeWorkMatchesTheCpuOracle) {
     for (std::size_t t = 0; t < g.tenants.size(); ++t) EXPECT_EQ(g.tenants[t], c.tenants[t]) << t;
     for (std::uint32_t s = 0; s < slots; ++s) {
       EXPECT_EQ(g.slots[s].status, c.slots[s].status) << s;
+      ASSERT_EQ(g.slots[s].opcode, c.slots[s].opcode) << s;
+      ASSERT_EQ(g.slots[s].tenant, c.slots[s].tenant) << s;
+      ASSERT_EQ(g.slots[s].args, c.slots[s].args) << s;
       // PRINTF results are record indices and ATOMIC_ADD results previous values: both
       // depend on the order lanes ran in.
       if (g.slots[s].opcode != abi::OP_PRINTF && g.slots[s].opcode != abi::OP_ATOMIC_ADD) {
