@@ -1,6 +1,7 @@
 // CpuBackend: rounds of sweeps on every worker thread, separated by a barrier, until a
 // round makes no progress or SHUTDOWN is set.
 #include "cpu/cpu_backend.h"
+#include "mk/detail/pipeline_cast.h"
 
 #include <barrier>
 #include <chrono>
@@ -96,10 +97,9 @@ Result<std::shared_ptr<const Pipeline>> CpuBackend::build_pipeline(const Pipelin
 
 Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                                 std::vector<TraceEvent>* trace) {
-  const auto* pipe = dynamic_cast<const CpuPipeline*>(&pipeline);
-  if (pipe == nullptr)
-    return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
-                "dispatch through the Megakernel that built it");
+  auto cast = pipeline_as<CpuPipeline>(pipeline);
+  if (!cast) return cuda::std::unexpected(std::move(cast.error()));
+  const CpuPipeline* pipe = *cast;
   const interp::View view = interp::make_view(
       buffers.ring.data(), static_cast<std::uint32_t>(buffers.ring.size() / abi::SLOT_WORDS), buffers.control.data(),
       buffers.debug_log.empty() ? nullptr : buffers.debug_log.data(),

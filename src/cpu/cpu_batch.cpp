@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "cpu/cpu_backend.h"
+#include "mk/detail/pipeline_cast.h"
 #include "cpu/cpu_pipeline.h"
 #include "cpu/custom_ops.h"
 #include "interp/batch_item.h"
@@ -19,10 +20,9 @@ constexpr std::uint32_t MIN_ITEMS_PER_THREAD = 4096;
 }  // namespace
 
 Result<LaunchStats> CpuBackend::launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) {
-  const auto* pipe = dynamic_cast<const CpuPipeline*>(&pipeline);
-  if (pipe == nullptr)
-    return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
-                "dispatch through the Megakernel that built it");
+  auto cast = pipeline_as<CpuPipeline>(pipeline);
+  if (!cast) return cuda::std::unexpected(std::move(cast.error()));
+  const CpuPipeline* pipe = *cast;
   const BatchView& batch = launch.batch;
   interp::BatchLayout layout{batch.shape.flags(), batch.shape.opcode, batch.shape.tenant, batch.shape.arg_count,
                              batch.shape.stride()};

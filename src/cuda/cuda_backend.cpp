@@ -1,5 +1,6 @@
 // CudaBackend: pooled device buffers, cooperative one-shot launches timed with events.
 #include "cuda/cuda_backend.h"
+#include "mk/detail/pipeline_cast.h"
 
 #include <string>
 
@@ -91,10 +92,9 @@ Result<std::shared_ptr<const Pipeline>> CudaBackend::build_pipeline(const Pipeli
 
 Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const BufferSet& buffers,
                                                  std::vector<TraceEvent>* trace) {
-  const auto* pipe = dynamic_cast<const CudaPipeline*>(&pipeline);
-  if (pipe == nullptr)
-    return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
-                "dispatch through the Megakernel that built it");
+  auto cast = pipeline_as<CudaPipeline>(pipeline);
+  if (!cast) return cuda::std::unexpected(std::move(cast.error()));
+  const CudaPipeline* pipe = *cast;
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   const std::uint32_t slot_count = static_cast<std::uint32_t>(buffers.ring.size() / abi::SLOT_WORDS);

@@ -9,6 +9,7 @@
 
 #include "cuda/batch_kernels.cuh"
 #include "cuda/cuda_backend.h"
+#include "mk/detail/pipeline_cast.h"
 #include "cuda/cuda_pipeline.h"
 #include "cuda/jit/jit_module.h"
 
@@ -67,10 +68,9 @@ Result<HostMemory> CudaBackend::allocate_host(std::size_t bytes) {
 }
 
 Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) {
-  const auto* pipe = dynamic_cast<const CudaPipeline*>(&pipeline);
-  if (pipe == nullptr)
-    return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
-                "dispatch through the Megakernel that built it");
+  auto cast = pipeline_as<CudaPipeline>(pipeline);
+  if (!cast) return cuda::std::unexpected(std::move(cast.error()));
+  const CudaPipeline* pipe = *cast;
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   MK_TRY(init_batch_streams());

@@ -46,6 +46,16 @@ void report(const Errors& errors, const std::string& where) {
 
 class Conformance : public ::testing::TestWithParam<Param> {};
 
+// The case on the CPU-deterministic oracle (failures reported).
+std::optional<RunOutput> run_oracle(const Case& c) {
+  std::string unused;
+  bool no_skip = false;
+  Errors errors;
+  auto oracle = run_case(c, make_backend_for(BackendKind::CpuDeterministic, unused, no_skip), errors);
+  report(errors, "oracle");
+  return oracle;
+}
+
 // The same case as one compact batch (dispatch_batch), against the slot-path oracle.
 TEST_P(Conformance, CompactBatch) {
   const Case& c = all_cases()[GetParam().index];
@@ -55,11 +65,7 @@ TEST_P(Conformance, CompactBatch) {
   auto backend = make_backend_for(GetParam().backend, why, skip);
   if (!backend && skip) GTEST_SKIP() << why;
   ASSERT_TRUE(backend) << why;
-  std::string unused;
-  bool no_skip = false;
-  Errors oracle_errors;
-  auto oracle = run_case(c, make_backend_for(BackendKind::CpuDeterministic, unused, no_skip), oracle_errors);
-  report(oracle_errors, "oracle");
+  auto oracle = run_oracle(c);
   ASSERT_TRUE(oracle.has_value());
   Errors diffs;
   run_compact_against_oracle(c, backend, *oracle, diffs);
@@ -89,11 +95,7 @@ TEST_P(Conformance, Run) {
   report(checks, backend_label(GetParam().backend));
 
   if (GetParam().backend != BackendKind::CpuDeterministic) {
-    std::string unused;
-    bool no_skip = false;
-    Errors oracle_errors;
-    auto oracle = run_case(c, make_backend_for(BackendKind::CpuDeterministic, unused, no_skip), oracle_errors);
-    report(oracle_errors, "oracle");
+    auto oracle = run_oracle(c);
     ASSERT_TRUE(oracle.has_value());
     Errors diffs;
     compare_with_oracle(c, *oracle, *run, diffs);
