@@ -205,6 +205,15 @@ int main(int argc, char** argv) {
           return ns_since(t);
         }));
       }
+      // The one-shot dispatch alone (re-encoding untimed), what the kernel's ring costs.
+      rows.push_back(time_path(n, "ring_dispatch_in_place_only", 1, ring_samples, [&] {
+        must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
+        must(mk::try_encode_work_items_ring_into(mk::ByteSpan(buffers.ring), items), "encode ring");
+        buffers.control.assign(control.begin(), control.end());
+        const auto t = Clock::now();
+        must(ring_mk.dispatch_in_place(buffers), "dispatch_in_place");
+        return ns_since(t);
+      }, 64.0 * n));
       must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
       run_ring();
       std::uint64_t sum = 0;

@@ -13,10 +13,13 @@ template <class Custom>
 __device__ __forceinline__ void batch_run(const BatchParams& p) {
   __shared__ uint4 own_slots[BATCH_THREADS * abi::SLOT_WORDS / 4];
   unsigned* slot = reinterpret_cast<unsigned*>(own_slots + threadIdx.x * (abi::SLOT_WORDS / 4));
-  const unsigned local = blockIdx.x * blockDim.x + threadIdx.x;
   Custom custom{};
   WarpAccounting acct;
-  if (local < p.count) {
+  // BATCH_ITEMS_PER_THREAD items per thread, strided by the grid so a warp's loads stay
+  // coalesced; counters and the tenant's policy are kept across them and flushed once.
+  const unsigned stride = gridDim.x * blockDim.x;
+  for (unsigned local = blockIdx.x * blockDim.x + threadIdx.x, k = 0; k < BATCH_ITEMS_PER_THREAD; ++k, local += stride) {
+    if (local >= p.count) break;
     const unsigned item = p.first_item + local;
     interp::expand_batch_record(p.layout, p.records + static_cast<unsigned long long>(local) * p.layout.stride, slot);
     const unsigned status = interp::run_batch_slot<ONE_SHOT_SCOPE>(p.view, item, slot, custom, acct);

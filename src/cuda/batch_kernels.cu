@@ -10,8 +10,7 @@ __global__ void __launch_bounds__(BATCH_THREADS) batch_kernel(BatchParams p) { b
 }  // namespace
 
 cudaError_t launch_batch_kernel(const BatchParams& params, cudaStream_t stream) {
-  const unsigned blocks = params.count / BATCH_THREADS + (params.count % BATCH_THREADS != 0 ? 1u : 0u);
-  batch_kernel<<<blocks, BATCH_THREADS, 0, stream>>>(params);
+  batch_kernel<<<batch_blocks(params.count), BATCH_THREADS, 0, stream>>>(params);
   return cudaGetLastError();
 }
 

@@ -8,6 +8,13 @@ namespace mk::detail {
 
 // Threads per block of the batch kernel: each runs one item in its own shared slot.
 inline constexpr unsigned BATCH_THREADS = 256;
+// Items each thread runs (grid-strided): fewer counter flushes and policy reads.
+inline constexpr unsigned BATCH_ITEMS_PER_THREAD = 4;
+// Blocks for a chunk of `count` items.
+MK_HD inline unsigned batch_blocks(unsigned count) {
+  const unsigned per_block = BATCH_THREADS * BATCH_ITEMS_PER_THREAD;
+  return count / per_block + (count % per_block != 0 ? 1u : 0u);
+}
 
 // One chunk of a batch: items [first_item, first_item + count).
 struct BatchParams {

@@ -77,7 +77,7 @@ Status JitModule::launch_batch(const BatchParams& params, cudaStream_t stream) c
   BatchParams copy = params;
   void* args[] = {&copy};
   CUlaunchConfig config = {};
-  config.gridDimX = params.count / BATCH_THREADS + (params.count % BATCH_THREADS != 0 ? 1u : 0u);
+  config.gridDimX = batch_blocks(params.count);
   config.gridDimY = 1;
   config.gridDimZ = 1;
   config.blockDimX = BATCH_THREADS;
