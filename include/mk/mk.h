@@ -3,6 +3,7 @@
 
 #include "mk/abi.h"
 #include "mk/backend.h"
+#include "mk/dispatch_limits.h"
 #include "mk/error.h"
 #include "mk/io.h"
 #include "mk/ir.h"
