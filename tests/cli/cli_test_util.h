@@ -13,8 +13,9 @@ struct ExeResult {
   std::string err;
 };
 
-// Run the built megakernel binary with `args`, capturing stdout and stderr.
-ExeResult run_megakernel(const std::vector<std::string>& args);
+// Run the built megakernel binary with `args`, capturing stdout and stderr; stdin is
+// `stdin_file` (default /dev/null).
+ExeResult run_megakernel(const std::vector<std::string>& args, const std::string& stdin_file = "/dev/null");
 
 // A fresh directory for this test process (removed at exit).
 std::filesystem::path temp_dir();

@@ -14,7 +14,7 @@ namespace mk::cli {
 namespace {
 
 JobError input_error(const std::string& shown, std::string message, std::string fix) {
-  return JobError{shown, "", std::move(message), std::move(fix)};
+  return JobError{shown, "", "", std::move(message), std::move(fix)};
 }
 
 std::string kind_of_mode(mode_t mode) {

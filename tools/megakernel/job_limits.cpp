@@ -98,7 +98,7 @@ JobResult<std::uint64_t> check_job_memory(const Job& job, std::uint64_t max_memo
   if (!ok || total > max_memory) {
     const std::string asked = ok ? std::to_string(total) + " bytes" : "more than 2^64 bytes";
     return cuda::std::unexpected(JobError{
-        "", largest->field,
+        "", largest->field, "",
         "the job needs " + asked + " of memory (" + largest->field + " " + std::to_string(largest->count) + ": " +
             std::to_string(largest->bytes) + " bytes for its buffers and their readback), over the limit of " +
             std::to_string(max_memory) + " bytes",

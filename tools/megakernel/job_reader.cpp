@@ -39,13 +39,13 @@ JobResult<Job> parse_job(std::string_view text, const std::filesystem::path& bas
     failure.error.file = display_name;
     // Point an editor at the value: the JSON path plus its line and column.
     if (!failure.error.where.empty()) {
-      if (auto at = locate_json_path(text, failure.error.where)) failure.error.where += " (" + at->str() + ")";
+      if (auto at = locate_json_path(text, failure.error.where)) failure.error.at = at->str();
     }
     return cuda::std::unexpected<JobError>(std::move(failure.error));
   } catch (const Json::exception& e) {
     // Every access above is type-checked first; this is a reader bug, still reported as bad input.
     return cuda::std::unexpected<JobError>(
-        JobError{display_name, "", std::string("unexpected JSON value: ") + e.what(),
+        JobError{display_name, "", "", std::string("unexpected JSON value: ") + e.what(),
                  "check the file against examples/jobs/hello.json"});
   }
 }

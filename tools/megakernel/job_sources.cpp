@@ -7,7 +7,7 @@ namespace mk::cli {
 namespace {
 
 JobError source_error(const Job& job, std::size_t index, std::string message, std::string fix) {
-  return JobError{job.shown, detail::path_key(detail::path_index("io_sources", index), "file"),
+  return JobError{job.shown, detail::path_key(detail::path_index("io_sources", index), "file"), "",
                   std::move(message), std::move(fix)};
 }
 
@@ -26,7 +26,7 @@ JobResult<IoSources> open_job_io_sources(const Job& job, const IoPolicy& policy)
   if (any_file && !policy.allow_any_path) {
     auto confined = IoSources::confined(root);
     if (!confined) {
-      return cuda::std::unexpected(JobError{job.shown, "", confined.error().message(),
+      return cuda::std::unexpected(JobError{job.shown, "", "", confined.error().message(),
                                             "pass --io-root DIR with an existing directory"});
     }
     sources = std::move(*confined);

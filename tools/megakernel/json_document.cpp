@@ -114,7 +114,7 @@ class StrictBuilder {
                                   : "use an integer 0..4294967295 (job fields are unsigned 32-bit)");
     }
     if (!std::isfinite(v)) {
-      return fail_number(where, raw, "the number " + shown + " overflows a double",
+      return fail_number(where, raw, shown + " overflows a double",
                          "write a whole number 0..4294967295 without an exponent");
     }
     return put_at(where, Json(v));
@@ -133,7 +133,7 @@ class StrictBuilder {
       for (const auto& [name, offset] : f->key_offsets)
         if (name == k) first = offset;
       const std::string path = detail::path_key(f->path, k);
-      m_error = JobError{m_display, path + " (" + position_of(m_paths.text(), at + 1).str() + ")",
+      m_error = JobError{m_display, path, position_of(m_paths.text(), at + 1).str(),
                          "duplicate key " + detail::quote_text(k) + ", first at " +
                              position_of(m_paths.text(), first + 1).str(),
                          "keep one " + detail::quote_text(k) + " in this object (JSON readers disagree on which one wins)"};
@@ -150,9 +150,8 @@ class StrictBuilder {
       const std::string where = m_paths.value_path();
       const std::string shown = last_token.size() > 40 ? last_token.substr(0, 40) + "..." : last_token;
       const std::size_t start = position >= last_token.size() ? position - last_token.size() : 0;
-      m_error = JobError{m_display, (where.empty() ? std::string("top level") : where) + " (" +
-                                        position_of(m_paths.text(), start + 1).str() + ")",
-                         "the number " + shown + " overflows a double",
+      m_error = JobError{m_display, where, position_of(m_paths.text(), start + 1).str(),
+                         "invalid JSON number: " + shown + " overflows a double",
                          "write a whole number 0..4294967295 without an exponent"};
       return false;
     }
@@ -207,9 +206,8 @@ class StrictBuilder {
     // The lexer has read one character past the number; find its first character.
     std::size_t at = m_paths.text().rfind(raw, end);
     if (at == std::string_view::npos) at = end;
-    m_error = JobError{m_display, (where.empty() ? std::string("top level") : where) + " (" +
-                                      position_of(m_paths.text(), at + 1).str() + ")",
-                       std::move(message), std::move(fix)};
+    m_error = JobError{m_display, where, position_of(m_paths.text(), at + 1).str(),
+                       "invalid JSON number: " + message, std::move(fix)};
     return false;
   }
 
@@ -338,7 +336,7 @@ JobResult<nlohmann::json> parse_json_document(std::string_view text, const std::
   if (builder.error()) return cuda::std::unexpected<JobError>(std::move(*builder.error()));
   const std::size_t at = builder.syntax_position().value_or(text.size());
   return cuda::std::unexpected<JobError>(
-      JobError{display_name, position_of(text, at).str(), "invalid JSON: " + parse_reason(builder.syntax_what()),
+      JobError{display_name, position_of(text, at).str(), "", "invalid JSON: " + parse_reason(builder.syntax_what()),
                "correct the JSON syntax there (quotes around keys, commas between items, no trailing comma)"});
 }
 

@@ -8,7 +8,9 @@ namespace mk::cli {
 std::string JobError::line() const {
   std::string out;
   if (!file.empty()) out += file + ": ";
-  out += (where.empty() ? std::string("top level") : where) + ": " + message;
+  out += where.empty() ? std::string("top level") : where;
+  if (!at.empty()) out += " (" + at + ")";
+  out += ": " + message;
   if (!fix.empty()) out += "; fix: " + fix;
   // One line, whatever the parts held.
   for (char& c : out) {
@@ -22,7 +24,7 @@ std::string JobError::line() const {
 namespace mk::cli::detail {
 
 void fail_at(std::string where, std::string message, std::string fix) {
-  throw JobFailure(JobError{"", std::move(where), std::move(message), std::move(fix)});
+  throw JobFailure(JobError{"", std::move(where), "", std::move(message), std::move(fix)});
 }
 
 std::string path_key(std::string_view path, std::string_view key) {
