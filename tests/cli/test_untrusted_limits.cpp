@@ -185,6 +185,13 @@ TEST(cli_untrusted_json, OutOfRangeIntegerHasLineAndColumn) {
   expect_exit(run_cpu(job), 2, {"items[0].args[1] (line 2, column 16)", "4294967296 is out of range", "0..4294967295"});
 }
 
+TEST(cli_untrusted_json, DeepNestingIsRefusedInOneShortLine) {
+  const auto job = write_temp("deep.json", std::string(100000, '[') + std::string(100000, ']'));
+  const auto result = run_cpu(job);
+  expect_exit(result, 2, {"nested deeper than 1024 levels", "(line 1, column 1025)"});
+  EXPECT_LT(result.err.size(), 600u) << result.err.size();
+}
+
 // --- D7: SHUTDOWN in the report; STEP_BUDGET keeps earlier stores ----------------------
 
 TEST(cli_untrusted_report, JsonReportsShutdown) {

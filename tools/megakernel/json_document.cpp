@@ -4,7 +4,7 @@
 
 #include <cmath>
 #include <iterator>
-#include <set>
+#include <map>
 #include <vector>
 
 #include "json_fields.h"
@@ -40,14 +40,18 @@ struct CountingIterator {
   bool operator!=(const CountingIterator& other) const { return p != other.p; }
 };
 
-// One open container while parsing: its JSON path, keys seen (objects), next index (arrays).
+// Nesting deeper than this is refused: valid IR bodies need about two levels per IR
+// level (ir::MAX_DEPTH = 256), and the path bookkeeping stays small.
+constexpr std::size_t MAX_JSON_DEPTH = 1024;
+
+// One open container while parsing: keys seen (objects, with the offset of each key's
+// opening quote), the next index (arrays), and where its path ends in the path string.
 struct Frame {
-  std::string path;
   bool object = false;
   std::size_t next_index = 0;
+  std::size_t path_size = 0;  // PathTracker::m_path.size() for this container
   std::string pending_key;
-  std::set<std::string> keys;
-  std::vector<std::pair<std::string, std::size_t>> key_offsets;  // key -> offset of its opening quote
+  std::map<std::string, std::size_t> keys;
 };
 
 // The offset of the opening quote of the string token that ends just before `end`.
@@ -64,33 +68,48 @@ std::size_t string_token_start(std::string_view text, std::size_t end) {
   return 0;
 }
 
-// Shared path/position bookkeeping of the two SAX handlers below.
+// Byte offset and JSON path of the parse, shared by the two SAX handlers below. The
+// path of the innermost open container is one string, grown and cut as containers
+// open and close, so nothing is copied per value.
 class PathTracker {
  public:
   PathTracker(std::string_view text, const char** cursor) : m_text(text), m_cursor(cursor) {}
 
   std::size_t offset() const { return static_cast<std::size_t>(*m_cursor - m_text.data()); }
-  // The path of the value that starts now (before the container's own bookkeeping moves on).
-  std::string value_path() {
+  std::string_view text() const { return m_text; }
+  Frame* top() { return m_frames.empty() ? nullptr : &m_frames.back(); }
+  std::size_t depth() const { return m_frames.size(); }
+
+  // The path segment of the value that starts now (".key", "key" at the top, "[i]");
+  // an array moves on to its next index.
+  std::string next_segment() {
     if (m_frames.empty()) return "";
-    Frame& top = m_frames.back();
-    if (top.object) return detail::path_key(top.path, top.pending_key);
-    return detail::path_index(top.path, top.next_index++);
+    Frame& f = m_frames.back();
+    if (f.object) return m_path.empty() ? f.pending_key : "." + f.pending_key;
+    return "[" + std::to_string(f.next_index++) + "]";
   }
-  void open(bool object, std::string path) {
+  std::string path_with(const std::string& segment) const { return m_path + segment; }
+  bool path_is(std::string_view wanted, const std::string& segment) const {
+    return wanted.size() == m_path.size() + segment.size() && wanted.substr(0, m_path.size()) == m_path &&
+           wanted.substr(m_path.size()) == segment;
+  }
+  void open(bool object, const std::string& segment) {
+    m_path += segment;
     Frame f;
     f.object = object;
-    f.path = std::move(path);
+    f.path_size = m_path.size();
     m_frames.push_back(std::move(f));
   }
-  void close() { m_frames.pop_back(); }
-  Frame* top() { return m_frames.empty() ? nullptr : &m_frames.back(); }
-  std::string_view text() const { return m_text; }
+  void close() {
+    m_frames.pop_back();
+    m_path.resize(m_frames.empty() ? 0 : m_frames.back().path_size);
+  }
 
  private:
   std::string_view m_text;
   const char** m_cursor;
   std::vector<Frame> m_frames;
+  std::string m_path;
 };
 
 // Builds the DOM (like nlohmann's own SAX DOM parser) and checks keys and numbers.
@@ -105,7 +124,7 @@ class StrictBuilder {
   bool number_unsigned(Json::number_unsigned_t v) { return put(Json(v)); }
   bool number_float(Json::number_float_t v, const std::string& raw) {
     const bool integral = raw.find_first_of(".eE") == std::string::npos;
-    const std::string where = m_paths.value_path();
+    const std::string where = m_paths.path_with(m_paths.next_segment());
     const std::string shown = raw.size() > 40 ? raw.substr(0, 40) + "..." : raw;
     if (integral) {  // an integer nlohmann could not hold in 64 bits
       const bool negative = !raw.empty() && raw[0] == '-';
@@ -117,7 +136,7 @@ class StrictBuilder {
       return fail_number(where, raw, shown + " overflows a double",
                          "write a whole number 0..4294967295 without an exponent");
     }
-    return put_at(where, Json(v));
+    return put_value(Json(v));
   }
   bool string(std::string& v) { return put(Json(std::move(v))); }
   bool binary(Json::binary_t& v) { return put(Json::binary(std::move(v))); }
@@ -128,18 +147,17 @@ class StrictBuilder {
   bool key(std::string& k) {
     Frame* f = m_paths.top();
     const std::size_t at = string_token_start(m_paths.text(), m_paths.offset());
-    if (!f->keys.insert(k).second) {
-      std::size_t first = 0;
-      for (const auto& [name, offset] : f->key_offsets)
-        if (name == k) first = offset;
-      const std::string path = detail::path_key(f->path, k);
+    if (const auto seen = f->keys.find(k); seen != f->keys.end()) {
+      const std::size_t first = seen->second;
+      f->pending_key = k;
+      const std::string path = m_paths.path_with(m_paths.next_segment());
       m_error = JobError{m_display, path, position_of(m_paths.text(), at + 1).str(),
                          "duplicate key " + detail::quote_text(k) + ", first at " +
                              position_of(m_paths.text(), first + 1).str(),
                          "keep one " + detail::quote_text(k) + " in this object (JSON readers disagree on which one wins)"};
       return false;
     }
-    f->key_offsets.emplace_back(k, at);
+    f->keys.emplace(k, at);
     f->pending_key = k;
     return true;
   }
@@ -147,7 +165,7 @@ class StrictBuilder {
     if (m_error) return false;  // ours, reported by the handler that stopped the parse
     if (dynamic_cast<const nlohmann::detail::out_of_range*>(&e) != nullptr) {
       // A number nlohmann cannot hold even as a double (1e309): name it and its path.
-      const std::string where = m_paths.value_path();
+      const std::string where = m_paths.path_with(m_paths.next_segment());
       const std::string shown = last_token.size() > 40 ? last_token.substr(0, 40) + "..." : last_token;
       const std::size_t start = position >= last_token.size() ? position - last_token.size() : 0;
       m_error = JobError{m_display, where, position_of(m_paths.text(), start + 1).str(),
@@ -166,8 +184,11 @@ class StrictBuilder {
   const std::string& syntax_what() const { return m_syntax_what; }
 
  private:
-  bool put(Json value) { return put_at(m_paths.value_path(), std::move(value)); }
-  bool put_at(const std::string&, Json value) {
+  bool put(Json value) {
+    m_paths.next_segment();  // an array moves on to its next index
+    return put_value(std::move(value));
+  }
+  bool put_value(Json value) {
     if (m_stack.empty()) {
       m_root = std::move(value);
       return true;
@@ -191,9 +212,17 @@ class StrictBuilder {
     return &parent.back();
   }
   bool open(Json value, bool object) {
-    std::string path = m_paths.value_path();
+    const std::size_t at = m_paths.offset();
+    const std::string segment = m_paths.next_segment();
+    if (m_paths.depth() >= MAX_JSON_DEPTH) {
+      const std::string where = m_paths.path_with(segment);
+      m_error = JobError{m_display, where, position_of(m_paths.text(), at).str(),
+                         "JSON nested deeper than " + std::to_string(MAX_JSON_DEPTH) + " levels",
+                         "flatten the document; no job field needs this much nesting"};
+      return false;
+    }
     m_stack.push_back(slot_for(std::move(value)));
-    m_paths.open(object, std::move(path));
+    m_paths.open(object, segment);
     return true;
   }
   bool close() {
@@ -249,11 +278,12 @@ class PathLocator {
  private:
   // A scalar has been read whole: it ends at or just before the cursor. Containers are
   // located by their opening bracket, read just before the start event.
-  bool scalar() { return check(m_paths.value_path(), true); }
+  bool scalar() { return check(m_paths.next_segment(), true); }
   bool open(bool object) {
-    std::string path = m_paths.value_path();
-    if (!check(path, false)) return false;
-    m_paths.open(object, std::move(path));
+    const std::string segment = m_paths.next_segment();
+    if (!check(segment, false)) return false;
+    if (m_paths.depth() >= MAX_JSON_DEPTH) return false;
+    m_paths.open(object, segment);
     return true;
   }
   bool close() {
@@ -261,11 +291,11 @@ class PathLocator {
     m_prev_end = m_paths.offset();
     return true;
   }
-  bool check(const std::string& path, bool scalar) {
+  bool check(const std::string& segment, bool scalar) {
     const std::size_t now = m_paths.offset();
     const std::size_t prev = m_prev_end;
     m_prev_end = now;
-    if (path != m_wanted) return true;
+    if (!m_paths.path_is(m_wanted, segment)) return true;
     std::size_t at = now > 0 ? now - 1 : 0;  // a container: the bracket just read
     if (scalar) {
       // The scalar is the first token after the previous event's end, past separators.

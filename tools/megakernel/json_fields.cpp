@@ -8,7 +8,15 @@ namespace mk::cli {
 std::string JobError::line() const {
   std::string out;
   if (!file.empty()) out += file + ": ";
-  out += where.empty() ? std::string("top level") : where;
+  // A hostile document can make a path as long as its nesting: show both ends.
+  constexpr std::size_t MAX_WHERE = 160;
+  if (where.empty()) {
+    out += "top level";
+  } else if (where.size() > MAX_WHERE) {
+    out += where.substr(0, MAX_WHERE / 2) + "..." + where.substr(where.size() - MAX_WHERE / 2);
+  } else {
+    out += where;
+  }
   if (!at.empty()) out += " (" + at + ")";
   out += ": " + message;
   if (!fix.empty()) out += "; fix: " + fix;
