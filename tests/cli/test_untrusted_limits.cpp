@@ -94,6 +94,21 @@ TEST(cli_untrusted_memory, AJobWithinTheLimitRuns) {
   EXPECT_EQ(run_cpu(job, {"--max-memory", "64M"}).exit_code, 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool ADDRESS_SANITIZER = true;  // reserves terabytes of shadow: ulimit -v breaks it
+#else
+constexpr bool ADDRESS_SANITIZER = false;
+#endif
+
+TEST(cli_untrusted_memory, BadAllocIsOutOfMemoryNotReportThis) {
+  if (ADDRESS_SANITIZER) GTEST_SKIP() << "an address-space limit cannot be combined with AddressSanitizer";
+  // Past the limit on purpose (--max-memory 1T), then the allocation itself fails.
+  const auto job = write_temp("bad_alloc.json", R"({"observables": 400000000, "items": [{"op": "NOP"}]})");
+  const auto result = run_megakernel_limited({"run", job.string(), "--backend", "cpu", "--max-memory", "1T"}, 1u << 20);
+  expect_exit(result, 1, {"out of memory", "--max-memory"});
+  EXPECT_EQ(result.err.find("report this"), std::string::npos) << result.err;
+}
+
 TEST(cli_untrusted_memory, MemoryCheckNamesBytesAndTheLargestField) {
   auto job = parse_job(R"({"observables": 1000000, "slot_count": 256})", temp_dir(), "mem.json");
   ASSERT_TRUE(job.has_value()) << job.error().line();
