@@ -135,6 +135,17 @@ TEST(cli_untrusted_io, AllowAnyPathIsTheExplicitTrustedMode) {
   expect_refused(device, {"a character device, not a regular file"});
 }
 
+TEST(cli_untrusted_io, TraceIsConfinedLikeRun) {
+  fresh_dir("trace_io");
+  const auto secret = write_temp("trace_secret.bin", "SECRET");
+  const auto job = write_temp("trace_io/job.json", load_job(Json(secret.string()).dump()));
+  const auto out = (temp_dir() / "trace_io" / "trace.json").string();
+  expect_refused(run_megakernel({"trace", job.string(), "-o", out, "--backend", "cpu"}),
+                 {"io_sources[0].file", "absolute path"});
+  const auto trusted = run_megakernel({"trace", job.string(), "-o", out, "--backend", "cpu", "--allow-any-path"});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+}
+
 TEST(cli_untrusted_io, IoRootAndAllowAnyPathTogetherIsAUsageError) {
   const auto job = write_temp("usage_root.json", R"({"items": []})");
   const auto result = run_json(job, {"--io-root", temp_dir().string(), "--allow-any-path"});

@@ -39,6 +39,8 @@ struct TraceArgs {
   std::string job;
   std::string output;
   std::string backend = "auto";
+  std::string io_root;          // as for run
+  bool allow_any_path = false;  // as for run
 };
 int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err);
 

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("job", trace.job, "Job file (JSON)")->required();
   trace_cmd->add_option("-o,--output", trace.output, "Trace file to write (trace.json)")->required();
   trace_cmd->add_option("--backend", trace.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  trace_cmd->add_option("--io-root", trace.io_root, "Directory the job's io_sources files resolve in (default: the job file's)");
+  trace_cmd->add_flag("--allow-any-path", trace.allow_any_path, "Trusted job: io_sources may name any file the user can read");
 
   BenchArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Time the interpreter against a plain loop (ratios, median, p99)");
