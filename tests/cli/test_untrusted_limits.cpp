@@ -195,6 +195,13 @@ TEST(cli_untrusted_json, NegativesAreNamedNegative) {
               {"observables", "is negative"});
 }
 
+TEST(cli_untrusted_json, WholeNumbersInFloatFormAreNotCalledFractional) {
+  const auto result = run_cpu(write_temp("exp.json", R"({"observables": 1e3})"));
+  expect_exit(result, 2, {"observables (line 1, column 17)", "decimal point or an exponent"});
+  EXPECT_EQ(result.err.find("fractional"), std::string::npos) << result.err;
+  expect_exit(run_cpu(write_temp("frac.json", R"({"observables": 1.5})")), 2, {"a fractional number"});
+}
+
 TEST(cli_untrusted_json, OutOfRangeIntegerHasLineAndColumn) {
   const auto job = write_temp("u32_pos.json", "{\"items\": [{\"op\": \"STORE_U32\",\n   \"args\": [1, 4294967296]}]}");
   expect_exit(run_cpu(job), 2, {"items[0].args[1] (line 2, column 16)", "4294967296 is out of range", "0..4294967295"});

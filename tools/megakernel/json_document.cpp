@@ -88,6 +88,10 @@ class PathTracker {
     if (f.object) return m_path.empty() ? f.pending_key : "." + f.pending_key;
     return "[" + std::to_string(f.next_index++) + "]";
   }
+  // The same for a value whose segment is not needed (only an array's index moves).
+  void advance() {
+    if (!m_frames.empty() && !m_frames.back().object) ++m_frames.back().next_index;
+  }
   std::string path_with(const std::string& segment) const { return m_path + segment; }
   bool path_is(std::string_view wanted, const std::string& segment) const {
     return wanted.size() == m_path.size() + segment.size() && wanted.substr(0, m_path.size()) == m_path &&
@@ -124,6 +128,8 @@ class StrictBuilder {
   bool number_unsigned(Json::number_unsigned_t v) { return put(Json(v)); }
   bool number_float(Json::number_float_t v, const std::string& raw) {
     const bool integral = raw.find_first_of(".eE") == std::string::npos;
+    if (!integral && std::isfinite(v)) return put(Json(v));
+    // Only a failing number pays for its path.
     const std::string where = m_paths.path_with(m_paths.next_segment());
     const std::string shown = raw.size() > 40 ? raw.substr(0, 40) + "..." : raw;
     if (integral) {  // an integer nlohmann could not hold in 64 bits
@@ -132,11 +138,7 @@ class StrictBuilder {
                          negative ? "use a non-negative integer; job fields take 0..4294967295"
                                   : "use an integer 0..4294967295 (job fields are unsigned 32-bit)");
     }
-    if (!std::isfinite(v)) {
-      return fail_number(where, raw, shown + " overflows a double",
-                         "write a whole number 0..4294967295 without an exponent");
-    }
-    return put_value(Json(v));
+    return fail_number(where, raw, shown + " overflows a double", "write a whole number 0..4294967295 without an exponent");
   }
   bool string(std::string& v) { return put(Json(std::move(v))); }
   bool binary(Json::binary_t& v) { return put(Json::binary(std::move(v))); }
@@ -185,7 +187,7 @@ class StrictBuilder {
 
  private:
   bool put(Json value) {
-    m_paths.next_segment();  // an array moves on to its next index
+    m_paths.advance();
     return put_value(std::move(value));
   }
   bool put_value(Json value) {

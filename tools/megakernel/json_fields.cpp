@@ -1,6 +1,7 @@
 // Typed, path-aware JSON accessors and the JobError formatting used by the job reader.
 #include "json_fields.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace mk::cli {
@@ -78,7 +79,11 @@ std::string_view kind_of(const Json& value) {
     case Json::value_t::number_integer:
       return value.get<std::int64_t>() < 0 ? "a negative number" : "a number";
     case Json::value_t::number_unsigned: return "a number";
-    case Json::value_t::number_float: return "a fractional number";
+    case Json::value_t::number_float: {
+      const double v = value.get<double>();
+      // 1e3 and 2.0 are whole numbers, but written as floating point.
+      return std::floor(v) == v ? "a number written with a decimal point or an exponent" : "a fractional number";
+    }
     case Json::value_t::binary: return "binary data";
     case Json::value_t::discarded: return "nothing";
   }
