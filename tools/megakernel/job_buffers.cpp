@@ -39,18 +39,6 @@ Result<OutputBuffers> build_job_buffers(const Job& job) {
   return buffers;
 }
 
-Result<IoSources> build_job_io_sources(const Job& job) {
-  IoSources sources;
-  for (const auto& source : job.io_sources) {
-    if (source.file) {
-      MK_TRY(sources.add_file(source.id, *source.file));
-    } else {
-      MK_TRY(sources.add_bytes(source.id, source.bytes));
-    }
-  }
-  return sources;
-}
-
 Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend) {
   return Megakernel::bootstrap_sharded(std::move(backend), job.slot_count, job.workgroup_size_x, job.opcodes);
 }

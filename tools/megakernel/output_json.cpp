@@ -74,6 +74,7 @@ nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome) {
               {"epoch", readback.epoch},
               {"last_fence_tag", readback.last_fence_tag},
               {"fault_count", readback.fault_count},
+              {"shutdown", readback.shutdown},
               {"items", items_json(job, readback)},
               {"observables", readback.observables},
               {"metrics", metrics_json(job, readback)},

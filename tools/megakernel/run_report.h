@@ -11,7 +11,7 @@
 namespace mk::cli {
 
 // The `megakernel run --json` object: backend, done_count, epoch, last_fence_tag,
-// fault_count, items, observables, metrics, tenants, debug_log, timing.
+// fault_count, shutdown, items, observables, metrics, tenants, debug_log, timing.
 nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome);
 
 // The same facts as aligned text for a terminal.
