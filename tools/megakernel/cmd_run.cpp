@@ -9,7 +9,9 @@
 #include "job_limits.h"
 #include "job_reader.h"
 #include "job_runner.h"
+#include "job_bulk.h"
 #include "job_sources.h"
+#include "progress_ticker.h"
 #include "run_report.h"
 
 namespace mk::cli {
@@ -69,14 +71,19 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
     return EXIT_USAGE;
   }
   try {
+    // Progress lines on stderr once the run has taken a second; stopped before the report.
+    ProgressTicker ticker(err, "megakernel run");
+    ticker.phase("reading " + args.job);
     auto job = read_job_file(args.job, *max_job_bytes);
     if (!job) {
+      ticker.stop();  // no progress line interleaves with it
       print_job_error(err, job.error());
       return EXIT_USAGE;
     }
     if (auto memory = check_job_memory(*job, *max_memory, args.json); !memory) {
       JobError error = std::move(memory.error());
       error.file = job->shown;
+      ticker.stop();  // no progress line interleaves with it
       print_job_error(err, error);
       return EXIT_USAGE;
     }
@@ -85,11 +92,13 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
     policy.allow_any_path = args.allow_any_path;
     auto sources = open_job_io_sources(*job, policy);
     if (!sources) {
+      ticker.stop();  // no progress line interleaves with it
       print_job_error(err, sources.error());
       return EXIT_USAGE;
     }
     auto backend = open_backend(args.backend);
     if (!backend) {
+      ticker.stop();  // no progress line interleaves with it
       print_runtime_error(err, backend.error());
       return EXIT_RUNTIME;
     }
@@ -98,19 +107,28 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       bounds.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(args.timeout_s));
     }
     bounds.max_sweeps = args.max_sweeps;
-    auto outcome = run_job(*job, *backend, *sources, args.repeat, bounds);
+    std::string why;
+    const RunPath path = args.path == "ring" ? RunPath::Ring : RunPath::Auto;
+    const bool batch = path == RunPath::Auto && job_runs_as_batch(*job, bounds, why);
+    ticker.phase("running " + std::to_string(job->items.size()) + " items on " + std::string((*backend)->name()) +
+                 (batch ? " as a compact batch" : " through the ring"));
+    auto outcome = run_job(*job, *backend, *sources, args.repeat, bounds, path);
+    if (outcome && outcome->stop == DispatchStop::Idle) ticker.finish();
+    ticker.stop();
     if (!outcome) {
+      ticker.stop();  // no progress line interleaves with it
       print_runtime_error(err, outcome.error());
       return EXIT_RUNTIME;
     }
     if (outcome->stop != DispatchStop::Idle) {
+      ticker.stop();  // no progress line interleaves with it
       print_runtime_error(err, stopped_error(args, *job, *outcome));
       return EXIT_RUNTIME;
     }
     if (args.json) {
-      out << run_report_json(*job, *outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      out << run_report_json(*job, *outcome, args.summary).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
-      print_run_table(out, *job, *outcome);
+      print_run_table(out, *job, *outcome, args.summary);
     }
     return EXIT_OK;
   } catch (const Error& e) {

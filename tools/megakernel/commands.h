@@ -25,6 +25,8 @@ struct RunArgs {
   std::string job;                  // a path, or "-" for stdin
   std::string backend = "auto";
   bool json = false;
+  bool summary = false;             // --summary: totals, metrics and faults only
+  std::string path = "auto";        // --path auto|ring
   std::uint32_t repeat = 1;
   std::string io_root;              // --io-root ("" = the job file's directory)
   bool allow_any_path = false;      // --allow-any-path (trusted jobs)

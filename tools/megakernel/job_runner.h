@@ -21,6 +21,8 @@ namespace mk::cli {
 // The ABI buffers of one run, fresh: control (tenants, init words), ring (items in
 // slots 0..n-1), debug log and I/O queue (empty when the job sets 0).
 Result<OutputBuffers> build_job_buffers(const Job& job);
+// The control buffer alone (tenants, init words); ring, log and queue left empty.
+Result<OutputBuffers> build_job_control(const Job& job);
 // Megakernel::bootstrap_sharded with the job's geometry and custom opcodes.
 Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend);
 
@@ -31,6 +33,7 @@ struct RunOutcome {
   std::vector<std::uint64_t> wall_ns; // host wall time of dispatch_until_idle, one per run
   DispatchStop stop = DispatchStop::Idle;  // Deadline / SweepBudget: a whole-job bound ended it
   std::uint64_t sweeps_total = 0;     // sweeps of every run together
+  bool bulk = false;                  // ran as a compact batch (job_bulk.h)
 };
 
 // Whole-job bounds of `megakernel run`: over all repeats together.
@@ -39,11 +42,16 @@ struct RunBounds {
   std::uint64_t max_sweeps = 0;                     // --max-sweeps (0: none)
 };
 
+// How a job's items reach the kernel (--path): Auto takes the compact-batch bulk path
+// where it gives the same results (job_bulk.h), Ring always publishes into the ring.
+enum class RunPath { Auto, Ring };
+
 // Run the job `repeat` times (fresh buffers each time) through dispatch_until_idle with
-// the job's sources (open_job_io_sources). A tripped bound ends the run: `stop` says
+// the job's sources (open_job_io_sources), or as a compact batch where that gives the
+// same results (job_bulk.h). A tripped bound ends the run: `stop` says
 // which, and readback holds the state at the stop.
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, const IoSources& sources,
-                           std::uint32_t repeat = 1, const RunBounds& bounds = {});
+                           std::uint32_t repeat = 1, const RunBounds& bounds = {}, RunPath path = RunPath::Auto);
 // The same with the sources opened under the default policy (confined to Job::dir).
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat = 1);
 

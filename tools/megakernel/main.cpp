@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("job", run.job, "Job file (JSON; see examples/jobs/hello.json), or - for stdin")->required();
   run_cmd->add_option("--backend", run.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   run_cmd->add_flag("--json", run.json, "Print one JSON object instead of a table");
+  run_cmd->add_flag("--summary", run.summary, "Totals, metrics, tenants and faulted items only (no per-item list)");
+  run_cmd->add_option("--path", run.path,
+                      "auto: large jobs the bulk path can run go as one compact batch (docs/bulk.md); ring: always the ring")
+      ->check(CLI::IsMember({"auto", "ring"}));
   run_cmd->add_option("--repeat", run.repeat, "Run N times with fresh buffers; report the last and the median time")
       ->check(CLI::PositiveNumber);
   run_cmd->add_option("--io-root", run.io_root, "Directory the job's io_sources files resolve in (default: the job file's)");
