@@ -243,6 +243,31 @@ TEST(OpcodeTable, NamesAndIndicesComeFromTheTable) {
   EXPECT_EQ(abi::PACKED_ARG_WORDS, 3u);
 }
 
+// builtin_index and is_system_opcode as they were spelled before the table, by hand.
+std::uint32_t hand_builtin_index(std::uint32_t opcode) {
+  if (opcode <= 7) return opcode;
+  switch (opcode) {
+    case 0xFFFDu: return 8;
+    case 0xFFFEu: return 9;
+    case 0x80000001u: return 10;
+    case 0xFFFFFFFFu: return 11;
+    default: return abi::NO_OPCODE_INDEX;
+  }
+}
+bool hand_is_system_opcode(std::uint32_t opcode) {
+  return (opcode & 0x80000000u) != 0 || (opcode >= 0xFFF0u && opcode <= 0xFFFFu) || opcode <= 7;
+}
+
+TEST(OpcodeTable, LookupsMatchTheHandWrittenForms) {
+  auto check = [](std::uint32_t id) {
+    EXPECT_EQ(abi::builtin_index(id), hand_builtin_index(id)) << id;
+    EXPECT_EQ(abi::is_system_opcode(id), hand_is_system_opcode(id)) << id;
+  };
+  for (std::uint32_t id = 0; id < 0x20000u; ++id) check(id);
+  for (std::uint32_t id = 0x7FFFFF00u; id != 0x80000100u; ++id) check(id);
+  for (std::uint32_t id = 0xFFFFFF00u; id != 0; ++id) check(id);
+}
+
 // is_system_opcode's edges: unchanged by deriving its dense range from the table.
 TEST(OpcodeTable, SystemRangeEdges) {
   for (std::uint32_t id : {0u, 7u, 0xFFF0u, 0xFFFFu, 0x80000000u, 0xFFFFFFFFu}) {
