@@ -129,7 +129,7 @@ inline constexpr u32 NO_OPCODE_INDEX = 0xFFFFFFFFu;
 // A slot may be requeued this many times; one more faults STEP_BUDGET.
 inline constexpr u32 MAX_REQUEUES = 64;
 
-// Most argument names a built-in has (LOAD_MISS: five; the last name may span words).
+// Room for a built-in's argument names (LOAD_MISS has the most: five).
 inline constexpr u32 BUILTIN_MAX_ARG_NAMES = 6;
 
 // One built-in opcode. A packed inner op, or an item with fewer argument words, reads
@@ -138,7 +138,7 @@ struct BuiltinOpcode {
   u32 id;                                   // published in SLOT_OPCODE
   u32 index;                                // opcode-table index: the row's position
   const char* name;                         // as the CLI, job files and messages spell it
-  const char* args[BUILTIN_MAX_ARG_NAMES];  // one per argument word in ARGS order, then nullptr
+  const char* args[BUILTIN_MAX_ARG_NAMES];  // ARGS order, one word each, then nullptr
   u32 arg_words;                            // ARGS words read; the last name spans the rest
   const char* result;                       // what RESULT holds when the slot is DONE
   bool single_step;                         // always DONE or FAULT in the step that claims it
