@@ -14,7 +14,7 @@
 
 namespace mk::cli {
 
-// Defaults of the job schema (DESIGN.md section 7).
+// Defaults of the job schema (docs/reference.md section 7).
 inline constexpr std::uint32_t DEFAULT_SLOT_COUNT = 256;
 inline constexpr std::uint32_t DEFAULT_WORKGROUP_SIZE_X = 64;
 inline constexpr std::uint32_t DEFAULT_OBSERVABLES = 1024;
