@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,13 +118,20 @@ struct LiveEngineConfig {
 
 // The backend half of a LiveSession: lanes that keep polling a ring the host writes
 // directly (host memory on the CPU, mapped pinned memory on CUDA) until stop().
-// Slots carry the ABI's STATUS protocol; BATCH_FENCE and I/O-queue items are not run
-// here (the session rejects fences; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
+// Slots carry the live wire format (abi.h WIRE_*, interp/wire.h): the host publishes
+// tagged 16-byte chunks, a lane runs the interpreter step on its own ABI copy of a slot
+// that reads whole and current, and answers with the slot's 8-byte completion record.
+// BATCH_FENCE and I/O-queue items are not run here (the session rejects fences, a lane
+// faults a stray one BAD_ARGS; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
 class LiveEngine {
  public:
   virtual ~LiveEngine() = default;
-  // The ring's words, host-visible for the engine's whole life.
+  // The ring's wire words (64-byte aligned), host-visible for the engine's whole life.
   virtual WordSpan ring() noexcept = 0;
+  // One completion record per slot (interp::wire_completion), zero before the first.
+  virtual std::span<std::uint64_t> completions() noexcept = 0;
+  // Reads of a slot the lanes rejected as torn or stale (never run), so far.
+  virtual std::uint64_t wire_rejects() const noexcept = 0;
   virtual std::uint32_t lanes() const noexcept = 0;
   // Cheap live reads for the watchdog (they may lag the kernel by one poll).
   virtual std::uint32_t heartbeat() const noexcept = 0;
