@@ -226,9 +226,10 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
                 "(the live kernel's structure before the one-trip wire format)",
                 CaseKind::Latency),
       make_case("ladder_one_trip", "ladder 6: one-trip wire slot (GPU)",
-                "four 16-byte chunks tagged with the sample's sequence, stored 3..1 then 0; one GPU thread "
-                "loads all four together, takes the slot when every tag matches and answers with one 8-byte "
-                "completion record (system release); no doorbell, no relay (the live kernel's hot worker)",
+                "four 16-byte chunks tagged with the sample's sequence, stored 3..1 then 0; four lanes of a "
+                "warp load one chunk each in one instruction, the slot is taken when every tag matches and lane "
+                "0 answers with one 8-byte completion record (system release); no doorbell, no relay (the live "
+                "kernel's hot worker)",
                 CaseKind::Latency),
   };
   Case device_rt = make_case("device_ring_round_trip", "device-memory ring, one item (GPU)",

@@ -157,25 +157,35 @@ __global__ void ladder_relay_kernel(unsigned* slot, const unsigned long long* do
 }
 
 // Rung 6: the live wire slot. The tag of sample seq sits in the low half of every chunk's
-// first word; the high half of word 0 says "stop after this one". One thread loads the
-// four chunks together (one PCIe round trip) and takes the slot only when all four tags
-// match; the answer is one 8-byte record: RESULT << 32 | tag << 16 | DONE, with release.
+// first word; the high half of word 0 says "stop after this one". Lanes 0..3 of one warp
+// each load one chunk in the same instruction (one 64-byte PCIe read, as the live
+// kernel's workers do); the slot is taken when all four tags match, and lane 0 answers
+// with one 8-byte record: RESULT << 32 | tag << 16 | DONE, with release.
 __device__ __host__ inline unsigned one_trip_tag(unsigned seq) { return (seq & (abi::WIRE_TAG_LAPS - 1u)) + 1u; }
 
 __global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long* completion) {
-  const uint4* s = reinterpret_cast<const uint4*>(slot);
+  const unsigned lane = threadIdx.x;
+  if (lane >= 4) return;
+  constexpr unsigned QUAD = 0xFu;
   SysRef64 answer(*completion);
   for (unsigned seq = 1;;) {
-    const uint4 c0 = __ldcv(s), c1 = __ldcv(s + 1), c2 = __ldcv(s + 2), c3 = __ldcv(s + 3);
+    uint4 c;
+    asm volatile("ld.volatile.global.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(c.x), "=r"(c.y), "=r"(c.z), "=r"(c.w)
+                 : "l"(slot + 4 * lane)
+                 : "memory");
     const unsigned tag = one_trip_tag(seq);
-    const unsigned m = abi::WIRE_TAG_MASK;
-    if ((c0.x & m) != tag || (c1.x & m) != tag || (c2.x & m) != tag || (c3.x & m) != tag) continue;
-    const unsigned zeros = c0.w | c1.y | c1.z | c1.w | c2.y | c2.z | c2.w | c3.y | c3.z | c3.w;
-    const unsigned result = c0.y + c0.z + zeros;
-    answer.store((static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) |
-                     abi::STATUS_DONE,
-                 RELEASE);
-    if ((c0.x >> abi::WIRE_HALF_SHIFT) != 0) return;
+    if (__ballot_sync(QUAD, (c.x & abi::WIRE_TAG_MASK) == tag) != QUAD) continue;
+    // Every payload word but lane 0's two arguments is zero: OR them in so a misread shows.
+    unsigned zeros = lane == 0 ? c.w : (c.y | c.z | c.w);
+    for (unsigned o = 2; o >= 1; o >>= 1) zeros |= __shfl_down_sync(QUAD, zeros, o);
+    if (lane == 0) {
+      const unsigned result = c.y + c.z + zeros;
+      answer.store((static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) |
+                       abi::STATUS_DONE,
+                   RELEASE);
+    }
+    if ((__shfl_sync(QUAD, c.x, 0) >> abi::WIRE_HALF_SHIFT) != 0) return;
     ++seq;
   }
 }
@@ -532,7 +542,7 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
       ladder_relay_kernel<true><<<2, 1, 0, stream.get()>>>(dslot, dbell, drelay, backoff);
       break;
     case LadderStep::OneTrip:
-      ladder_one_trip_kernel<<<1, 1, 0, stream.get()>>>(
+      ladder_one_trip_kernel<<<1, 32, 0, stream.get()>>>(
           dslot, reinterpret_cast<unsigned long long*>(words.device() + LADDER_COMPLETION));
       break;
   }

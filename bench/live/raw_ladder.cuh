@@ -27,8 +27,9 @@ enum class LadderStep {
                        // through device memory (the live kernel's structure)
   DoorbellRelaySleep,  // as DoorbellRelay, with the live kernel's idle back-off in the worker
   OneTrip,             // the live wire format: four tagged 16-byte chunks (host stores 3..1, then 0),
-                       // one thread takes the slot when all four tags match, and answers with one
-                       // 8-byte completion record on its own line (no doorbell, no relay)
+                       // four lanes load them in one instruction, the slot is taken when all four
+                       // tags match, and lane 0 answers with one 8-byte completion record on its
+                       // own line (no doorbell, no relay)
 };
 
 // One persistent kernel serves every sample of `step`; `ns` gets one wall-clock round

@@ -128,7 +128,8 @@ class LiveEngine {
   virtual ~LiveEngine() = default;
   // The ring's wire words (64-byte aligned), host-visible for the engine's whole life.
   virtual WordSpan ring() noexcept = 0;
-  // One completion record per slot (interp::wire_completion), zero before the first.
+  // Completion records (interp::wire_completion), slot s's at index
+  // s * abi::WIRE_COMPLETION_STRIDE, zero before the first.
   virtual std::span<std::uint64_t> completions() noexcept = 0;
   // Reads of a slot the lanes rejected as torn or stale (never run), so far.
   virtual std::uint64_t wire_rejects() const noexcept = 0;

@@ -101,7 +101,7 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
     auto lap = static_cast<std::uint32_t>(p / slot_count);
     const bool quotas = quota < slot_count;
     while (c < ticket.count) {
-      const std::uint64_t record = live_wire_completion(completions.data() + slot);
+      const std::uint64_t record = live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
       if (!interp::wire_completed(record, lap)) break;
       const std::uint32_t status = interp::wire_completion_status(record);
       ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
@@ -137,10 +137,12 @@ std::uint64_t LiveState::harvest() {
   std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
   while (h < t) {
     // The GPU's write of the record evicted its line from the CPU's caches.
-    __builtin_prefetch(completions.data() + ahead);
+    __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
     // A record of this lap means the item finished, so its producer registered the
     // ticket before publishing it (the ticket is alive: in_flight holds it until here).
-    if (!interp::wire_completed(live_wire_completion(completions.data() + slot), lap)) break;
+    if (!interp::wire_completed(
+            live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE), lap))
+      break;
     TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
     const auto index = static_cast<std::uint32_t>(h - ticket->first);
     if (index >= ticket->collected.load(std::memory_order_acquire)) {

@@ -22,7 +22,7 @@ class CpuLiveEngine final : public LiveEngine {
   CpuLiveEngine(const LiveEngineConfig& config, std::shared_ptr<const ir::Program> program, std::uint32_t workers)
       : m_slot_count(config.slot_count),
         m_ring(std::make_unique<Line[]>(config.slot_count)),
-        m_completions(config.slot_count, 0u),
+        m_completions(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE, 0u),
         m_control(config.control.begin(), config.control.end()),
         m_program(std::move(program)),
         m_max_backoff(config.max_idle_backoff) {
@@ -106,7 +106,7 @@ class CpuLiveEngine final : public LiveEngine {
       status = own.copy[abi::SLOT_STATUS];
       if (status != abi::STATUS_DONE && status != abi::STATUS_FAULT) return true;  // requeued: runs again
     }
-    std::atomic_ref<std::uint64_t>(m_completions[s])
+    std::atomic_ref<std::uint64_t>(m_completions[std::size_t{s} * abi::WIRE_COMPLETION_STRIDE])
         .store(interp::wire_completion(own.lap, status, own.copy[abi::SLOT_RESULT]), std::memory_order_release);
     own.pending = false;
     ++own.lap;

@@ -127,7 +127,7 @@ class CudaLiveEngine final : public LiveEngine {
     m_control_words = config.control.size();
     MK_TRY(m_ring.allocate(ring_words));
     MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
-    MK_TRY(m_completions.allocate(std::size_t{config.slot_count} * 2));
+    MK_TRY(m_completions.allocate(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE * 2));
     MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
     MK_TRY(m_staging.reserve(m_control_words * sizeof(std::uint32_t)));
@@ -203,7 +203,16 @@ class CudaLiveEngine final : public LiveEngine {
         .store(end, std::memory_order_release);
   }
 
-  void set_stalled(bool stalled) noexcept override { store_word(m_page.get() + LIVE_PAGE_STALL, stalled ? 1u : 0u); }
+  // Returns once the poller relayed it (bounded: a dead kernel never acknowledges), so
+  // no lane takes an item published after this returns (test builds check the flag
+  // between reading a slot and running it).
+  void set_stalled(bool stalled) noexcept override {
+    const unsigned value = stalled ? 1u : 0u;
+    store_word(m_page.get() + LIVE_PAGE_STALL, value);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (load_word(m_page.get() + LIVE_PAGE_STALL_ACK) != value && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  }
 
   Status stop(std::chrono::nanoseconds timeout) override {
     if (!m_launched || m_finished) return {};

@@ -2,10 +2,10 @@
 // read in flight) for the host's doorbell, SHUTDOWN and STALL words and relays them into
 // device memory; it mirrors HEARTBEAT, DONE_COUNT and the reject count back to the page.
 // The other lanes are workers: ring position p belongs to worker p % workers. Slots are
-// in the live wire format (interp/wire.h): a worker reads its slot's four tagged 16-byte
-// chunks with loads issued together (one PCIe round trip) and runs it only when every
-// chunk carries its lap's tag and the checksum holds; anything else is torn or stale and
-// read again. The frontier (device memory) is max(host doorbell, positions taken): a
+// in the live wire format (interp/wire.h): four lanes of a warp read a slot's four tagged
+// 16-byte chunks in one load instruction (one 64-byte PCIe read), and its worker runs it
+// only when every chunk carries its lap's tag and the checksum holds; anything else is
+// torn or stale and read again. The frontier (device memory) is max(host doorbell, positions taken): a
 // worker runs positions below it as it finds them, and the one worker whose next
 // position IS the frontier is "hot": it polls its slot over PCIe itself, so an item
 // after idle costs one PCIe round trip, no doorbell relay. PCIe carries one read per
@@ -31,7 +31,7 @@ __device__ inline void live_poll(const LiveParams& p) {
   unsigned* control = p.view.control;
   LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   unsigned long long seen = 0;
-  unsigned sent_heartbeat = ~0u, sent_done = ~0u, sent_rejects = 0;
+  unsigned sent_heartbeat = ~0u, sent_done = ~0u, sent_rejects = 0, sent_stall = 0;
   static_assert(LIVE_PAGE_SHUTDOWN == 0 && LIVE_PAGE_STALL == 1 && LIVE_PAGE_DOORBELL == 2,
                 "the poller reads {SHUTDOWN, STALL} and the doorbell as two 8-byte words");
   cuda::atomic_ref<unsigned long long, cuda::thread_scope_system> host_bell(
@@ -47,6 +47,12 @@ __device__ inline void live_poll(const LiveParams& p) {
     const auto shutdown = static_cast<unsigned>(words);
     const auto stall = static_cast<unsigned>(words >> 32);
     LiveDev::store_relaxed(p.flags + LIVE_FLAG_STALL, stall);
+    if (stall != sent_stall) {
+      // Acknowledged only once the flag is visible, so the host's set_stalled returns
+      // after every lane can see it.
+      __threadfence_system();
+      live_page_write(p, LIVE_PAGE_STALL_ACK, sent_stall = stall);
+    }
     if (bell != seen) {
       // A max: hot workers move the frontier past the host's doorbell by themselves.
       doorbell.fetch_max(bell, cuda::std::memory_order_release);
@@ -105,18 +111,39 @@ struct LiveCursor {
   }
 };
 
-// Read the slot of `at` and run its item if the read is whole and current (Ready).
+// One 16-byte chunk of a mapped wire slot. Lanes 4k..4k+3 of a warp load the four chunks
+// of one slot in the same instruction: one 64-byte PCIe read. (Four loads of one thread
+// went out one after another: a raw rung took 7.2 us that way against 2.6 us ping-pong.)
+__device__ inline uint4 live_load_chunk(const unsigned* chunk) {
+  uint4 c;
+  asm volatile("ld.volatile.global.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(c.x), "=r"(c.y), "=r"(c.z), "=r"(c.w)
+               : "l"(chunk)
+               : "memory");
+  return c;
+}
+
+__device__ inline uint4 live_shfl(uint4 v, unsigned src) {
+  constexpr unsigned WARP = 0xFFFFFFFFu;
+  return make_uint4(__shfl_sync(WARP, v.x, src), __shfl_sync(WARP, v.y, src), __shfl_sync(WARP, v.z, src),
+                    __shfl_sync(WARP, v.w, src));
+}
+
+// Run the item of `at` from its four chunks if the read is whole and current (Ready).
 template <class Custom>
-__device__ interp::WireRead live_take(const LiveParams& p, const LiveCursor& at, unsigned* own, Custom& custom,
-                                      LiveAccounting& acct) {
-  const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(at.slot) * abi::SLOT_WORDS);
-  // Four 16-byte loads issued together: one PCIe round trip. They are not ordered among
-  // themselves, so each chunk's tag is checked, not only chunk 0's.
-  const uint4 c0 = __ldcv(host), c1 = __ldcv(host + 1), c2 = __ldcv(host + 2), c3 = __ldcv(host + 3);
+__device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCursor& at, uint4 c0, uint4 c1, uint4 c2,
+                                            uint4 c3, unsigned* own, Custom& custom, LiveAccounting& acct) {
+  // The chunks are not ordered among themselves, so each one's tag is checked.
   const unsigned w[abi::SLOT_WORDS] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w,
                                        c2.x, c2.y, c2.z, c2.w, c3.x, c3.y, c3.z, c3.w};
   const interp::WireRead read = interp::wire_classify(w, at.lap);
   if (read != interp::WireRead::Ready) return read;
+#if MK_TEST_HOOKS
+  // live_test_inject_stall returns once the flag is set; an item published after that
+  // must not run, even if this lane passed its stall check before the flag flipped.
+  cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
+  if (LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0) return interp::WireRead::Idle;
+#endif
   const unsigned opcode = interp::wire_opcode(w);
 #if MK_TEST_HOOKS
   if (opcode == TEST_TRAP_OPCODE && c0.y == TEST_TRAP_ARG) __trap();
@@ -194,27 +221,42 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     }
     const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
     bool progress = false;
-    // Below the frontier every position is published: run them as they are found.
-    while (at.next < end) {
-      const interp::WireRead read = live_take(p, at, own, custom, acct);
-      if (read != interp::WireRead::Ready) {
-        rejects += read == interp::WireRead::Rejected ? 1u : 0u;
-        break;
-      }
-      at.advance(owners, slot_count);
-      progress = true;
-    }
-    // The hot worker: its next position is the frontier. It polls the slot itself and,
-    // when the item is there, moves the frontier on, so the next position's worker
-    // (usually the neighbouring lane) becomes hot.
-    if (at.next == end) {
-      const interp::WireRead read = live_take(p, at, own, custom, acct);
-      if (read == interp::WireRead::Ready) {
-        doorbell.fetch_max(at.next + 1, cuda::std::memory_order_relaxed);
-        at.advance(owners, slot_count);
-        progress = true;
-      } else {
-        rejects += read == interp::WireRead::Rejected ? 1u : 0u;
+    // Lanes whose position is below the frontier (published), and the hot lane whose
+    // position IS the frontier: it polls its slot itself, so an item after idle needs no
+    // doorbell relay. Up to eight of them are served per round: lanes 4k..4k+3 load the
+    // k-th one's slot, so one load instruction reads up to eight slots, each in one
+    // 64-byte PCIe read.
+    const unsigned me = threadIdx.x & 31u;
+    bool want = at.next <= end;
+    for (unsigned mask = __ballot_sync(WARP, want); mask != 0; mask = __ballot_sync(WARP, want)) {
+      // The lane this one loads for: the (me / 4)-th lane of mask.
+      unsigned rest = mask;
+      for (unsigned k = me / 4; k != 0 && rest != 0; --k) rest &= rest - 1;
+      const unsigned target = rest != 0 ? static_cast<unsigned>(__ffs(static_cast<int>(rest))) - 1u : 32u;
+      const unsigned target_slot = __shfl_sync(WARP, at.slot, target & 31u);
+      uint4 chunk = make_uint4(0, 0, 0, 0);
+      if (target < 32u)
+        chunk = live_load_chunk(p.host_ring + static_cast<unsigned long long>(target_slot) * abi::SLOT_WORDS +
+                                abi::WIRE_CHUNK_WORDS * (me & 3u));
+      const unsigned rank = __popc(mask & ((1u << me) - 1u));
+      const bool served = want && rank < 8;
+      const unsigned src = 4 * (rank & 7u);
+      const uint4 c0 = live_shfl(chunk, src), c1 = live_shfl(chunk, src + 1), c2 = live_shfl(chunk, src + 2),
+                  c3 = live_shfl(chunk, src + 3);
+      if (served) {
+        const unsigned long long taken = at.next;
+        const interp::WireRead read = live_run_chunks(p, at, c0, c1, c2, c3, own, custom, acct);
+        if (read == interp::WireRead::Ready) {
+          // The hot lane moves the frontier on: the next position's lane (usually the
+          // neighbouring one) becomes hot.
+          if (taken >= end) doorbell.fetch_max(taken + 1, cuda::std::memory_order_relaxed);
+          at.advance(owners, slot_count);
+          progress = true;
+          want = at.next < end;
+        } else {
+          rejects += read == interp::WireRead::Rejected ? 1u : 0u;
+          want = false;  // read again in the next pass
+        }
       }
     }
     if (progress) acct.flush(p.view);

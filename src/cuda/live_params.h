@@ -15,6 +15,7 @@ inline constexpr unsigned LIVE_PAGE_HEARTBEAT = 32; // kernel: control HEARTBEAT
 inline constexpr unsigned LIVE_PAGE_DONE = 33;      // kernel: control DONE_COUNT, per poll
 inline constexpr unsigned LIVE_PAGE_EXITED = 34;    // kernel: the poller left its loop
 inline constexpr unsigned LIVE_PAGE_REJECTS = 35;   // kernel: torn or stale slot reads so far
+inline constexpr unsigned LIVE_PAGE_STALL_ACK = 36; // kernel: the STALL value the poller relayed
 inline constexpr unsigned LIVE_PAGE_WORDS = 64;
 // Device words private to the kernel.
 inline constexpr unsigned LIVE_FLAG_STALL = 0;
@@ -32,7 +33,7 @@ struct LiveParams {
   // and the control buffer in device memory.
   interp::View view;
   unsigned* host_ring = nullptr;  // mapped pinned ring of wire slots the host publishes into
-  unsigned long long* completions = nullptr;  // mapped pinned, one record per slot
+  unsigned long long* completions = nullptr;  // mapped pinned, slot s's record at s * WIRE_COMPLETION_STRIDE
   unsigned* page = nullptr;       // mapped LIVE_PAGE_WORDS
   unsigned* flags = nullptr;      // device LIVE_FLAG_WORDS, zeroed
   unsigned max_backoff_ns = 2000;
