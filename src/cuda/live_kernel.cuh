@@ -175,7 +175,8 @@ __device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCurso
   }
   // One 8-byte store answers: STATUS, the lap's tag and RESULT, single-copy atomic. Release
   // at system scope orders the item's effects in device memory before it.
-  cuda::atomic_ref<unsigned long long, cuda::thread_scope_system>(p.completions[at.slot])
+  cuda::atomic_ref<unsigned long long, cuda::thread_scope_system>(
+      p.completions[static_cast<unsigned long long>(at.slot) * abi::WIRE_COMPLETION_STRIDE])
       .store(interp::wire_completion(at.lap, own[abi::SLOT_STATUS], own[abi::SLOT_RESULT]),
              cuda::std::memory_order_release);
   return read;
