@@ -113,6 +113,7 @@ struct LiveEngineConfig {
   std::uint32_t slot_count = 0;
   std::uint32_t lanes = 0;  // 0: the backend's default
   std::chrono::nanoseconds max_idle_backoff{2000};
+  std::uint32_t max_sms = 0;  // CUDA: most SMs the kernel may occupy; 0 = no bound
   ConstWordSpan control;    // initial control words, validated, opcode table stamped
 };
 

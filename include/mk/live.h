@@ -43,6 +43,14 @@ struct LiveOptions {
   std::uint32_t lanes = 0;
   // Longest idle back-off of a polling lane; bounds the added latency when idle.
   std::chrono::nanoseconds max_idle_backoff{2000};
+  // CUDA: most SMs the live kernel may occupy (one 128-lane block per SM, so lanes <=
+  // 128 x max_sms); 0 = as many as the ring needs. The other SMs stay free for kernels
+  // the process launches on other streams while the session runs. The CPU backend
+  // ignores it (use `lanes`).
+  // @warning Anything that synchronises the whole device (cudaDeviceSynchronize, cudaFree,
+  // a cooperative launch sized to the whole GPU) still waits for the session to end,
+  // bounded or not: use streams and events beside a live session.
+  std::uint32_t max_sms = 0;
 };
 
 // Terminal state of one submitted item.

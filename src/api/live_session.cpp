@@ -99,15 +99,16 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
     const std::uint64_t p = ticket.first + c;
     auto slot = static_cast<std::uint32_t>(p % slot_count);
     auto lap = static_cast<std::uint32_t>(p / slot_count);
-    const bool quotas = quota < slot_count;
+    std::uint32_t ahead = static_cast<std::uint32_t>((p + HARVEST_PREFETCH) % slot_count);
     while (c < ticket.count) {
+      // The GPU's write of a record evicted its line from the CPU's caches.
+      __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
+      if (++ahead == slot_count) ahead = 0;
       const std::uint64_t record = live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
       if (!interp::wire_completed(record, lap)) break;
       const std::uint32_t status = interp::wire_completion_status(record);
       ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
       faults += status == abi::STATUS_FAULT ? 1u : 0u;
-      if (quotas && slot_tenant[slot] != NO_TENANT)
-        tenant_in_flight[slot_tenant[slot]].fetch_sub(1, std::memory_order_relaxed);
       ++c;
       if (++slot == slot_count) {
         slot = 0;
@@ -150,6 +151,10 @@ std::uint64_t LiveState::harvest() {
       // Its waiter holds the ticket's collection right now: reclaim next time.
       if (index >= ticket->collected.load(std::memory_order_acquire)) break;
     }
+    // The quota counts slots a tenant holds in the ring, so it is given back here, when
+    // the slot is free again, not at collection.
+    if (quota < slot_count && slot_tenant[slot] != NO_TENANT)
+      tenant_in_flight[slot_tenant[slot]].fetch_sub(1, std::memory_order_relaxed);
     // slot_ticket keeps its stale entry: a record of the slot's next lap only appears
     // after the next producer registered its own ticket.
     ++h;
@@ -261,6 +266,7 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   config.slot_count = options.slot_count;
   config.lanes = options.lanes;
   config.max_idle_backoff = options.max_idle_backoff;
+  config.max_sms = options.max_sms;
   config.control = control;
   auto engine = backend.start_live(*state->pipeline, config);
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));

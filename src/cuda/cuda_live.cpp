@@ -141,6 +141,9 @@ class CudaLiveEngine final : public LiveEngine {
     const std::uint32_t wanted = config.lanes != 0 ? config.lanes : config.slot_count;
     unsigned blocks = static_cast<unsigned>((std::min<std::uint64_t>(wanted, config.slot_count) + LIVE_THREADS - 1) / LIVE_THREADS);
     blocks = std::max(1u, std::min(blocks, max_blocks));
+    // A block sits on one SM, so a grid of at most max_sms blocks occupies at most max_sms
+    // SMs, whatever the block scheduler does.
+    if (config.max_sms != 0) blocks = std::min(blocks, config.max_sms);
     m_lanes = blocks * LIVE_THREADS;
 
     LiveParams params;
