@@ -438,6 +438,8 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
                            "the same while 2 threads of tenant 0 stream batches", CaseKind::Latency);
   Case flood = make_case("tenant0_flood", "tenant 0 flood rate while measured",
                          "tenant 0 items retired while tenant 1 was measured, over that time", CaseKind::Rate);
+  Case flood_alone = make_case("tenant0_flood_alone", "tenant 0 flood rate alone",
+                               "tenant 0 items retired in 50 ms just before tenant 1 was measured", CaseKind::Rate);
   mk::LiveOptions lo = live_options(s.rt_slots, s);
   lo.tenant_count = 2;
   lo.max_in_flight_per_tenant = s.quota;
@@ -460,8 +462,11 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
   flood.samples_ns = {run.flood_window_ns};
   flood.extra = {{"flood_threads", spec.flood_threads}, {"batch", s.batch}, {"window", s.window},
                  {"items_total", run.flood_items_total}, {"rejected_full", run.rejected_full}};
-  g.cases = {alone, flooded, flood};
-  g.ratios = {{"flooded_over_alone", "tenant 1 flooded / alone", "tenant1_flooded", "tenant1_alone", 1.5, true}};
+  flood_alone.items_per_sample = run.flood_alone_items;
+  flood_alone.samples_ns = {run.flood_alone_ns};
+  g.cases = {alone, flooded, flood, flood_alone};
+  g.ratios = {{"flooded_over_alone", "tenant 1 flooded / alone", "tenant1_flooded", "tenant1_alone", 1.5, true},
+              {"flood_kept", "tenant 0 flood while probed / alone", "tenant0_flood", "tenant0_flood_alone", 0.9, false}};
   g.extra = {{"quota_per_tenant", lo.max_in_flight_per_tenant}, {"flood_threads", spec.flood_threads}};
   return g;
 }
