@@ -85,7 +85,7 @@ class Ticket {
 // Counters of the host side of a session.
 struct LiveStats {
   std::uint64_t submitted = 0;     // items accepted by submit
-  std::uint64_t completed = 0;     // items harvested (DONE or FAULT)
+  std::uint64_t completed = 0;     // items whose slots were reclaimed (ring order; a ticket may be ready first)
   std::uint64_t in_flight = 0;     // submitted - completed
   std::uint64_t rejected_full = 0; // submits refused with QueueFull
   std::uint32_t heartbeat = 0;     // last HEARTBEAT the host saw
