@@ -27,6 +27,30 @@ inline constexpr u32 MAX_RING_SLOTS = 0xFFFFFFFFu / SLOT_WORDS;
 static_assert(SLOT_ARGS + MAX_ARGS == SLOT_WORDS, "args fill the rest of the slot");
 static_assert(SLOT_WORDS * 4 == 64, "a slot is one 64-byte line");
 
+// Live wire slot: how a live session carries one item across PCIe (docs/architecture.md,
+// "One-trip wire format"). Four 16-byte chunks; the low half of each chunk's first word
+// is the lap tag, the high halves carry OPCODE (two halves), TENANT and a checksum, the
+// other twelve words are ARGS. A completion record per slot carries STATUS, the lap tag
+// and RESULT in one 8-byte word.
+inline constexpr u32 WIRE_CHUNKS = 4;
+inline constexpr u32 WIRE_CHUNK_WORDS = 4;
+inline constexpr u32 WIRE_TAG_MASK = 0xFFFFu;  // low half of words 0, 4, 8, 12
+inline constexpr u32 WIRE_HALF_SHIFT = 16;      // high half of those words:
+inline constexpr u32 WIRE_OPCODE_LO = 0;        //   opcode bits 0..15
+inline constexpr u32 WIRE_OPCODE_HI = 4;        //   opcode bits 16..31
+inline constexpr u32 WIRE_TENANT = 8;           //   tenant (0xFFFF: any tenant >= 0xFFFF)
+inline constexpr u32 WIRE_CHECK = 12;           //   checksum over lap, opcode, tenant, args
+inline constexpr u32 WIRE_TAG_LAPS = 0x8000u;   // tag = lap % WIRE_TAG_LAPS + 1; 0 = never written
+inline constexpr u32 WIRE_COMPLETION_TAG_SHIFT = 16;  // completion low word: STATUS | tag << 16
+// Completion records are 8 bytes, one per 64-byte line (record of slot s at u64 index
+// s * WIRE_COMPLETION_STRIDE): the host reading one record never shares a line with the
+// GPU writing the next.
+inline constexpr u32 WIRE_COMPLETION_STRIDE = 8;
+static_assert(WIRE_CHUNKS * WIRE_CHUNK_WORDS == SLOT_WORDS, "a wire slot is one 64-byte line");
+// Wire word of argument i: the words of each chunk after its tag word.
+constexpr u32 wire_arg_word(u32 i) { return (i / 3) * WIRE_CHUNK_WORDS + 1 + i % 3; }
+static_assert(wire_arg_word(11) == 15, "twelve args fill the chunks after their tag words");
+
 // Slot STATUS values.
 inline constexpr u32 STATUS_EMPTY = 0;
 inline constexpr u32 STATUS_PUBLISHED = 1;
