@@ -20,16 +20,21 @@ Result<std::shared_ptr<Backend>> open_backend(const std::string& name, std::uint
   return make_backend(name);
 }
 
-constexpr Feature FEATURES[] = {Feature::OneShot,        Feature::IoQueue,     Feature::DebugLog,
-                                Feature::CustomOpcodes,  Feature::PayloadProcessor, Feature::DeviceTime,
-                                Feature::ResidentHandles, Feature::ManyLaunch, Feature::LiveSession,
-                                Feature::Trace,          Feature::CompactBatch};
+// The C++ enumerator names, which Python callers spell: supports("LiveSession").
+constexpr std::pair<const char*, Feature> FEATURES[] = {
+    {"OneShot", Feature::OneShot},           {"IoQueue", Feature::IoQueue},
+    {"DebugLog", Feature::DebugLog},         {"CustomOpcodes", Feature::CustomOpcodes},
+    {"PayloadProcessor", Feature::PayloadProcessor}, {"DeviceTime", Feature::DeviceTime},
+    {"ResidentHandles", Feature::ResidentHandles},   {"ManyLaunch", Feature::ManyLaunch},
+    {"LiveSession", Feature::LiveSession},   {"Trace", Feature::Trace},
+    {"CompactBatch", Feature::CompactBatch}};
 
 Feature feature_from(const std::string& name) {
-  for (Feature f : FEATURES)
-    if (to_string(f) == name) return f;
   std::string known;
-  for (Feature f : FEATURES) known += (known.empty() ? "" : ", ") + std::string(to_string(f));
+  for (const auto& [spelling, feature] : FEATURES) {
+    if (name == spelling) return feature;
+    known += (known.empty() ? "" : ", ") + std::string(spelling);
+  }
   throw pyb::value_error("argument 'feature': unknown feature \"" + name + "\"; one of " + known);
 }
 

@@ -1,0 +1,96 @@
+# LiveSession: NumPy batches -> Tickets, wait without the GIL, context-manager shutdown, many Python producers.
+import threading
+
+import numpy as np
+import pytest
+
+import megakernel as mk
+
+
+def start(kernel, **options):
+    options.setdefault("slot_count", 1024)
+    options.setdefault("lanes", 2)
+    options.setdefault("observable_count", 64)
+    return mk.LiveSession.start(kernel, **options)
+
+
+def add_rows(n, address=0):
+    return np.array([[mk.OP_ATOMIC_ADD, 0, address, 1]] * n, dtype=np.uint32)
+
+
+def test_submit_wait_results(kernel):
+    with start(kernel) as live:
+        ticket = live.submit(add_rows(100))
+        assert len(ticket) == 100
+        assert live.wait(ticket, 10.0) is True
+        assert ticket.ready and ticket.fault_count == 0
+        assert np.array_equal(np.sort(ticket.results), np.arange(100))  # previous values: a permutation
+        assert np.all(ticket.statuses == mk.STATUS_DONE)
+        live.drain(10.0)
+        control = live.read_control()
+        assert mk.read_observable(control, 0) == 100
+        assert live.stats().completed == 100
+
+
+def test_work_items_and_faults(kernel):
+    with start(kernel) as live:
+        ticket = live.submit([mk.WorkItem(mk.OP_STORE_U32, 0, [1, 5]), mk.WorkItem(mk.OP_LOAD_U32, 0, [1000])])
+        assert live.wait(ticket)
+        assert list(ticket.statuses) == [mk.STATUS_DONE, mk.STATUS_FAULT]
+        assert ticket.results[1] == mk.FAULT_OUT_OF_BOUNDS
+
+
+def test_results_outlive_the_session(kernel):
+    with start(kernel) as live:
+        ticket = live.submit(add_rows(3, address=2))
+        assert live.wait(ticket)
+    results = ticket.results
+    del ticket
+    assert sorted(results) == [0, 1, 2]
+
+
+def test_batch_larger_than_ring_is_refused(kernel):
+    with start(kernel, slot_count=64) as live:
+        with pytest.raises(mk.Error):
+            live.submit(add_rows(65))
+
+
+def test_submit_after_shutdown_fails(kernel):
+    live = start(kernel)
+    live.shutdown()
+    with pytest.raises(mk.InvalidArgument, match="shut down"):
+        live.submit(add_rows(1))
+
+
+def test_bad_batch_argument(kernel):
+    with start(kernel) as live:
+        with pytest.raises(TypeError, match="'batch'"):
+            live.submit("ATOMIC_ADD")
+        with pytest.raises(TypeError, match="'batch' must have dtype uint32"):
+            live.submit(np.zeros((1, 4), dtype=np.float32))
+
+
+def test_many_python_producers(kernel):
+    # What this catches: submit/wait called from several Python threads at once (the GIL is
+    # released inside) losing or duplicating items, or a per-thread scratch shared by accident.
+    producers, batches, size = 4, 25, 16
+    errors = []
+
+    def produce(address):
+        try:
+            for _ in range(batches):
+                ticket = live.submit_wait(add_rows(size, address), 10.0)
+                assert live.wait(ticket, 10.0)
+        except Exception as error:  # reported below; an assert in a thread would be lost
+            errors.append(error)
+
+    with start(kernel) as live:
+        threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        live.drain(10.0)
+        observables = mk.read_observables(live.read_control())
+    assert errors == []
+    assert list(observables[:producers]) == [batches * size] * producers
