@@ -60,22 +60,25 @@ pyb::array_t<std::uint32_t> require_u32_matrix(pyb::handle object, const char* n
 }
 
 void work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>& out) {
-  out.clear();
   if (pyb::isinstance<pyb::array>(object)) {
     auto rows = require_u32_matrix(object, name, 2, 2 + abi::MAX_ARGS);
     const auto n = static_cast<std::size_t>(rows.shape(0));
     const auto columns = static_cast<std::size_t>(rows.shape(1));
     const std::uint32_t* words = rows.data();
-    out.resize(n);
+    // One pass over reused storage (every word written): this copy is the whole Python
+    // overhead of a NumPy submit, so it must not zero-fill first.
+    if (out.size() != n) out.resize(n);
     for (std::size_t i = 0; i < n; ++i, words += columns) {
       WorkItem& item = out[i];
       item.opcode = words[0];
       item.tenant = words[1];
       item.arg_count = static_cast<std::uint32_t>(columns - 2);
       std::copy_n(words + 2, columns - 2, item.args.begin());
+      std::fill(item.args.begin() + (columns - 2), item.args.end(), 0u);
     }
     return;
   }
+  out.clear();
   if (!pyb::isinstance<pyb::sequence>(object) || pyb::isinstance<pyb::str>(object))
     throw pyb::type_error(std::string("argument '") + name +
                           "' must be a 2-D numpy.uint32 array of {opcode, tenant, args...} rows or a list of WorkItem, got " +
