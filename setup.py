@@ -26,7 +26,7 @@ class CMakeBuild(build_ext):
             "cmake", "-S", str(ROOT), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
             f"-DPython3_EXECUTABLE={sys.executable}", "-DMK_BUILD_PYTHON=ON", "-DMK_BUILD_TOOLS=ON",
             "-DMK_BUILD_TESTS=OFF", "-DMK_BUILD_BENCH=OFF", "-DMK_BUILD_EXAMPLES=OFF", "-DMK_BUILD_FUZZ=OFF",
-            f"-DMK_PYTHON_OUTPUT_DIR={output / 'megakernel'}",
+            f"-DMK_PYTHON_OUTPUT_DIR={output}",
         ] + shlex.split(os.environ.get("CMAKE_ARGS", ""))
         subprocess.run(configure, check=True)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))

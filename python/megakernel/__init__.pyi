@@ -12,11 +12,12 @@ Buffer = Union[bytes, bytearray, memoryview, npt.NDArray[Any]]
 WritableBuffer = Union[bytearray, memoryview, npt.NDArray[Any]]
 U32Array = npt.NDArray[np.uint32]
 U8Array = npt.NDArray[np.uint8]
-Items = Union[U32Array, Sequence["WorkItem"]]
+Items = Union[U32Array, npt.NDArray[np.void], Sequence["WorkItem"]]
 Json = Union[str, dict, list]
 
 ABI_VERSION: int
 BATCH_MAX_ITEMS: int
+WORK_ITEM_DTYPE: np.dtype[np.void]
 FAULT_BAD_ARGS: int
 FAULT_DIVIDE_BY_ZERO: int
 FAULT_NONE: int

@@ -53,8 +53,13 @@ class AlignedInput {
 pyb::array_t<std::uint32_t> require_u32_matrix(pyb::handle object, const char* name, pyb::ssize_t columns_min,
                                                pyb::ssize_t columns_max);
 
-// Rows of {opcode, tenant, args...} (2-D uint32) or a sequence of WorkItem, as WorkItems.
-void work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>& out);
+// Work items of a batch argument: a 1-D WORK_ITEM_DTYPE array is used in place (no
+// copy: its records have WorkItem's layout); rows of {opcode, tenant, args...} (2-D
+// uint32) and sequences of WorkItem are converted into `scratch`. The span borrows the
+// argument or `scratch`.
+std::span<const WorkItem> work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>& scratch);
+// The NumPy structured dtype laid out exactly as mk::WorkItem.
+pyb::dtype work_item_dtype();
 
 // A NumPy view of `count` uint32 words at `data` (`stride` bytes apart), kept alive by
 // `owner`. The view is read-only unless `writable`.

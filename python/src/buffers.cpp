@@ -1,5 +1,7 @@
 // Buffer arguments in, zero-copy NumPy views out: the checks every binding shares.
 #include <algorithm>
+#include <cstddef>
+#include <type_traits>
 #include <cstring>
 
 #include "bind.h"
@@ -59,7 +61,31 @@ pyb::array_t<std::uint32_t> require_u32_matrix(pyb::handle object, const char* n
   return pyb::reinterpret_borrow<pyb::array_t<std::uint32_t>>(object);
 }
 
-void work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>& out) {
+pyb::dtype work_item_dtype() {
+  static_assert(std::is_standard_layout_v<WorkItem> && sizeof(WorkItem) == (3 + abi::MAX_ARGS) * 4,
+                "WORK_ITEM_DTYPE mirrors WorkItem's layout");
+  // Leaked on purpose: a static pyb::object would be released after the interpreter finalised.
+  static PyObject* const dtype = pyb::module_::import("numpy").attr("dtype")(pyb::dict(
+      pyb::arg("names") = pyb::make_tuple("opcode", "tenant", "args", "arg_count"),
+      pyb::arg("formats") = pyb::make_tuple("<u4", "<u4", pyb::make_tuple("<u4", abi::MAX_ARGS), "<u4"),
+      pyb::arg("offsets") = pyb::make_tuple(offsetof(WorkItem, opcode), offsetof(WorkItem, tenant),
+                                            offsetof(WorkItem, args), offsetof(WorkItem, arg_count)),
+      pyb::arg("itemsize") = sizeof(WorkItem))).release().ptr();
+  return pyb::reinterpret_borrow<pyb::dtype>(dtype);
+}
+
+std::span<const WorkItem> work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>& out) {
+  if (pyb::isinstance<pyb::array>(object) && pyb::reinterpret_borrow<pyb::array>(object).dtype().kind() == 'V') {
+    auto array = pyb::reinterpret_borrow<pyb::array>(object);
+    const std::string arg = std::string("argument '") + name + "'";
+    if (!array.dtype().equal(work_item_dtype()))
+      throw pyb::type_error(arg + " has a structured dtype other than megakernel.WORK_ITEM_DTYPE: " +
+                            pyb::str(array.dtype()).cast<std::string>());
+    if (array.ndim() != 1) throw pyb::value_error(arg + " must be 1-D (one WORK_ITEM_DTYPE record per item)");
+    if (!(array.flags() & pyb::array::c_style) || !(array.flags() & pyb::detail::npy_api::NPY_ARRAY_ALIGNED_))
+      throw pyb::value_error(arg + " must be C-contiguous and aligned; pass numpy.ascontiguousarray(...) of it");
+    return {static_cast<const WorkItem*>(array.data()), static_cast<std::size_t>(array.shape(0))};
+  }
   if (pyb::isinstance<pyb::array>(object)) {
     auto rows = require_u32_matrix(object, name, 2, 2 + abi::MAX_ARGS);
     const auto n = static_cast<std::size_t>(rows.shape(0));
@@ -76,12 +102,12 @@ void work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>
       std::copy_n(words + 2, columns - 2, item.args.begin());
       std::fill(item.args.begin() + (columns - 2), item.args.end(), 0u);
     }
-    return;
+    return out;
   }
   out.clear();
   if (!pyb::isinstance<pyb::sequence>(object) || pyb::isinstance<pyb::str>(object))
     throw pyb::type_error(std::string("argument '") + name +
-                          "' must be a 2-D numpy.uint32 array of {opcode, tenant, args...} rows or a list of WorkItem, got " +
+                          "' must be a WORK_ITEM_DTYPE array, a 2-D numpy.uint32 array of {opcode, tenant, args...} rows or a list of WorkItem, got " +
                           type_name(object));
   auto items = pyb::reinterpret_borrow<pyb::sequence>(object);
   out.reserve(items.size());
@@ -92,6 +118,7 @@ void work_items_from(pyb::handle object, const char* name, std::vector<WorkItem>
                             type_name(entry));
     out.push_back(entry.cast<const WorkItem&>());
   }
+  return out;
 }
 
 namespace {

@@ -106,8 +106,7 @@ void bind_live(pyb::module_& m) {
       .def(
           "submit",
           [](LiveSession& s, pyb::handle batch) {
-            auto& items = scratch_items();
-            work_items_from(batch, "batch", items);
+            const auto items = work_items_from(batch, "batch", scratch_items());
             Result<Ticket> ticket = fail(ErrorKind::Backend, "not run", "");
             {
               pyb::gil_scoped_release release;
@@ -121,8 +120,7 @@ void bind_live(pyb::module_& m) {
       .def(
           "submit_wait",
           [](LiveSession& s, pyb::handle batch, pyb::handle timeout) {
-            auto& items = scratch_items();
-            work_items_from(batch, "batch", items);
+            const auto items = work_items_from(batch, "batch", scratch_items());
             const auto ns = seconds_arg(timeout);
             Result<Ticket> ticket = fail(ErrorKind::Backend, "not run", "");
             {

@@ -75,6 +75,8 @@ void bind_protocol(pyb::module_& m) {
       .def_readonly("done", &TenantCounters::done)
       .def_readonly("faults", &TenantCounters::faults);
 
+  m.attr("WORK_ITEM_DTYPE") = work_item_dtype();
+
   m.def("control_bytes", [](std::uint32_t n) { return unwrap(try_control_bytes(n)); }, pyb::arg("observable_count"));
   m.def("ring_bytes", [](std::uint32_t n) { return unwrap(try_ring_bytes(n)); }, pyb::arg("slot_count"));
   m.def("debug_log_bytes", [](std::uint32_t n) { return unwrap(try_debug_log_bytes(n)); }, pyb::arg("capacity_records"));
@@ -163,16 +165,16 @@ void bind_protocol(pyb::module_& m) {
         pyb::arg("ring"), pyb::arg("slot"), pyb::arg("item"));
   m.def("publish_work_items",
         [](pyb::handle ring, std::uint32_t first_slot, pyb::handle items) {
-          std::vector<WorkItem> list;
-          work_items_from(items, "items", list);
+          std::vector<WorkItem> scratch;
+          const auto list = work_items_from(items, "items", scratch);
           BufferArg out(ring, "ring", true);
           return unwrap(try_publish_work_items(out.writable_bytes(), first_slot, list));
         },
         pyb::arg("ring"), pyb::arg("first_slot"), pyb::arg("items"), "Publish items into consecutive slots; the next slot.");
   m.def("batch_publish",
         [](pyb::handle ring, std::uint32_t first_slot, pyb::handle items, std::uint32_t tag, std::uint32_t tenant) {
-          std::vector<WorkItem> list;
-          work_items_from(items, "items", list);
+          std::vector<WorkItem> scratch;
+          const auto list = work_items_from(items, "items", scratch);
           BufferArg out(ring, "ring", true);
           return unwrap(try_batch_publish(out.writable_bytes(), first_slot, list, tag, tenant));
         },

@@ -94,3 +94,32 @@ def test_many_python_producers(kernel):
         observables = mk.read_observables(live.read_control())
     assert errors == []
     assert list(observables[:producers]) == [batches * size] * producers
+
+
+def test_structured_work_items_are_submitted_in_place(kernel):
+    items = np.zeros(50, dtype=mk.WORK_ITEM_DTYPE)
+    items["opcode"] = mk.OP_ATOMIC_ADD
+    items["args"][:, 0] = 5
+    items["args"][:, 1] = 2
+    items["arg_count"] = 2
+    with start(kernel) as live:
+        ticket = live.submit(items)
+        assert live.wait(ticket, 10.0)
+        live.drain(10.0)
+        assert mk.read_observable(live.read_control(), 5) == 100
+        assert np.array_equal(np.sort(ticket.results), np.arange(0, 100, 2))
+
+
+def test_structured_dtype_checks(kernel):
+    with start(kernel) as live:
+        other = np.zeros(2, dtype=[("opcode", "<u4"), ("tenant", "<u4")])
+        with pytest.raises(TypeError, match="WORK_ITEM_DTYPE"):
+            live.submit(other)
+        with pytest.raises(ValueError, match="1-D"):
+            live.submit(np.zeros((2, 2), dtype=mk.WORK_ITEM_DTYPE))
+        with pytest.raises(ValueError, match="C-contiguous"):
+            live.submit(np.zeros(4, dtype=mk.WORK_ITEM_DTYPE)[::2])
+        bad = np.zeros(1, dtype=mk.WORK_ITEM_DTYPE)
+        bad["arg_count"] = mk.MAX_ARGS + 1
+        with pytest.raises(mk.InvalidArgument, match="arg_count"):
+            live.submit(bad)
