@@ -15,7 +15,7 @@ if(NOT MK_BUILD_PYTHON STREQUAL "OFF")
     endif()
     find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
     if(Python3_FOUND)
-      find_package(pybind11 2.10 CONFIG QUIET)
+      find_package(pybind11 CONFIG QUIET)  # Debian 12 ships 2.10
     endif()
     if(Python3_FOUND AND pybind11_FOUND)
       set(MK_HAVE_PYTHON ON)
