@@ -75,6 +75,19 @@ void bind_protocol(pyb::module_& m) {
       .def_readonly("done", &TenantCounters::done)
       .def_readonly("faults", &TenantCounters::faults);
 
+  pyb::class_<DebugRecord>(m, "DebugRecord", "One committed PRINTF record of the debug log.")
+      .def_readonly("index", &DebugRecord::index)
+      .def_readonly("fmt_id", &DebugRecord::fmt_id)
+      .def_readonly("tenant", &DebugRecord::tenant)
+      .def_readonly("slot", &DebugRecord::slot)
+      .def_property_readonly("args", [](const DebugRecord& r) { return std::vector<std::uint32_t>(r.args.begin(), r.args.end()); });
+  pyb::class_<DebugLog>(m, "DebugLog", "A decoded debug log: committed records and the claim counters.")
+      .def_readonly("records", &DebugLog::records)
+      .def_readonly("capacity", &DebugLog::capacity)
+      .def_readonly("claimed", &DebugLog::claimed)
+      .def_readonly("dropped", &DebugLog::dropped)
+      .def_readonly("partial", &DebugLog::partial);
+
   m.attr("WORK_ITEM_DTYPE") = work_item_dtype();
 
   m.def("control_bytes", [](std::uint32_t n) { return unwrap(try_control_bytes(n)); }, pyb::arg("observable_count"));
@@ -207,6 +220,14 @@ void bind_protocol(pyb::module_& m) {
           return words_of(ring, "ring", abi::SLOT_RESULT * 4, n, abi::SLOT_BYTES);
         },
         pyb::arg("ring"), "RESULT of every slot: a strided numpy.uint32 view of `ring` (no copy).");
+
+  m.def("read_debug_log",
+        [](pyb::handle log, bool strict) {
+          AlignedInput in(log, "log");
+          return unwrap(try_read_debug_log(in.bytes(), strict ? DecodeMode::Strict : DecodeMode::Lenient));
+        },
+        pyb::arg("log"), pyb::arg("strict") = true,
+        "Decode a debug log; strict: a claimed record not yet committed is Malformed (else counted in .partial).");
 
   m.def("status_name", [](std::uint32_t s) { return std::string(status_name(s)); }, pyb::arg("status"));
   m.def("fault_name", [](std::uint32_t f) { return std::string(fault_name(f)); }, pyb::arg("fault"));

@@ -80,3 +80,13 @@ def test_features(kernel):
     assert kernel.supports("LiveSession") and kernel.supports("CompactBatch")
     with pytest.raises(ValueError, match="feature"):
         kernel.supports("Teleport")
+
+
+def test_printf_reaches_the_debug_log(kernel):
+    ring = mk.encode_empty_ring(kernel.slot_count)
+    mk.publish_slot(ring, 4, mk.WorkItem(mk.OP_PRINTF, 0, [9, 41, 42]))
+    out = kernel.dispatch(mk.encode_control(False, 1, 16), ring, debug_log=mk.encode_empty_debug_log(8))
+    log = mk.read_debug_log(out.debug_log)
+    assert log.capacity == 8 and log.claimed == 1 and log.dropped == 0
+    record = log.records[0]
+    assert (record.fmt_id, record.slot, record.args[:2]) == (9, 4, [41, 42])

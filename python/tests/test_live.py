@@ -123,3 +123,10 @@ def test_structured_dtype_checks(kernel):
         bad["arg_count"] = mk.MAX_ARGS + 1
         with pytest.raises(mk.InvalidArgument, match="arg_count"):
             live.submit(bad)
+
+
+def test_batch_over_the_tenant_quota_never_fits(kernel):
+    with start(kernel, max_in_flight_per_tenant=1) as live:
+        with pytest.raises(mk.InvalidArgument, match="quota") as info:
+            live.submit(np.array([[mk.OP_NOP, 0], [mk.OP_NOP, 0]], dtype=np.uint32))
+        assert "max_in_flight_per_tenant" in info.value.fix
