@@ -91,5 +91,6 @@ void bind_batch(pyb::module_& m);
 void bind_live(pyb::module_& m);
 void bind_job(pyb::module_& m);
 void bind_bench(pyb::module_& m);
+void bind_test_hooks(pyb::module_& m);
 
 }  // namespace mk::py

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_megakernel, m) {
   mk::py::bind_live(m);
   mk::py::bind_job(m);
   mk::py::bind_bench(m);
+  mk::py::bind_test_hooks(m);
 }

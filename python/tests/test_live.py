@@ -130,3 +130,26 @@ def test_batch_over_the_tenant_quota_never_fits(kernel):
         with pytest.raises(mk.InvalidArgument, match="quota") as info:
             live.submit(np.array([[mk.OP_NOP, 0], [mk.OP_NOP, 0]], dtype=np.uint32))
         assert "max_in_flight_per_tenant" in info.value.fix
+
+
+def test_wait_times_out_and_releases_the_gil(kernel):
+    # What this catches: wait() holding the GIL while it blocks. The waiter thread blocks on a
+    # ticket of a stalled session; only this (main) thread can resume the lanes, which it
+    # cannot do if the waiter kept the GIL, so the test would hang (ctest's timeout fails it).
+    with start(kernel, watchdog_timeout=60.0) as live:
+        mk._megakernel._live_test_inject_stall(live, True)
+        ticket = live.submit(add_rows(4))
+        assert live.wait(ticket, 0.0) is False  # timed out; the ticket stays valid
+        assert not ticket.ready and len(ticket.results) == 0
+        finished, started = [], threading.Event()
+
+        def wait_forever():
+            started.set()  # the waiter goes straight on into wait(), still holding the GIL
+            finished.append(live.wait(ticket, None))
+
+        waiter = threading.Thread(target=wait_forever)
+        waiter.start()
+        started.wait()  # this thread runs again only once the waiter let go of the GIL
+        mk._megakernel._live_test_inject_stall(live, False)
+        waiter.join()
+        assert finished == [True] and ticket.ready
