@@ -8,7 +8,6 @@ and observables come back as NumPy views without copies.
 """
 
 from ._megakernel import *  # noqa: F401,F403 (the public names are listed in __init__.pyi)
-from ._megakernel import __doc__ as _native_doc  # noqa: F401
 from . import ir  # noqa: F401
 
 __version__ = "0.1.0"
