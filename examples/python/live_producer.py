@@ -44,7 +44,7 @@ def main():
         totals = mk.read_observables(live.read_control())
         stats = live.stats()
     expected = args.batches * args.batch_size // counters
-    print(f"{kernel.backend_name}: {stats.completed} items, {faults} faults, counter 0 = {totals[0]} (expected {expected})")
+    print(f"{kernel.backend_name}: {stats.submitted} items, {faults} faults, counter 0 = {totals[0]} (expected {expected})")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def test_submit_wait_results(kernel):
         live.drain(10.0)
         control = live.read_control()
         assert mk.read_observable(control, 0) == 100
-        assert live.stats().completed == 100
+        assert live.stats().submitted == 100
 
 
 def test_work_items_and_faults(kernel):
