@@ -289,6 +289,15 @@ FairnessRun live_fairness(LiveSession& session, const FairnessSpec& spec) {
                                  " items in " + ms(spec.timeout));
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
+    // The flood's rate alone (the baseline of its rate while tenant 1 is measured): a
+    // 50 ms measurement window, timed, not a synchronisation.
+    if (!error.any()) {
+      const std::uint64_t a0 = retired.load(std::memory_order_relaxed);
+      const auto ta = Clock::now();
+      while (Clock::now() - ta < std::chrono::milliseconds(50) && !error.any()) std::this_thread::yield();
+      run.flood_alone_items = retired.load(std::memory_order_relaxed) - a0;
+      run.flood_alone_ns = ns_between(ta, Clock::now());
+    }
     if (!error.any()) {
       const std::uint64_t r0 = retired.load(std::memory_order_relaxed);
       const auto t0 = Clock::now();

@@ -76,6 +76,8 @@ struct FairnessRun {
   std::vector<double> flooded_ns;  // the same while tenant 0 floods
   double flood_window_ns = 0;      // how long tenant 1 was measured under flood
   std::uint64_t flood_items_in_window = 0;  // tenant 0 items retired meanwhile
+  double flood_alone_ns = 0;               // a window of the flood before tenant 1 starts
+  std::uint64_t flood_alone_items = 0;     // tenant 0 items retired in it
   std::uint64_t flood_items_total = 0;
   std::uint64_t rejected_full = 0;
 };

@@ -3,9 +3,11 @@
 // C++17 (nvcc); only mk/abi.h (C++17, no includes) is taken from the library.
 #include <cuda/atomic>
 #include <cuda_runtime.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -30,6 +32,7 @@ constexpr std::uint64_t STOP_TIMEOUT_NS = 5000000000ull;
 // separate 128-byte lines, as the live session's ring and page do.
 constexpr unsigned LADDER_SLOT = 0;       // words 0..15
 constexpr unsigned LADDER_DOORBELL = 32;  // u64
+constexpr unsigned LADDER_COMPLETION = 48;  // u64, OneTrip's answer (GPU-written line)
 constexpr unsigned LADDER_WORDS = 64;
 constexpr unsigned long long BELL_STOP = ~0ull;  // the doorbell value that stops a ladder kernel
 // The ladder kernels compute args[0] + args[1] whatever the opcode; only slot_poll looks
@@ -153,7 +156,54 @@ __global__ void ladder_relay_kernel(unsigned* slot, const unsigned long long* do
   }
 }
 
+// Rung 6: the live wire slot. The tag of sample seq sits in the low half of every chunk's
+// first word; the high half of word 0 says "stop after this one". Lanes 0..3 of one warp
+// each load one chunk in the same instruction (one 64-byte PCIe read, as the live
+// kernel's workers do); the slot is taken when all four tags match, and lane 0 answers
+// with one 8-byte record: RESULT << 32 | tag << 16 | DONE, with release.
+__device__ __host__ inline unsigned one_trip_tag(unsigned seq) { return (seq & (abi::WIRE_TAG_LAPS - 1u)) + 1u; }
+
+__global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long* completion) {
+  const unsigned lane = threadIdx.x;
+  if (lane >= 4) return;
+  constexpr unsigned QUAD = 0xFu;
+  SysRef64 answer(*completion);
+  for (unsigned seq = 1;;) {
+    uint4 c;
+    asm volatile("ld.volatile.global.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(c.x), "=r"(c.y), "=r"(c.z), "=r"(c.w)
+                 : "l"(slot + 4 * lane)
+                 : "memory");
+    const unsigned tag = one_trip_tag(seq);
+    if (__ballot_sync(QUAD, (c.x & abi::WIRE_TAG_MASK) == tag) != QUAD) continue;
+    // Every payload word but lane 0's two arguments is zero: OR them in so a misread shows.
+    unsigned zeros = lane == 0 ? c.w : (c.y | c.z | c.w);
+    for (unsigned o = 2; o >= 1; o >>= 1) zeros |= __shfl_down_sync(QUAD, zeros, o);
+    if (lane == 0) {
+      const unsigned result = c.y + c.z + zeros;
+      answer.store((static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) |
+                       abi::STATUS_DONE,
+                   RELEASE);
+    }
+    if ((__shfl_sync(QUAD, c.x, 0) >> abi::WIRE_HALF_SHIFT) != 0) return;
+    ++seq;
+  }
+}
+
 // --- ladder host side -------------------------------------------------------------------
+
+// The live session's chunk order: 3, 2, 1, then 0, each one aligned 16-byte store.
+void one_trip_publish(unsigned* slot, unsigned seq, unsigned a0, unsigned a1, bool stop) {
+  const int tag = static_cast<int>(one_trip_tag(seq));
+  auto* d = reinterpret_cast<__m128i*>(slot);
+  _mm_store_si128(d + 3, _mm_setr_epi32(tag, 0, 0, 0));
+  _mm_store_si128(d + 2, _mm_setr_epi32(tag, 0, 0, 0));
+  _mm_store_si128(d + 1, _mm_setr_epi32(tag, 0, 0, 0));
+  std::atomic_signal_fence(std::memory_order_release);
+  _mm_store_si128(d, _mm_setr_epi32(tag | (stop ? 1 << abi::WIRE_HALF_SHIFT : 0), static_cast<int>(a0),
+                                    static_cast<int>(a1), 0));
+}
+
 
 // The live session's write_slot: every word but STATUS, then STATUS with release.
 void ladder_publish(unsigned* slot, unsigned opcode, unsigned a0, unsigned a1) {
@@ -173,6 +223,7 @@ const char* ladder_kernel_name(LadderStep step) {
     case LadderStep::DoorbellVecReply: return "ladder_doorbell_kernel (vector reply)";
     case LadderStep::DoorbellRelay: return "ladder_relay_kernel";
     case LadderStep::DoorbellRelaySleep: return "ladder_relay_kernel (back-off)";
+    case LadderStep::OneTrip: return "ladder_one_trip_kernel";
   }
   return "ladder kernel";
 }
@@ -490,6 +541,10 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
     case LadderStep::DoorbellRelaySleep:
       ladder_relay_kernel<true><<<2, 1, 0, stream.get()>>>(dslot, dbell, drelay, backoff);
       break;
+    case LadderStep::OneTrip:
+      ladder_one_trip_kernel<<<1, 32, 0, stream.get()>>>(
+          dslot, reinterpret_cast<unsigned long long*>(words.device() + LADDER_COMPLETION));
+      break;
   }
   MK_BENCH_CUDA_TRY(cudaGetLastError());
   const char* kernel = ladder_kernel_name(step);
@@ -497,7 +552,10 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
   unsigned* slot = words.host() + LADDER_SLOT;
   SysRef status(slot[abi::SLOT_STATUS]);
   SysRef64 bell(*reinterpret_cast<unsigned long long*>(words.host() + LADDER_DOORBELL));
-  const bool rings = step != LadderStep::SlotPoll;
+  const bool one_trip = step == LadderStep::OneTrip;
+  const bool rings = step != LadderStep::SlotPoll && !one_trip;
+  SysRef64 completion(*reinterpret_cast<unsigned long long*>(words.host() + LADDER_COMPLETION));
+  unsigned one_trip_result = 0;
   std::string failure;
   const std::uint32_t total = spec.warmup + spec.samples;
   ns.reserve(ns.size() + spec.samples);
@@ -509,10 +567,21 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
     // The first handshake also covers the kernel's launch and module load.
     const auto timeout = std::chrono::nanoseconds(i == 0 ? 10 * spec.timeout_ns : spec.timeout_ns);
     const auto t0 = Clock::now();
-    ladder_publish(slot, LADDER_OPCODE, a0, a1);
-    if (rings) bell.store(seq, RELEASE);
+    if (one_trip) {
+      one_trip_publish(slot, seq, a0, a1, false);
+    } else {
+      ladder_publish(slot, LADDER_OPCODE, a0, a1);
+      if (rings) bell.store(seq, RELEASE);
+    }
     std::uint32_t spins = 0;
-    while (status.load(ACQUIRE) != abi::STATUS_DONE) {
+    auto answered = [&] {
+      if (!one_trip) return status.load(ACQUIRE) == abi::STATUS_DONE;
+      const unsigned long long c = completion.load(ACQUIRE);
+      if ((static_cast<unsigned>(c) >> abi::WIRE_COMPLETION_TAG_SHIFT) != one_trip_tag(seq)) return false;
+      one_trip_result = static_cast<unsigned>(c >> 32);
+      return true;
+    };
+    while (!answered()) {
       if ((++spins & 1023u) == 0 && Clock::now() - t0 > timeout) {
         failure = std::string(kernel) + " did not answer item " + std::to_string(seq) +
                   " in time; is another kernel occupying the GPU?";
@@ -521,7 +590,7 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
     }
     const auto t1 = Clock::now();
     if (!failure.empty()) break;
-    const unsigned result = SysRef(slot[abi::SLOT_RESULT]).load(RELAXED);
+    const unsigned result = one_trip ? one_trip_result : SysRef(slot[abi::SLOT_RESULT]).load(RELAXED);
     if (result != a0 + a1)
       failure = std::string(kernel) + " answered item " + std::to_string(seq) + " with " + std::to_string(result) +
                 " instead of " + std::to_string(a0 + a1);
@@ -529,8 +598,10 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
       ns.push_back(ns_between(t0, t1));
   }
 
+  const unsigned stop_seq = total + 1;  // the kernel's next sample, whatever was answered
   auto send_stop = [&] {
-    if (rings) bell.store(BELL_STOP, RELEASE);
+    if (one_trip) one_trip_publish(slot, failure.empty() ? stop_seq : 0, 0, 0, true);
+    else if (rings) bell.store(BELL_STOP, RELEASE);
     else ladder_publish(slot, abi::OP_SHUTDOWN, 0, 0);
   };
   send_stop();
@@ -538,7 +609,7 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
   // PUBLISHED with DONE and poll on; publishing the stop again whenever the slot reads
   // DONE reaches it (a kernel that already left ignores it).
   auto nudge = [&] {
-    if (!rings && status.load(ACQUIRE) == abi::STATUS_DONE) send_stop();
+    if (!rings && !one_trip && status.load(ACQUIRE) == abi::STATUS_DONE) send_stop();
   };
   cudaError_t e = cudaSuccess;
   if (!wait_stream_nudging(stream.get(), STOP_TIMEOUT_NS, e, nudge)) {

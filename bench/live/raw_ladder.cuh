@@ -1,5 +1,6 @@
 // mk_bench_live's protocol ladder: raw round trips that add the live kernel's protocol
-// steps one at a time (slot poll, doorbell, vector reply, relay, back-off), and a ring
+// steps one at a time (slot poll, doorbell, vector reply, relay, back-off) and the
+// one-trip wire slot the live kernel now uses, and a ring
 // whose slots live in device memory instead of mapped pinned memory.
 //
 // The interface is plain C++17 without CUDA types so the C++20 host code can include
@@ -25,6 +26,10 @@ enum class LadderStep {
   DoorbellRelay,       // as Doorbell, but a poller block relays the doorbell to a worker block
                        // through device memory (the live kernel's structure)
   DoorbellRelaySleep,  // as DoorbellRelay, with the live kernel's idle back-off in the worker
+  OneTrip,             // the live wire format: four tagged 16-byte chunks (host stores 3..1, then 0),
+                       // four lanes load them in one instruction, the slot is taken when all four
+                       // tags match, and lane 0 answers with one 8-byte completion record on its
+                       // own line (no doorbell, no relay)
 };
 
 // One persistent kernel serves every sample of `step`; `ns` gets one wall-clock round

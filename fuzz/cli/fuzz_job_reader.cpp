@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "job_limits.h"
 #include "job_reader.h"
 
 namespace {
@@ -27,6 +28,16 @@ void check_job(const mk::cli::Job& job) {
   for (const auto& handler : job.opcodes) {
     if (mk::abi::is_system_opcode(handler.opcode)) __builtin_trap();
   }
+  // A file name shown in a message must be the name opened: no NUL or control bytes.
+  for (const auto& source : job.io_sources) {
+    if (!source.file) continue;
+    if (source.file->empty()) __builtin_trap();
+    for (const char c : *source.file)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) __builtin_trap();
+  }
+  // The memory check is total: a byte count or a one-line refusal, never a crash.
+  auto memory = mk::cli::check_job_memory(job, std::uint64_t{1} << 30, true);
+  if (!memory && memory.error().line().find('\n') != std::string::npos) __builtin_trap();
 }
 
 }  // namespace

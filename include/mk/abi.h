@@ -27,6 +27,30 @@ inline constexpr u32 MAX_RING_SLOTS = 0xFFFFFFFFu / SLOT_WORDS;
 static_assert(SLOT_ARGS + MAX_ARGS == SLOT_WORDS, "args fill the rest of the slot");
 static_assert(SLOT_WORDS * 4 == 64, "a slot is one 64-byte line");
 
+// Live wire slot: how a live session carries one item across PCIe (docs/architecture.md,
+// "One-trip wire format"). Four 16-byte chunks; the low half of each chunk's first word
+// is the lap tag, the high halves carry OPCODE (two halves), TENANT and a checksum, the
+// other twelve words are ARGS. A completion record per slot carries STATUS, the lap tag
+// and RESULT in one 8-byte word.
+inline constexpr u32 WIRE_CHUNKS = 4;
+inline constexpr u32 WIRE_CHUNK_WORDS = 4;
+inline constexpr u32 WIRE_TAG_MASK = 0xFFFFu;  // low half of words 0, 4, 8, 12
+inline constexpr u32 WIRE_HALF_SHIFT = 16;      // high half of those words:
+inline constexpr u32 WIRE_OPCODE_LO = 0;        //   opcode bits 0..15
+inline constexpr u32 WIRE_OPCODE_HI = 4;        //   opcode bits 16..31
+inline constexpr u32 WIRE_TENANT = 8;           //   tenant (0xFFFF: any tenant >= 0xFFFF)
+inline constexpr u32 WIRE_CHECK = 12;           //   checksum over lap, opcode, tenant, args
+inline constexpr u32 WIRE_TAG_LAPS = 0x8000u;   // tag = lap % WIRE_TAG_LAPS + 1; 0 = never written
+inline constexpr u32 WIRE_COMPLETION_TAG_SHIFT = 16;  // completion low word: STATUS | tag << 16
+// Completion records are 8 bytes, one per 64-byte line (record of slot s at u64 index
+// s * WIRE_COMPLETION_STRIDE): the host reading one record never shares a line with the
+// GPU writing the next.
+inline constexpr u32 WIRE_COMPLETION_STRIDE = 8;
+static_assert(WIRE_CHUNKS * WIRE_CHUNK_WORDS == SLOT_WORDS, "a wire slot is one 64-byte line");
+// Wire word of argument i: the words of each chunk after its tag word.
+constexpr u32 wire_arg_word(u32 i) { return (i / 3) * WIRE_CHUNK_WORDS + 1 + i % 3; }
+static_assert(wire_arg_word(11) == 15, "twelve args fill the chunks after their tag words");
+
 // Slot STATUS values.
 inline constexpr u32 STATUS_EMPTY = 0;
 inline constexpr u32 STATUS_PUBLISHED = 1;
@@ -94,26 +118,22 @@ static_assert(CTRL_OPCODE_IDS + MAX_OPCODES <= CTRL_OPCODE_COUNTS, "ids overlap 
 static_assert(CTRL_OPCODE_COUNTS + MAX_OPCODES <= CTRL_TENANTS, "counts overlap tenants");
 static_assert(CTRL_TENANTS + MAX_TENANTS * TENANT_WORDS <= CTRL_OBSERVABLES,
               "tenant table overlaps observables");
-static_assert(CTRL_OBSERVABLES == 656, "DESIGN.md section 2 puts observables at word 656");
+static_assert(CTRL_OBSERVABLES == 656, "docs/reference.md puts the observables at word 656");
 static_assert(TENANT_RESERVED < TENANT_WORDS, "tenant record fits its words");
 static_assert(MAX_OPCODES == 64, "the tenant allow mask is exactly 64 bits");
 
 // ---------------------------------------------------------------------------
-// Opcodes (ids as published in SLOT_OPCODE).
-inline constexpr u32 OP_NOP = 0;
-inline constexpr u32 OP_STORE_U32 = 1;
-inline constexpr u32 OP_ATOMIC_ADD = 2;
-inline constexpr u32 OP_LOAD_U32 = 3;
-inline constexpr u32 OP_COMPARE_SWAP = 4;
-inline constexpr u32 OP_MEMCPY = 5;
-inline constexpr u32 OP_DFA_STEP = 6;
-inline constexpr u32 OP_BATCH_FENCE = 7;
-inline constexpr u32 OP_LOAD_MISS = 0xFFFDu;
-inline constexpr u32 OP_PRINTF = 0xFFFEu;
-inline constexpr u32 OP_PACKED_SLOT = 0x80000001u;
-inline constexpr u32 OP_SHUTDOWN = 0xFFFFFFFFu;
+// Opcodes. Every built-in is one row of BUILTIN_OPCODE_TABLE: its id (what a slot's
+// OPCODE word holds), its opcode-table index (the row's position), its name, the
+// argument words it reads in ARGS order, what RESULT holds once it is DONE, and whether
+// it always settles in the step that claims it. OP_*, BUILTIN_OPCODE_IDS,
+// builtin_index(), is_system_opcode()'s dense range, the *_ARG_* word indices and the
+// names (mk::builtin_opcode_name) are all read from it; tests/protocol's reference-doc
+// test holds docs/reference.md's opcode table to it. Adding a built-in: a row here with
+// its IDX_ and OP_ names (the static_asserts below catch a missed one), its interp/ op,
+// its row in docs/reference.md and one conformance case.
 
-// Opcode-table indices: built-ins take 0..11, custom opcodes 12..63.
+// Opcode-table indices: built-ins take 0..11 (the rows below), custom opcodes 12..63.
 inline constexpr u32 IDX_NOP = 0;
 inline constexpr u32 IDX_STORE_U32 = 1;
 inline constexpr u32 IDX_ATOMIC_ADD = 2;
@@ -133,63 +153,188 @@ inline constexpr u32 NO_OPCODE_INDEX = 0xFFFFFFFFu;
 // A slot may be requeued this many times; one more faults STEP_BUDGET.
 inline constexpr u32 MAX_REQUEUES = 64;
 
-// Built-in opcode ids in table order.
-inline constexpr u32 BUILTIN_OPCODE_IDS[BUILTIN_OPCODES] = {
-    OP_NOP,         OP_STORE_U32, OP_ATOMIC_ADD, OP_LOAD_U32,     OP_COMPARE_SWAP, OP_MEMCPY,
-    OP_DFA_STEP,    OP_BATCH_FENCE, OP_LOAD_MISS, OP_PRINTF,      OP_PACKED_SLOT,  OP_SHUTDOWN,
+// Room for a built-in's argument names (LOAD_MISS has the most: five).
+inline constexpr u32 BUILTIN_MAX_ARG_NAMES = 6;
+
+// One built-in opcode. A packed inner op, or an item with fewer argument words, reads
+// the missing ones as 0.
+struct BuiltinOpcode {
+  u32 id;                                   // published in SLOT_OPCODE
+  u32 index;                                // opcode-table index: the row's position
+  const char* name;                         // as the CLI, job files and messages spell it
+  const char* args[BUILTIN_MAX_ARG_NAMES];  // ARGS order, one word each, then nullptr
+  u32 arg_words;                            // ARGS words read; the last name spans the rest
+  const char* result;                       // what RESULT holds when the slot is DONE
+  bool single_step;                         // always DONE or FAULT in the step that claims it
 };
 
-// Table index of a built-in opcode id, or NO_OPCODE_INDEX.
-constexpr u32 builtin_index(u32 opcode) {
-  if (opcode <= OP_BATCH_FENCE) return opcode;
-  switch (opcode) {
-    case OP_LOAD_MISS: return IDX_LOAD_MISS;
-    case OP_PRINTF: return IDX_PRINTF;
-    case OP_PACKED_SLOT: return IDX_PACKED_SLOT;
-    case OP_SHUTDOWN: return IDX_SHUTDOWN;
-    default: return NO_OPCODE_INDEX;
+inline constexpr BuiltinOpcode BUILTIN_OPCODE_TABLE[BUILTIN_OPCODES] = {
+    {0x00000000u, IDX_NOP, "NOP", {}, 0, "0", true},
+    {0x00000001u, IDX_STORE_U32, "STORE_U32", {"addr", "value"}, 2, "0", true},
+    {0x00000002u, IDX_ATOMIC_ADD, "ATOMIC_ADD", {"addr", "delta"}, 2, "previous value", true},
+    {0x00000003u, IDX_LOAD_U32, "LOAD_U32", {"addr"}, 1, "value", true},
+    {0x00000004u, IDX_COMPARE_SWAP, "COMPARE_SWAP", {"addr", "expected", "desired"}, 3, "previous value", true},
+    {0x00000005u, IDX_MEMCPY, "MEMCPY", {"dst", "src", "count"}, 3, "count", true},
+    // bytes: up to 32 bytes packed little-endian in ARGS[4..11].
+    {0x00000006u, IDX_DFA_STEP, "DFA_STEP", {"table", "state_count", "state_addr", "n_bytes", "bytes"}, MAX_ARGS,
+     "new state", true},
+    // Goes back to PUBLISHED until every fenced slot is settled.
+    {0x00000007u, IDX_BATCH_FENCE, "BATCH_FENCE", {"first_slot", "count", "tag"}, 3, "EPOCH after the increment",
+     false},
+    // Parks in WAIT_IO until the host completes its I/O request.
+    {0x0000FFFDu, IDX_LOAD_MISS, "LOAD_MISS", {"source", "offset_lo", "offset_hi", "byte_count", "dest"}, 5,
+     "bytes delivered", false},
+    // values: up to 5 words copied into the record, ARGS[1..5].
+    {0x0000FFFEu, IDX_PRINTF, "PRINTF", {"fmt_id", "values"}, 6, "record index", true},
+    // words: the inner ops' argument words, ARGS[3..11].
+    {0x80000001u, IDX_PACKED_SLOT, "PACKED_SLOT", {"header", "opcodes", "offsets", "words"}, MAX_ARGS,
+     "last inner RESULT", true},
+    {0xFFFFFFFFu, IDX_SHUTDOWN, "SHUTDOWN", {}, 0, "0", true},
+};
+
+// Opcode ids, read from the table.
+inline constexpr u32 OP_NOP = BUILTIN_OPCODE_TABLE[IDX_NOP].id;
+inline constexpr u32 OP_STORE_U32 = BUILTIN_OPCODE_TABLE[IDX_STORE_U32].id;
+inline constexpr u32 OP_ATOMIC_ADD = BUILTIN_OPCODE_TABLE[IDX_ATOMIC_ADD].id;
+inline constexpr u32 OP_LOAD_U32 = BUILTIN_OPCODE_TABLE[IDX_LOAD_U32].id;
+inline constexpr u32 OP_COMPARE_SWAP = BUILTIN_OPCODE_TABLE[IDX_COMPARE_SWAP].id;
+inline constexpr u32 OP_MEMCPY = BUILTIN_OPCODE_TABLE[IDX_MEMCPY].id;
+inline constexpr u32 OP_DFA_STEP = BUILTIN_OPCODE_TABLE[IDX_DFA_STEP].id;
+inline constexpr u32 OP_BATCH_FENCE = BUILTIN_OPCODE_TABLE[IDX_BATCH_FENCE].id;
+inline constexpr u32 OP_LOAD_MISS = BUILTIN_OPCODE_TABLE[IDX_LOAD_MISS].id;
+inline constexpr u32 OP_PRINTF = BUILTIN_OPCODE_TABLE[IDX_PRINTF].id;
+inline constexpr u32 OP_PACKED_SLOT = BUILTIN_OPCODE_TABLE[IDX_PACKED_SLOT].id;
+inline constexpr u32 OP_SHUTDOWN = BUILTIN_OPCODE_TABLE[IDX_SHUTDOWN].id;
+
+// Built-in opcode ids in table order.
+inline constexpr u32 BUILTIN_OPCODE_IDS[BUILTIN_OPCODES] = {
+    OP_NOP,      OP_STORE_U32,   OP_ATOMIC_ADD, OP_LOAD_U32, OP_COMPARE_SWAP, OP_MEMCPY,
+    OP_DFA_STEP, OP_BATCH_FENCE, OP_LOAD_MISS,  OP_PRINTF,   OP_PACKED_SLOT,  OP_SHUTDOWN,
+};
+
+// Leading built-ins whose id equals their table index (NOP..BATCH_FENCE): the dense ids.
+constexpr u32 builtin_dense_ids() {
+  u32 n = 0;
+  while (n < BUILTIN_OPCODES && BUILTIN_OPCODE_TABLE[n].id == n) ++n;
+  return n;
+}
+inline constexpr u32 BUILTIN_DENSE_IDS = builtin_dense_ids();  // 8
+
+// A table value as a compile-time constant: device code compares against it without
+// reading the table (a host variable) at run time.
+template <u32 V>
+struct U32Constant {
+  static constexpr u32 value = V;
+};
+
+// Index of `opcode` among the table rows I.. (the sparse ids), or NO_OPCODE_INDEX.
+template <u32 I>
+constexpr u32 builtin_index_from(u32 opcode) {
+  if constexpr (I >= BUILTIN_OPCODES) {
+    (void)opcode;
+    return NO_OPCODE_INDEX;
+  } else {
+    return opcode == U32Constant<BUILTIN_OPCODE_TABLE[I].id>::value ? I : builtin_index_from<I + 1>(opcode);
   }
 }
 
-// System opcodes are reserved: high bit set, 0xFFF0..0xFFFF, or <= 7.
-constexpr bool is_system_opcode(u32 opcode) {
-  return (opcode & 0x80000000u) != 0 || (opcode >= 0xFFF0u && opcode <= 0xFFFFu) ||
-         opcode <= OP_BATCH_FENCE;
+// Table index of a built-in opcode id, or NO_OPCODE_INDEX.
+constexpr u32 builtin_index(u32 opcode) {
+  return opcode < BUILTIN_DENSE_IDS ? opcode : builtin_index_from<BUILTIN_DENSE_IDS>(opcode);
 }
 
-static_assert(builtin_index(OP_SHUTDOWN) == IDX_SHUTDOWN, "builtin table order");
-static_assert(is_system_opcode(OP_LOAD_MISS) && is_system_opcode(OP_PACKED_SLOT) &&
-                  is_system_opcode(OP_SHUTDOWN) && is_system_opcode(OP_PRINTF),
-              "every non-dense built-in is a system opcode");
+// System opcodes are reserved: high bit set, 0xFFF0..0xFFFF, or a dense built-in id (<= 7).
+inline constexpr u32 SYSTEM_OPCODE_HIGH_BIT = 0x80000000u;
+inline constexpr u32 SYSTEM_OPCODE_RANGE_FIRST = 0xFFF0u;
+inline constexpr u32 SYSTEM_OPCODE_RANGE_LAST = 0xFFFFu;
+constexpr bool is_system_opcode(u32 opcode) {
+  return (opcode & SYSTEM_OPCODE_HIGH_BIT) != 0 ||
+         (opcode >= SYSTEM_OPCODE_RANGE_FIRST && opcode <= SYSTEM_OPCODE_RANGE_LAST) || opcode < BUILTIN_DENSE_IDS;
+}
 
-// Argument words of each built-in (a packed inner op reads missing args as 0).
-inline constexpr u32 FENCE_ARG_FIRST_SLOT = 0;
-inline constexpr u32 FENCE_ARG_COUNT = 1;
-inline constexpr u32 FENCE_ARG_TAG = 2;
-inline constexpr u32 DFA_ARG_TABLE = 0;
-inline constexpr u32 DFA_ARG_STATE_COUNT = 1;
-inline constexpr u32 DFA_ARG_STATE_ADDR = 2;
-inline constexpr u32 DFA_ARG_BYTE_COUNT = 3;
-inline constexpr u32 DFA_ARG_BYTES = 4;
+constexpr bool abi_same_text(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+// Named arguments of built-in `index` (the names before the first nullptr).
+constexpr u32 builtin_arg_count(u32 index) {
+  u32 n = 0;
+  while (n < BUILTIN_MAX_ARG_NAMES && BUILTIN_OPCODE_TABLE[index].args[n] != nullptr) ++n;
+  return n;
+}
+
+// ARGS word of built-in `index`'s argument `name`, or MAX_ARGS when it has none.
+constexpr u32 builtin_arg_word(u32 index, const char* name) {
+  for (u32 i = 0; i < builtin_arg_count(index); ++i)
+    if (abi_same_text(BUILTIN_OPCODE_TABLE[index].args[i], name)) return i;
+  return MAX_ARGS;
+}
+
+// Rows in index order, ids and names distinct, each id found by builtin_index, each
+// one a system opcode (no custom opcode can take it), and a sane argument layout.
+constexpr bool builtin_table_consistent() {
+  for (u32 i = 0; i < BUILTIN_OPCODES; ++i) {
+    const BuiltinOpcode& row = BUILTIN_OPCODE_TABLE[i];
+    if (row.index != i || BUILTIN_OPCODE_IDS[i] != row.id || builtin_index(row.id) != i) return false;
+    if (!is_system_opcode(row.id) || row.name == nullptr || row.result == nullptr) return false;
+    const u32 named = builtin_arg_count(i);
+    if (row.arg_words > MAX_ARGS || named > row.arg_words || (named == 0) != (row.arg_words == 0)) return false;
+    for (u32 j = 0; j < i; ++j) {
+      if (BUILTIN_OPCODE_TABLE[j].id == row.id || abi_same_text(BUILTIN_OPCODE_TABLE[j].name, row.name)) return false;
+    }
+  }
+  return true;
+}
+static_assert(builtin_table_consistent(), "BUILTIN_OPCODE_TABLE: rows out of order, duplicated or malformed");
+static_assert(BUILTIN_DENSE_IDS == IDX_BATCH_FENCE + 1, "ids 0..7 are the dense built-ins");
+static_assert(builtin_index(BUILTIN_DENSE_IDS) == NO_OPCODE_INDEX && !is_system_opcode(BUILTIN_DENSE_IDS),
+              "the first id past the dense built-ins is free for custom opcodes");
+
+// Argument words of each built-in, read from the table by name.
+inline constexpr u32 FENCE_ARG_FIRST_SLOT = builtin_arg_word(IDX_BATCH_FENCE, "first_slot");
+inline constexpr u32 FENCE_ARG_COUNT = builtin_arg_word(IDX_BATCH_FENCE, "count");
+inline constexpr u32 FENCE_ARG_TAG = builtin_arg_word(IDX_BATCH_FENCE, "tag");
+inline constexpr u32 DFA_ARG_TABLE = builtin_arg_word(IDX_DFA_STEP, "table");
+inline constexpr u32 DFA_ARG_STATE_COUNT = builtin_arg_word(IDX_DFA_STEP, "state_count");
+inline constexpr u32 DFA_ARG_STATE_ADDR = builtin_arg_word(IDX_DFA_STEP, "state_addr");
+inline constexpr u32 DFA_ARG_BYTE_COUNT = builtin_arg_word(IDX_DFA_STEP, "n_bytes");
+inline constexpr u32 DFA_ARG_BYTES = builtin_arg_word(IDX_DFA_STEP, "bytes");
 inline constexpr u32 DFA_MAX_BYTES = (MAX_ARGS - DFA_ARG_BYTES) * WORD_BYTES;  // 32
 inline constexpr u32 DFA_ALPHABET = 256;
-inline constexpr u32 LOAD_MISS_ARG_SOURCE = 0;
-inline constexpr u32 LOAD_MISS_ARG_OFFSET_LO = 1;
-inline constexpr u32 LOAD_MISS_ARG_OFFSET_HI = 2;
-inline constexpr u32 LOAD_MISS_ARG_BYTE_COUNT = 3;
-inline constexpr u32 LOAD_MISS_ARG_DEST = 4;
-inline constexpr u32 PRINTF_ARG_FMT = 0;
+inline constexpr u32 LOAD_MISS_ARG_SOURCE = builtin_arg_word(IDX_LOAD_MISS, "source");
+inline constexpr u32 LOAD_MISS_ARG_OFFSET_LO = builtin_arg_word(IDX_LOAD_MISS, "offset_lo");
+inline constexpr u32 LOAD_MISS_ARG_OFFSET_HI = builtin_arg_word(IDX_LOAD_MISS, "offset_hi");
+inline constexpr u32 LOAD_MISS_ARG_BYTE_COUNT = builtin_arg_word(IDX_LOAD_MISS, "byte_count");
+inline constexpr u32 LOAD_MISS_ARG_DEST = builtin_arg_word(IDX_LOAD_MISS, "dest");
+inline constexpr u32 PRINTF_ARG_FMT = builtin_arg_word(IDX_PRINTF, "fmt_id");
 inline constexpr u32 PRINTF_MAX_ARGS = 5;
-static_assert(DFA_MAX_BYTES == 32, "DESIGN.md: DFA_STEP takes at most 32 bytes");
+static_assert(FENCE_ARG_FIRST_SLOT < MAX_ARGS && FENCE_ARG_COUNT < MAX_ARGS && FENCE_ARG_TAG < MAX_ARGS &&
+                  DFA_ARG_TABLE < MAX_ARGS && DFA_ARG_STATE_COUNT < MAX_ARGS && DFA_ARG_STATE_ADDR < MAX_ARGS &&
+                  DFA_ARG_BYTE_COUNT < MAX_ARGS && DFA_ARG_BYTES < MAX_ARGS && LOAD_MISS_ARG_SOURCE < MAX_ARGS &&
+                  LOAD_MISS_ARG_OFFSET_LO < MAX_ARGS && LOAD_MISS_ARG_OFFSET_HI < MAX_ARGS &&
+                  LOAD_MISS_ARG_BYTE_COUNT < MAX_ARGS && LOAD_MISS_ARG_DEST < MAX_ARGS && PRINTF_ARG_FMT < MAX_ARGS,
+              "every *_ARG_* name is an argument of its built-in's table row");
+static_assert(DFA_MAX_BYTES == 32, "DFA_STEP takes at most 32 bytes");
+static_assert(BUILTIN_OPCODE_TABLE[IDX_PRINTF].arg_words == PRINTF_ARG_FMT + 1 + PRINTF_MAX_ARGS,
+              "PRINTF reads its format id and PRINTF_MAX_ARGS values");
 
 // PACKED_SLOT layout inside ARGS.
-inline constexpr u32 PACKED_ARG_HEADER = 0;   // bits 0-7 op count, bits 8-15 words used
-inline constexpr u32 PACKED_ARG_OPCODES = 1;  // four u8 inner opcode ids
-inline constexpr u32 PACKED_ARG_OFFSETS = 2;  // four u8 offsets into the packed words
-inline constexpr u32 PACKED_ARG_WORDS = 3;    // packed argument words start here
+// header: bits 0-7 op count, bits 8-15 words used; opcodes: four u8 inner opcode ids;
+// offsets: four u8 offsets into the packed words; words: the packed argument words.
+inline constexpr u32 PACKED_ARG_HEADER = builtin_arg_word(IDX_PACKED_SLOT, "header");
+inline constexpr u32 PACKED_ARG_OPCODES = builtin_arg_word(IDX_PACKED_SLOT, "opcodes");
+inline constexpr u32 PACKED_ARG_OFFSETS = builtin_arg_word(IDX_PACKED_SLOT, "offsets");
+inline constexpr u32 PACKED_ARG_WORDS = builtin_arg_word(IDX_PACKED_SLOT, "words");
 inline constexpr u32 PACKED_MAX_OPS = 4;
 inline constexpr u32 PACKED_MAX_WORDS = MAX_ARGS - PACKED_ARG_WORDS;  // 9
-static_assert(PACKED_MAX_WORDS == 9, "DESIGN.md: at most 9 packed argument words");
+static_assert(PACKED_ARG_HEADER < MAX_ARGS && PACKED_ARG_OPCODES < MAX_ARGS && PACKED_ARG_OFFSETS < MAX_ARGS &&
+                  PACKED_ARG_WORDS < MAX_ARGS,
+              "every PACKED_ARG_* name is an argument of PACKED_SLOT's table row");
+static_assert(PACKED_MAX_WORDS == 9, "a packed slot holds at most 9 argument words");
 
 // ---------------------------------------------------------------------------
 // Fault codes (RESULT of a FAULT slot).

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,18 +116,27 @@ struct LiveEngineConfig {
   std::uint32_t slot_count = 0;
   std::uint32_t lanes = 0;  // 0: the backend's default
   std::chrono::nanoseconds max_idle_backoff{2000};
+  std::uint32_t max_sms = 0;  // CUDA: most SMs the kernel may occupy; 0 = no bound
   ConstWordSpan control;    // initial control words, validated, opcode table stamped
 };
 
 // The backend half of a LiveSession: lanes that keep polling a ring the host writes
 // directly (host memory on the CPU, mapped pinned memory on CUDA) until stop().
-// Slots carry the ABI's STATUS protocol; BATCH_FENCE and I/O-queue items are not run
-// here (the session rejects fences; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
+// Slots carry the live wire format (abi.h WIRE_*, interp/wire.h): the host publishes
+// tagged 16-byte chunks, a lane runs the interpreter step on its own ABI copy of a slot
+// that reads whole and current, and answers with the slot's 8-byte completion record.
+// BATCH_FENCE and I/O-queue items are not run here (the session rejects fences, a lane
+// faults a stray one BAD_ARGS; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
 class LiveEngine {
  public:
   virtual ~LiveEngine() = default;
-  // The ring's words, host-visible for the engine's whole life.
+  // The ring's wire words (64-byte aligned), host-visible for the engine's whole life.
   virtual WordSpan ring() noexcept = 0;
+  // Completion records (interp::wire_completion), slot s's at index
+  // s * abi::WIRE_COMPLETION_STRIDE, zero before the first.
+  virtual std::span<std::uint64_t> completions() noexcept = 0;
+  // Reads of a slot the lanes rejected as torn or stale (never run), so far.
+  virtual std::uint64_t wire_rejects() const noexcept = 0;
   virtual std::uint32_t lanes() const noexcept = 0;
   // Cheap live reads for the watchdog (they may lag the kernel by one poll).
   virtual std::uint32_t heartbeat() const noexcept = 0;

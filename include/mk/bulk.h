@@ -94,4 +94,10 @@ class BatchOutput {
   DispatchStats m_stats;
 };
 
+// Item `item` of a dispatched batch as the ring slot it ran in (STATUS DONE or FAULT,
+// OPCODE, TENANT, RESULT, ARGS), rebuilt on the host from the records and the compact
+// results: the full slot view on request, with no transfer. InvalidArgument when `item`
+// is out of range or `out` holds another batch's results (a different item count).
+Result<SlotView> try_batch_item_slot(const BatchView& batch, const BatchOutput& out, std::uint32_t item);
+
 }  // namespace mk

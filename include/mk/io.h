@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -16,13 +17,30 @@
 
 namespace mk {
 
+// A registry of I/O sources. Two policies for add_file:
+// - default-constructed: unconfined, for trusted callers; any path the process can open.
+// - IoSources::confined(root): a name resolves inside `root` only (see add_file).
+// Both refuse NUL and control characters in names and anything but a regular file, and
+// open each file once (the descriptor that was checked is the one read).
 class IoSources {
  public:
+  IoSources() = default;
+  // A registry whose files resolve inside directory `root` (opened now; InvalidArgument
+  // when it is not a directory).
+  static Result<IoSources> confined(const std::filesystem::path& root);
+
+  // The root of a confined registry; nullopt when unconfined.
+  const std::optional<std::filesystem::path>& root() const noexcept { return m_root_path; }
+
   // Bytes owned by the registry.
   Status add_bytes(std::uint32_t id, std::vector<std::byte> bytes);
   // Bytes the caller keeps alive for as long as the registry is used.
   Status add_bytes_view(std::uint32_t id, std::span<const std::byte> bytes);
-  // A file opened now by the host (InvalidArgument when it cannot be opened).
+  // A regular file opened now by the host (InvalidArgument when it cannot be opened,
+  // is not a regular file, or its name holds NUL or control characters). Confined: the
+  // path must be relative without `..` components, and it is resolved beneath the root
+  // with no symlink leading out of it (openat2 RESOLVE_BENEATH; where the kernel lacks
+  // openat2, no symlink at all). A FIFO or device is refused without blocking.
   Status add_file(std::uint32_t id, const std::filesystem::path& path);
 
   bool contains(std::uint32_t id) const { return m_sources.count(id) != 0; }
@@ -34,7 +52,10 @@ class IoSources {
 
  private:
   struct Source;
+  struct RootDir;
   std::map<std::uint32_t, std::shared_ptr<const Source>> m_sources;
+  std::shared_ptr<const RootDir> m_root;              // null: unconfined
+  std::optional<std::filesystem::path> m_root_path;
 };
 
 // Entries whose STATUS is REQUESTED, oldest slot first.

@@ -2,6 +2,7 @@
 // running while any number of host threads stream work items into its ring.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,14 @@ struct LiveOptions {
   std::uint32_t lanes = 0;
   // Longest idle back-off of a polling lane; bounds the added latency when idle.
   std::chrono::nanoseconds max_idle_backoff{2000};
+  // CUDA: most SMs the live kernel may occupy (one 128-lane block per SM, so lanes <=
+  // 128 x max_sms); 0 = as many as the ring needs. The other SMs stay free for kernels
+  // the process launches on other streams while the session runs. The CPU backend
+  // ignores it (use `lanes`).
+  // @warning Anything that synchronises the whole device (cudaDeviceSynchronize, cudaFree,
+  // a cooperative launch sized to the whole GPU) still waits for the session to end,
+  // bounded or not: use streams and events beside a live session.
+  std::uint32_t max_sms = 0;
 };
 
 // Terminal state of one submitted item.
@@ -58,7 +67,9 @@ class Ticket {
   Ticket() = default;
   std::uint64_t sequence() const noexcept;  // ring position of the first item
   std::uint32_t size() const noexcept;
-  bool ready() const noexcept;  // every item reached DONE or FAULT
+  // Every item of this ticket reached DONE or FAULT (items of other tickets, earlier in
+  // the ring, may still run: completion is per ticket, not in ring order).
+  bool ready() const noexcept;
   // Per-item results in submit order; empty until ready().
   std::span<const ItemResult> results() const noexcept;
   std::uint32_t fault_count() const noexcept;  // valid once ready()
@@ -66,6 +77,7 @@ class Ticket {
 
  private:
   friend class LiveSession;
+  friend struct LiveTestWire;
   explicit Ticket(std::shared_ptr<detail::TicketState> state) : m_state(std::move(state)) {}
   std::shared_ptr<detail::TicketState> m_state;
 };
@@ -73,11 +85,14 @@ class Ticket {
 // Counters of the host side of a session.
 struct LiveStats {
   std::uint64_t submitted = 0;     // items accepted by submit
-  std::uint64_t completed = 0;     // items harvested (DONE or FAULT)
+  std::uint64_t completed = 0;     // items whose slots were reclaimed (ring order; a ticket may be ready first)
   std::uint64_t in_flight = 0;     // submitted - completed
   std::uint64_t rejected_full = 0; // submits refused with QueueFull
   std::uint32_t heartbeat = 0;     // last HEARTBEAT the host saw
   std::uint32_t done_count = 0;    // last DONE_COUNT the host saw
+  // Slot reads the lanes rejected as torn or stale (a chunk's tag from another write, a
+  // bad checksum) and read again instead of running; on CUDA it trails by one poll.
+  std::uint64_t wire_rejects = 0;
 };
 
 class LiveSession {
@@ -94,8 +109,8 @@ class LiveSession {
 
   // Publish a whole batch or nothing; safe from any number of threads (lock-free slot
   // reservation). QueueFull when the ring or the tenant's quota has no room; the
-  // watchdog's error once the kernel failed. BATCH_FENCE items are rejected: a ticket
-  // is the live session's fence.
+  // watchdog's error once the kernel failed. BATCH_FENCE items are rejected (a ticket
+  // is the live session's fence), and so are SHUTDOWN items (shutdown() ends a session).
   Result<Ticket> submit(std::span<const WorkItem> items);
   // Like submit, but waits up to `timeout` for room (bounded blocking backpressure).
   Result<Ticket> submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout);
@@ -123,11 +138,27 @@ class LiveSession {
  private:
   explicit LiveSession(std::unique_ptr<detail::LiveState> state);
   friend void live_test_inject_stall(LiveSession& session, bool stalled);
+  friend struct LiveTestWire;
   std::unique_ptr<detail::LiveState> m_state;
 };
 
 // Test support: stop (true) or resume (false) the kernel's lanes without stopping it,
 // as a hung kernel would; HEARTBEAT and DONE_COUNT freeze so the watchdog fires.
 void live_test_inject_stall(LiveSession& session, bool stalled);
+
+// Test support: forge what a producer writes into the ring, chunk by chunk, to prove that
+// torn and stale slots are never run.
+struct LiveTestWire {
+  // Reserve ring positions and register a ticket for `items` like submit, and let the
+  // lanes look at them, but write nothing into the ring.
+  static Result<Ticket> reserve(LiveSession& session, std::span<const WorkItem> items);
+  // The 16 wire words `item` would have at ring position `position` with lap `lap`
+  // (position / slot_count for a real publish; another lap forges a stale slot).
+  static std::array<std::uint32_t, abi::SLOT_WORDS> words(const LiveSession& session, const WorkItem& item,
+                                                          std::uint32_t lap);
+  // Store chunk `chunk` (0..3) of `words` into the slot of `position` (one 16-byte store).
+  static void store_chunk(LiveSession& session, std::uint64_t position, unsigned chunk,
+                          const std::array<std::uint32_t, abi::SLOT_WORDS>& words);
+};
 
 }  // namespace mk

@@ -108,6 +108,26 @@ std::vector<BatchFault> BatchOutput::faults() const {
   return out;
 }
 
+Result<SlotView> try_batch_item_slot(const BatchView& batch, const BatchOutput& out, std::uint32_t item) {
+  if (out.size() != batch.count || item >= batch.count)
+    return fail(ErrorKind::InvalidArgument,
+                "batch item " + std::to_string(item) + " is not in a dispatched batch of " +
+                    std::to_string(out.size()) + " results (the view has " + std::to_string(batch.count) + " items)",
+                "pass the BatchView that was dispatched into this BatchOutput, and an item below its count");
+  const std::uint32_t stride = batch.shape.stride();
+  if (batch.records.size() < std::uint64_t{batch.count} * stride)
+    return fail(ErrorKind::InvalidArgument, "batch records are shorter than count * stride",
+                "pass the BatchView that was dispatched");
+  const Word* r = batch.records.data() + std::size_t{item} * stride;
+  SlotView slot;
+  slot.opcode = batch.shape.per_item_opcode ? *r++ : batch.shape.opcode;
+  slot.tenant = batch.shape.per_item_tenant ? *r++ : batch.shape.tenant;
+  for (std::uint32_t a = 0; a < batch.shape.arg_count && a < abi::MAX_ARGS; ++a) slot.args[a] = r[a];
+  slot.status = out.faulted(item) ? abi::STATUS_FAULT : abi::STATUS_DONE;
+  slot.result = out.result(item);
+  return slot;
+}
+
 // ---------------------------------------------------------------------------
 // Megakernel::dispatch_batch
 

@@ -4,7 +4,9 @@
 #include <cstring>
 #include <string>
 
+#include "api/bounds_watch.h"
 #include "api/clock.h"
+#include "mk/dispatch_limits.h"
 #include "mk/io.h"
 #include "mk/megakernel.h"
 
@@ -66,23 +68,62 @@ std::uint32_t unsettled_slots(const Bytes& ring) {
   return n;
 }
 
+std::uint32_t control_word(const Bytes& control, std::uint32_t index) {
+  std::uint32_t value = 0;
+  if (index < control.size() / 4) std::memcpy(&value, control.data() + index * abi::WORD_BYTES, 4);
+  return value;
+}
+
+void add_round(DispatchStats& total, const DispatchStats& round) {
+  ++total.rounds;
+  total.device_ns += round.device_ns;
+  total.device_ns_known = round.device_ns_known;
+  total.bytes_up += round.bytes_up;
+  total.bytes_down += round.bytes_down;
+  total.items_done += round.items_done;
+  total.sweeps += round.sweeps;
+}
+
+// The bound that holds before a round starts (Idle: none yet).
+DispatchStop bound_reached(const DispatchLimits& limits, const DispatchStats& total) {
+  if (limits.deadline && std::chrono::steady_clock::now() >= *limits.deadline) return DispatchStop::Deadline;
+  if (limits.max_sweeps != 0 && total.sweeps >= limits.max_sweeps) return DispatchStop::SweepBudget;
+  return DispatchStop::Idle;
+}
+
 }  // namespace
 
-Result<DispatchStats> Megakernel::dispatch_until_idle(OutputBuffers& buffers, const IoSources& sources,
-                                                      std::uint32_t max_rounds) const {
+std::string_view to_string(DispatchStop stop) noexcept {
+  switch (stop) {
+    case DispatchStop::Idle: return "idle";
+    case DispatchStop::Deadline: return "deadline";
+    case DispatchStop::SweepBudget: return "sweep budget";
+  }
+  return "unknown";
+}
+
+Result<BoundedDispatch> dispatch_until_idle(const Megakernel& mk, OutputBuffers& buffers, const IoSources& sources,
+                                            const DispatchLimits& limits, std::uint32_t max_rounds) {
   const auto start = std::chrono::steady_clock::now();
-  DispatchStats total;
+  const bool bounded = limits.deadline.has_value() || limits.max_sweeps != 0;
+  BoundedDispatch out;
+  DispatchStats& total = out.stats;
   total.rounds = 0;
   while (total.rounds < max_rounds) {
-    auto round = dispatch_in_place(buffers);
+    if (bounded && (out.stop = bound_reached(limits, total)) != DispatchStop::Idle) break;
+    std::optional<detail::BoundsWatch> watch;
+    // The watch writes SHUTDOWN into the control words the CPU backend runs over; a
+    // control buffer too short for a header is refused by dispatch_in_place first.
+    if (bounded && buffers.control.size() >= abi::CTRL_OBSERVABLES * abi::WORD_BYTES) {
+      std::optional<std::uint64_t> left;
+      if (limits.max_sweeps != 0) left = limits.max_sweeps - total.sweeps;
+      watch.emplace(reinterpret_cast<std::uint32_t*>(buffers.control.data()), limits.deadline, left);
+    }
+    auto round = mk.dispatch_in_place(buffers);
+    if (watch) out.stop = watch->finish();
     if (!round) return cuda::std::unexpected(std::move(round.error()));
-    ++total.rounds;
-    total.device_ns += round->device_ns;
-    total.device_ns_known = round->device_ns_known;
-    total.bytes_up += round->bytes_up;
-    total.bytes_down += round->bytes_down;
-    total.items_done += round->items_done;
-    total.sweeps += round->sweeps;
+    add_round(total, *round);
+    if (out.stop != DispatchStop::Idle) break;
     std::uint32_t served = 0;
     if (!buffers.io_queue.empty()) {
       auto n = complete_io_requests(ByteSpan(buffers.control), ByteSpan(buffers.io_queue), sources);
@@ -93,14 +134,17 @@ Result<DispatchStats> Megakernel::dispatch_until_idle(OutputBuffers& buffers, co
     // Nothing served and nothing finished: what is left can never run (a fence over a
     // fence, a shutdown, a full queue nobody drains).
     if (served == 0 && round->items_done == 0) break;
-    if (abi::CTRL_SHUTDOWN < buffers.control.size() / 4) {
-      std::uint32_t shutdown = 0;
-      std::memcpy(&shutdown, buffers.control.data() + abi::CTRL_SHUTDOWN * abi::WORD_BYTES, 4);
-      if (shutdown != 0) break;
-    }
+    if (control_word(buffers.control, abi::CTRL_SHUTDOWN) != 0) break;
   }
   total.wall_ns = detail::elapsed_ns(start);
-  return total;
+  return out;
+}
+
+Result<DispatchStats> Megakernel::dispatch_until_idle(OutputBuffers& buffers, const IoSources& sources,
+                                                      std::uint32_t max_rounds) const {
+  auto run = mk::dispatch_until_idle(*this, buffers, sources, DispatchLimits{}, max_rounds);
+  if (!run) return cuda::std::unexpected(std::move(run.error()));
+  return run->stats;
 }
 
 }  // namespace mk

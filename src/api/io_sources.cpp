@@ -7,9 +7,15 @@
 #include <cstring>
 #include <string>
 
+#include "api/io_file_open.h"
 #include "mk/io.h"
 
 namespace mk {
+
+// The directory a confined registry resolves names beneath.
+struct IoSources::RootDir {
+  detail::UniqueFd fd;
+};
 
 // One registered source: owned bytes, a borrowed view, or an open file descriptor.
 struct IoSources::Source {
@@ -50,18 +56,28 @@ Status IoSources::add_bytes_view(std::uint32_t id, std::span<const std::byte> by
   return {};
 }
 
+Result<IoSources> IoSources::confined(const std::filesystem::path& root) {
+  auto fd = detail::open_root_dir(root);
+  if (!fd) return cuda::std::unexpected(std::move(fd.error()));
+  IoSources sources;
+  auto dir = std::make_shared<RootDir>();
+  dir->fd = std::move(*fd);
+  sources.m_root = std::move(dir);
+  sources.m_root_path = root;
+  return sources;
+}
+
 Status IoSources::add_file(std::uint32_t id, const std::filesystem::path& path) {
   if (contains(id)) return duplicate_id(id);
-  auto s = std::make_shared<Source>();
-  s->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (s->fd < 0)
-    return fail(ErrorKind::InvalidArgument,
-                "cannot open I/O source " + std::to_string(id) + " file \"" + path.string() + "\": " + std::strerror(errno),
-                "check the path (relative paths are relative to the job file) and its permissions");
+  auto fd = detail::open_source_file(id, path, m_root ? m_root->fd.get() : -1,
+                                     m_root_path.value_or(std::filesystem::path()));
+  if (!fd) return cuda::std::unexpected(std::move(fd.error()));
   struct stat st {};
-  if (::fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode))
-    return fail(ErrorKind::InvalidArgument, "I/O source " + std::to_string(id) + " \"" + path.string() + "\" is not a regular file",
-                "register a regular file");
+  if (::fstat(fd->get(), &st) != 0)
+    return fail(ErrorKind::InvalidArgument, "cannot stat I/O source " + std::to_string(id) + ": " + std::strerror(errno),
+                "check the file's permissions");
+  auto s = std::make_shared<Source>();
+  s->fd = fd->release();
   s->file_size = static_cast<std::uint64_t>(st.st_size);
   m_sources.emplace(id, std::move(s));
   return {};

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "api/live_state.h"
+#include "api/live_wire.h"
+#include "interp/wire.h"
 #include "protocol/detail.h"
 #include "mk/megakernel.h"
 
@@ -14,13 +16,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::atomic_ref<std::uint32_t> word_ref(std::uint32_t& w) { return std::atomic_ref<std::uint32_t>(w); }
 
 // How far ahead of the harvest walk the next slot's line is fetched (the GPU's write
 // of STATUS evicted it from the CPU's caches).
 constexpr std::uint32_t HARVEST_PREFETCH = 8;
 
-bool terminal(std::uint32_t status) { return status == abi::STATUS_DONE || status == abi::STATUS_FAULT; }
 
 // Waiting without burning a core the lanes may need (CPU backend on few cores): spin
 // briefly, then yield, then sleep in short steps. Only ever a back-off, never the
@@ -29,8 +29,10 @@ class Backoff {
  public:
   void pause() {
     ++m_step;
-    if (m_step < 64) return;
-    if (m_step < 256) {
+    // Spin first: a live round trip is a few microseconds, and a waiter that yields or
+    // sleeps before then adds its wake-up to it.
+    if (m_step < 1024) return;
+    if (m_step < 1280) {
       std::this_thread::yield();
       return;
     }
@@ -61,6 +63,11 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
                   "item " + std::to_string(i) + " is a BATCH_FENCE, which a live session does not run (its slot "
                   "numbers are chosen by the session, not the caller)",
                   "wait on the ticket of the batch instead: LiveSession::wait is the live fence");
+    if (items[i].opcode == abi::OP_SHUTDOWN)
+      return fail(ErrorKind::InvalidArgument,
+                  "item " + std::to_string(i) + " is a SHUTDOWN, which a live session does not run (it would stop "
+                  "the lanes under every other submitter's work)",
+                  "end the session with LiveSession::shutdown() or by destroying it");
     if (items[i].arg_count > abi::MAX_ARGS)
       return fail(ErrorKind::InvalidArgument, "item " + std::to_string(i) + " has arg_count > 12",
                   "build items with WorkItem::make");
@@ -84,60 +91,82 @@ LiveState::~LiveState() {
   }
 }
 
+std::uint32_t LiveState::collect(TicketState& ticket) {
+  if (ticket.collecting.exchange(true, std::memory_order_acquire)) return 0;
+  const std::uint32_t first = ticket.collected.load(std::memory_order_relaxed);
+  std::uint32_t c = first, faults = 0;
+  if (c < ticket.count) {
+    const std::uint64_t p = ticket.first + c;
+    auto slot = static_cast<std::uint32_t>(p % slot_count);
+    auto lap = static_cast<std::uint32_t>(p / slot_count);
+    std::uint32_t ahead = static_cast<std::uint32_t>((p + HARVEST_PREFETCH) % slot_count);
+    while (c < ticket.count) {
+      // The GPU's write of a record evicted its line from the CPU's caches.
+      __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
+      if (++ahead == slot_count) ahead = 0;
+      const std::uint64_t record = live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
+      if (!interp::wire_completed(record, lap)) break;
+      const std::uint32_t status = interp::wire_completion_status(record);
+      ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
+      faults += status == abi::STATUS_FAULT ? 1u : 0u;
+      ++c;
+      if (++slot == slot_count) {
+        slot = 0;
+        ++lap;
+      }
+    }
+  }
+  if (c != first) {
+    if (faults != 0) ticket.faults.fetch_add(faults, std::memory_order_relaxed);
+    ticket.collected.store(c, std::memory_order_release);
+    // One write per collection, not per item: the ticket's waiter spins on this line.
+    ticket.remaining.fetch_sub(c - first, std::memory_order_acq_rel);
+  }
+  ticket.collecting.store(false, std::memory_order_release);
+  return c - first;
+}
+
 std::uint64_t LiveState::harvest() {
   std::unique_lock<std::mutex> lock(harvest_mutex, std::try_to_lock);
   if (!lock.owns_lock()) return 0;
   std::uint64_t h = head.load(std::memory_order_relaxed);
   const std::uint64_t t = tail.load(std::memory_order_acquire);
   const std::uint64_t start = h;
-  // A ticket's items are counted down once per run of its slots, not once per item: its
-  // waiter spins on `remaining`, and a write per item would bounce that line per item.
-  TicketState* run = nullptr;
-  std::uint32_t run_items = 0, run_faults = 0;
-  std::uint64_t run_end = 0;  // one past the run's ticket's last position
-  auto end_run = [&] {
-    if (run == nullptr) return;
-    if (run_faults != 0) run->faults.fetch_add(run_faults, std::memory_order_relaxed);
-    if (run->remaining.fetch_sub(run_items, std::memory_order_acq_rel) == run_items) run->in_flight.reset();
-    run = nullptr;
-    run_items = run_faults = 0;
-  };
-  // Slot numbers advance with h and wrap, so the walk needs no 64-bit division per item.
-  std::uint32_t slot = static_cast<std::uint32_t>(h % slot_count);
+  // Slot numbers and laps advance with h: no 64-bit division per item.
+  auto slot = static_cast<std::uint32_t>(h % slot_count);
+  auto lap = static_cast<std::uint32_t>(h / slot_count);
   std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
   while (h < t) {
-    std::uint32_t* w = ring.data() + std::size_t{slot} * abi::SLOT_WORDS;
-    __builtin_prefetch(ring.data() + std::size_t{ahead} * abi::SLOT_WORDS);
-    const std::uint32_t status = word_ref(w[abi::SLOT_STATUS]).load(std::memory_order_acquire);
-    if (!terminal(status)) break;
-    // A ticket's positions are contiguous: look its registration up once per run.
-    if (run == nullptr || h >= run_end) {
-      TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
-      if (ticket == nullptr) break;  // cannot happen: the producer registers before publishing
-      end_run();
-      run = ticket;
-      run_end = ticket->first + ticket->count;
+    // The GPU's write of the record evicted its line from the CPU's caches.
+    __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
+    // A record of this lap means the item finished, so its producer registered the
+    // ticket before publishing it (the ticket is alive: in_flight holds it until here).
+    if (!interp::wire_completed(
+            live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE), lap))
+      break;
+    TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
+    const auto index = static_cast<std::uint32_t>(h - ticket->first);
+    if (index >= ticket->collected.load(std::memory_order_acquire)) {
+      collect(*ticket);
+      // Its waiter holds the ticket's collection right now: reclaim next time.
+      if (index >= ticket->collected.load(std::memory_order_acquire)) break;
     }
-    run->results[h - run->first] = ItemResult{status, w[abi::SLOT_RESULT]};
-    ++run_items;
-    run_faults += status == abi::STATUS_FAULT ? 1u : 0u;
-    if (quota < slot_count) {
-      const std::uint32_t tenant = w[abi::SLOT_TENANT];
-      if (tenant < abi::MAX_TENANTS) tenant_in_flight[tenant].fetch_sub(1, std::memory_order_relaxed);
-    }
-    // slot_ticket keeps its stale entry: only positions in [head, tail) are ever read,
-    // and the next producer of this slot registers before it publishes.
-    word_ref(w[abi::SLOT_STATUS]).store(abi::STATUS_EMPTY, std::memory_order_relaxed);
+    // The quota counts slots a tenant holds in the ring, so it is given back here, when
+    // the slot is free again, not at collection.
+    if (quota < slot_count && slot_tenant[slot] != NO_TENANT)
+      tenant_in_flight[slot_tenant[slot]].fetch_sub(1, std::memory_order_relaxed);
+    // slot_ticket keeps its stale entry: a record of the slot's next lap only appears
+    // after the next producer registered its own ticket.
     ++h;
-    if (++slot == slot_count) slot = 0;
+    if (index + 1 == ticket->count) ticket->in_flight.reset();  // may free it: last use
+    if (++slot == slot_count) {
+      slot = 0;
+      ++lap;
+    }
     if (++ahead == slot_count) ahead = 0;
     // Hand slots back in chunks so producers waiting for room need not wait for a long walk.
-    if (((h - start) & 1023u) == 0) {
-      end_run();
-      head.store(h, std::memory_order_release);
-    }
+    if (((h - start) & 1023u) == 0) head.store(h, std::memory_order_release);
   }
-  end_run();
   head.store(h, std::memory_order_release);
   return h - start;
 }
@@ -232,22 +261,28 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   state->quota = options.max_in_flight_per_tenant == 0 ? options.slot_count
                                                         : std::min(options.max_in_flight_per_tenant, options.slot_count);
   state->slot_ticket = std::make_unique<std::atomic<detail::TicketState*>[]>(options.slot_count);
+  state->slot_tenant = std::make_unique<std::uint8_t[]>(options.slot_count);
   LiveEngineConfig config;
   config.slot_count = options.slot_count;
   config.lanes = options.lanes;
   config.max_idle_backoff = options.max_idle_backoff;
+  config.max_sms = options.max_sms;
   config.control = control;
   auto engine = backend.start_live(*state->pipeline, config);
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   state->engine = std::move(*engine);
   state->ring = state->engine->ring();
+  state->completions = state->engine->completions();
   state->doorbell = state->engine->wants_doorbell();
   state->start_watchdog();
   return LiveSession(std::move(state));
 }
 
-Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
-  detail::LiveState& s = *m_state;
+namespace detail {
+
+// submit, or (publish = false, tests) the reservation and registration without the
+// ring writes.
+Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const WorkItem> items, bool publish) {
   MK_TRY(s.failure_status());
   // Counted before `closed` is read, so shutdown either sees this submit or it sees closed.
   s.active_submits.fetch_add(1, std::memory_order_seq_cst);
@@ -255,8 +290,8 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
     std::atomic<std::uint32_t>& n;
     ~Leave() { n.fetch_sub(1, std::memory_order_release); }
   } leave{s.active_submits};
-  if (s.closed.load(std::memory_order_seq_cst)) return cuda::std::unexpected(detail::closed_error().error());
-  MK_TRY(detail::validate_batch(items, s.slot_count));
+  if (s.closed.load(std::memory_order_seq_cst)) return cuda::std::unexpected(closed_error().error());
+  MK_TRY(validate_batch(items, s.slot_count));
   const auto n = static_cast<std::uint32_t>(items.size());
 
   // Fairness quota: take this batch's share for each tenant, or nothing.
@@ -292,7 +327,7 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
 
   // Allocated before the reservation: nothing between reserving and publishing may fail
   // (a reserved range that is never published would stall the doorbell for everyone).
-  auto ticket = std::make_shared<detail::TicketState>();
+  auto ticket = std::make_shared<TicketState>();
   ticket->owner = s.id;
   ticket->count = n;
   ticket->remaining.store(n, std::memory_order_relaxed);
@@ -324,21 +359,35 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
   ticket->first = pos;
   ticket->in_flight = ticket;
   auto slot = static_cast<std::uint32_t>(pos % s.slot_count);
+  auto lap = static_cast<std::uint32_t>(pos / s.slot_count);
   for (std::uint32_t k = 0; k < n; ++k) {
-    // Registered first: write_slot stores STATUS last with release, so a lane (and the
-    // harvester after it) that sees PUBLISHED sees the item and the ticket.
+    // Registered first: chunk 0 is stored last, so a lane that reads the whole item, and
+    // the collector after its completion record, see the ticket and the tenant.
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    detail::write_slot(s.ring, slot, items[k]);
-    if (++slot == s.slot_count) slot = 0;
+    s.slot_tenant[slot] = items[k].tenant < abi::MAX_TENANTS ? static_cast<std::uint8_t>(items[k].tenant)
+                                                             : LiveState::NO_TENANT;
+    if (publish) live_wire_publish(s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS, items[k], lap);
+    if (++slot == s.slot_count) {
+      slot = 0;
+      ++lap;
+    }
   }
   if (s.doorbell) {
     // Ring the doorbell in reservation order, so everything below it is published.
-    detail::Backoff turn;
+    Backoff turn;
     while (s.published.load(std::memory_order_acquire) != pos) turn.pause();
     s.engine->published(pos + n);
     s.published.store(pos + n, std::memory_order_release);
   }
-  return Ticket(std::move(ticket));
+  return ticket;
+}
+
+}  // namespace detail
+
+Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
+  auto ticket = detail::submit_to(*m_state, items, true);
+  if (!ticket) return cuda::std::unexpected(std::move(ticket.error()));
+  return Ticket(std::move(*ticket));
 }
 
 Result<Ticket> LiveSession::submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout) {
@@ -363,6 +412,11 @@ Result<bool> LiveSession::wait(const Ticket& ticket, std::chrono::nanoseconds ti
   for (;;) {
     if (ticket.ready()) return true;
     MK_TRY(s.failure_status());
+    // This ticket's own items first: it is ready once they are, whatever runs before it.
+    if (s.collect(*ticket.m_state) != 0 && ticket.ready()) {
+      s.harvest();  // hand its slots back now, if earlier ones are done too
+      return true;
+    }
     if (s.harvest() != 0) {
       backoff.reset();
       continue;
@@ -437,6 +491,7 @@ LiveStats LiveSession::stats() const {
   st.rejected_full = s.rejected_full.load(std::memory_order_relaxed);
   st.heartbeat = s.engine->heartbeat();
   st.done_count = s.engine->done_count();
+  st.wire_rejects = s.engine->wire_rejects();
   return st;
 }
 
@@ -445,5 +500,23 @@ std::uint32_t LiveSession::slot_count() const noexcept { return m_state->slot_co
 std::uint32_t LiveSession::lanes() const noexcept { return m_state->engine->lanes(); }
 
 void live_test_inject_stall(LiveSession& session, bool stalled) { session.m_state->engine->set_stalled(stalled); }
+
+Result<Ticket> LiveTestWire::reserve(LiveSession& session, std::span<const WorkItem> items) {
+  auto ticket = detail::submit_to(*session.m_state, items, false);
+  if (!ticket) return cuda::std::unexpected(std::move(ticket.error()));
+  return Ticket(std::move(*ticket));
+}
+
+std::array<std::uint32_t, abi::SLOT_WORDS> LiveTestWire::words(const LiveSession&, const WorkItem& item,
+                                                               std::uint32_t lap) {
+  return detail::live_wire_words(item, lap);
+}
+
+void LiveTestWire::store_chunk(LiveSession& session, std::uint64_t position, unsigned chunk,
+                               const std::array<std::uint32_t, abi::SLOT_WORDS>& words) {
+  detail::LiveState& s = *session.m_state;
+  const auto slot = static_cast<std::uint32_t>(position % s.slot_count);
+  detail::live_wire_store_chunk(s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS, chunk % abi::WIRE_CHUNKS, words);
+}
 
 }  // namespace mk

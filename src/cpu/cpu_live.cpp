@@ -1,5 +1,5 @@
-// The CPU backend's live engine: worker threads sweep their share of a host-memory ring
-// with the ordered interp/ step until SHUTDOWN is set.
+// The CPU backend's live engine: worker threads poll their share of a host-memory ring
+// in the live wire format and run the interp/ step on private ABI slot copies.
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "cpu/cpu_pipeline.h"
 #include "cpu/custom_ops.h"
 #include "interp/step.h"
+#include "interp/wire.h"
 
 namespace mk::detail {
 namespace {
@@ -19,18 +20,22 @@ constexpr auto SCOPE = cuda::thread_scope_system;
 class CpuLiveEngine final : public LiveEngine {
  public:
   CpuLiveEngine(const LiveEngineConfig& config, std::shared_ptr<const ir::Program> program, std::uint32_t workers)
-      : m_ring(std::size_t{config.slot_count} * abi::SLOT_WORDS, 0u),
+      : m_slot_count(config.slot_count),
+        m_ring(std::make_unique<Line[]>(config.slot_count)),
+        m_completions(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE, 0u),
         m_control(config.control.begin(), config.control.end()),
         m_program(std::move(program)),
         m_max_backoff(config.max_idle_backoff) {
-    m_view = interp::make_view(m_ring.data(), config.slot_count, m_control.data(), nullptr, nullptr);
+    m_view = interp::make_view(nullptr, config.slot_count, m_control.data(), nullptr, nullptr);
     m_running.store(workers, std::memory_order_relaxed);
     m_threads.reserve(workers);
     for (std::uint32_t t = 0; t < workers; ++t) m_threads.emplace_back([this, t, workers] { run(t, workers); });
   }
   ~CpuLiveEngine() override { (void)stop(std::chrono::nanoseconds::max()); }
 
-  WordSpan ring() noexcept override { return m_ring; }
+  WordSpan ring() noexcept override { return {m_ring[0].words, std::size_t{m_slot_count} * abi::SLOT_WORDS}; }
+  std::span<std::uint64_t> completions() noexcept override { return m_completions; }
+  std::uint64_t wire_rejects() const noexcept override { return m_rejects.load(std::memory_order_relaxed); }
   std::uint32_t lanes() const noexcept override { return static_cast<std::uint32_t>(m_threads.size()); }
   std::uint32_t heartbeat() const noexcept override { return load(abi::CTRL_HEARTBEAT); }
   std::uint32_t done_count() const noexcept override { return load(abi::CTRL_DONE_COUNT); }
@@ -58,19 +63,73 @@ class CpuLiveEngine final : public LiveEngine {
     return interp::Atomics<SCOPE>::load_relaxed(const_cast<std::uint32_t*>(m_control.data()) + word);
   }
 
+  // A slot a worker owns: the lap it waits for and, while an item runs over several
+  // sweeps (a custom opcode's requeue), the item's ABI copy.
+  struct Owned {
+    std::uint32_t lap = 0;
+    bool pending = false;
+    std::uint32_t copy[abi::SLOT_WORDS] = {};
+  };
+
+  // Read slot `s`'s wire words: chunk 0's tag word with acquire first (the producer stores
+  // chunk 0 last), then the rest.
+  void read_wire(std::uint32_t s, std::uint32_t* w) const {
+    std::uint32_t* line = const_cast<std::uint32_t*>(m_ring[s].words);
+    w[0] = std::atomic_ref<std::uint32_t>(line[0]).load(std::memory_order_acquire);
+    for (std::uint32_t i = 1; i < abi::SLOT_WORDS; ++i)
+      w[i] = std::atomic_ref<std::uint32_t>(line[i]).load(std::memory_order_relaxed);
+  }
+
+  // Take slot `s` if it holds its lap's whole item, then step it; true on progress.
+  template <class Acct>
+  bool visit(std::uint32_t s, Owned& own, CpuCustomOps& custom, Acct& acct, interp::SweepCounts& counts) {
+    if (!own.pending) {
+      std::uint32_t w[abi::SLOT_WORDS];
+      read_wire(s, w);
+      const interp::WireRead read = interp::wire_classify(w, own.lap);
+      if (read == interp::WireRead::Rejected) m_rejects.fetch_add(1, std::memory_order_relaxed);
+      if (read != interp::WireRead::Ready) return false;
+      interp::wire_to_slot(w, own.copy);
+      own.pending = true;
+    }
+    std::uint32_t status = abi::STATUS_FAULT;
+    if (own.copy[abi::SLOT_OPCODE] == abi::OP_BATCH_FENCE) {
+      // Only the session publishes here and it rejects fences; a fence would look at
+      // other slots, which a private copy does not have.
+      interp::Atomics<SCOPE>::fetch_add_relaxed(m_control.data() + abi::CTRL_FAULT_COUNT, 1);
+      own.copy[abi::SLOT_RESULT] = abi::FAULT_BAD_ARGS;
+    } else {
+      interp::View view = m_view;
+      view.ring = own.copy;
+      view.ring_first = s;
+      interp::count_step(counts, interp::step_slot<SCOPE>(view, s, custom, acct));
+      status = own.copy[abi::SLOT_STATUS];
+      if (status != abi::STATUS_DONE && status != abi::STATUS_FAULT) return true;  // requeued: runs again
+    }
+    std::atomic_ref<std::uint64_t>(m_completions[std::size_t{s} * abi::WIRE_COMPLETION_STRIDE])
+        .store(interp::wire_completion(own.lap, status, own.copy[abi::SLOT_RESULT]), std::memory_order_release);
+    own.pending = false;
+    ++own.lap;
+    return true;
+  }
+
   void run(std::uint32_t t, std::uint32_t workers) {
     CpuCustomOps custom{m_program.get()};
-    // Ordered: the host publishes and harvests while the workers run.
-    interp::BatchedAccounting<SCOPE, true> acct;
+    // Unordered: each copy has one owner; counters are flushed once per sweep.
+    interp::BatchedAccounting<SCOPE, false> acct;
+    std::vector<Owned> owned((m_slot_count - t + workers - 1) / workers);
     std::uint32_t idle = 0;
     while (!interp::shutdown_requested<SCOPE>(m_view)) {
       if (m_stalled.load(std::memory_order_acquire)) {
         std::this_thread::yield();
         continue;
       }
-      const interp::SweepCounts c = interp::sweep<SCOPE>(m_view, t, workers, custom, acct);
+      interp::SweepCounts c;
+      bool progress = false;
+      for (std::uint32_t k = 0; k < owned.size(); ++k) progress |= visit(t + k * workers, owned[k], custom, acct, c);
+      acct.flush(m_view);
       if (t == 0) interp::heartbeat<SCOPE>(m_view);
-      if (c.progress != 0 || c.rerun() != 0) {
+      if (progress) {
         idle = 0;
         continue;
       }
@@ -82,8 +141,16 @@ class CpuLiveEngine final : public LiveEngine {
     m_running.fetch_sub(1, std::memory_order_acq_rel);
   }
 
-  std::vector<std::uint32_t> m_ring;
+  // One 64-byte line per slot: chunk stores stay inside one line.
+  struct alignas(64) Line {
+    std::uint32_t words[abi::SLOT_WORDS] = {};
+  };
+
+  std::uint32_t m_slot_count;
+  std::unique_ptr<Line[]> m_ring;
+  std::vector<std::uint64_t> m_completions;
   std::vector<std::uint32_t> m_control;
+  std::atomic<std::uint64_t> m_rejects{0};
   std::shared_ptr<const ir::Program> m_program;
   std::chrono::nanoseconds m_max_backoff;
   interp::View m_view{};

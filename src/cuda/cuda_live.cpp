@@ -1,5 +1,5 @@
-// The CUDA backend's live engine: the live kernel on its own stream over a ring and a
-// page in mapped pinned host memory, with control and the ring's mirror on the device.
+// The CUDA backend's live engine: the live kernel on its own stream over a wire ring, its
+// completion records and a page in mapped pinned host memory, with control on the device.
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -100,7 +100,7 @@ class CudaLiveEngine final : public LiveEngine {
       // (or a device reset) reclaims it.
       m_ring.forget();
       m_page.forget();
-      m_mirror.forget();
+      m_completions.forget();
       m_control.forget();
       m_flags.forget();
       m_staging.forget();
@@ -108,9 +108,9 @@ class CudaLiveEngine final : public LiveEngine {
     }
     if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
     if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
-    std::vector<void*> device{m_mirror.get(), m_control.get(), m_flags.get()};
-    std::vector<void*> host{m_ring.get(), m_page.get(), m_staging.get()};
-    m_mirror.forget();
+    std::vector<void*> device{m_control.get(), m_flags.get()};
+    std::vector<void*> host{m_ring.get(), m_page.get(), m_completions.get(), m_staging.get()};
+    m_completions.forget();
     m_control.forget();
     m_flags.forget();
     m_ring.forget();
@@ -127,13 +127,12 @@ class CudaLiveEngine final : public LiveEngine {
     m_control_words = config.control.size();
     MK_TRY(m_ring.allocate(ring_words));
     MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
-    MK_TRY(m_mirror.reserve(ring_words * sizeof(std::uint32_t)));
+    MK_TRY(m_completions.allocate(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE * 2));
     MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
     MK_TRY(m_staging.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
     MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_copy_stream, cudaStreamNonBlocking));
-    MK_CUDA_CHECK(cudaMemsetAsync(m_mirror.get(), 0, ring_words * sizeof(std::uint32_t), m_stream));
     MK_CUDA_CHECK(cudaMemsetAsync(m_flags.get(), 0, LIVE_FLAG_WORDS * sizeof(std::uint32_t), m_stream));
     MK_CUDA_CHECK(cudaMemcpyAsync(m_control.get(), config.control.data(), m_control_words * sizeof(std::uint32_t),
                                   cudaMemcpyHostToDevice, m_stream));
@@ -142,12 +141,15 @@ class CudaLiveEngine final : public LiveEngine {
     const std::uint32_t wanted = config.lanes != 0 ? config.lanes : config.slot_count;
     unsigned blocks = static_cast<unsigned>((std::min<std::uint64_t>(wanted, config.slot_count) + LIVE_THREADS - 1) / LIVE_THREADS);
     blocks = std::max(1u, std::min(blocks, max_blocks));
+    // A block sits on one SM, so a grid of at most max_sms blocks occupies at most max_sms
+    // SMs, whatever the block scheduler does.
+    if (config.max_sms != 0) blocks = std::min(blocks, config.max_sms);
     m_lanes = blocks * LIVE_THREADS;
 
     LiveParams params;
     auto* control = static_cast<std::uint32_t*>(m_control.get());
     // Not make_view: it would read the header through a device pointer on the host.
-    params.view.ring = static_cast<std::uint32_t*>(m_mirror.get());
+    params.view.ring = nullptr;  // workers run items on ABI copies in shared memory
     params.view.slot_count = config.slot_count;
     params.view.control = control;
     params.view.tenant_count = std::min(config.control[abi::CTRL_TENANT_COUNT], abi::MAX_TENANTS);
@@ -157,6 +159,9 @@ class CudaLiveEngine final : public LiveEngine {
     auto page_device = m_page.device_pointer();
     if (!page_device) return cuda::std::unexpected(std::move(page_device.error()));
     params.host_ring = *ring_device;
+    auto completions_device = m_completions.device_pointer();
+    if (!completions_device) return cuda::std::unexpected(std::move(completions_device.error()));
+    params.completions = reinterpret_cast<unsigned long long*>(*completions_device);
     params.page = *page_device;
     params.flags = static_cast<std::uint32_t*>(m_flags.get());
     params.max_backoff_ns = static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
@@ -167,6 +172,10 @@ class CudaLiveEngine final : public LiveEngine {
   }
 
   WordSpan ring() noexcept override { return {m_ring.get(), m_ring.size()}; }
+  std::span<std::uint64_t> completions() noexcept override {
+    return {reinterpret_cast<std::uint64_t*>(m_completions.get()), m_completions.size() / 2};
+  }
+  std::uint64_t wire_rejects() const noexcept override { return load_word(m_page.get() + LIVE_PAGE_REJECTS); }
   std::uint32_t lanes() const noexcept override { return m_lanes; }
   std::uint32_t heartbeat() const noexcept override { return load_word(m_page.get() + LIVE_PAGE_HEARTBEAT); }
   std::uint32_t done_count() const noexcept override { return load_word(m_page.get() + LIVE_PAGE_DONE); }
@@ -197,7 +206,16 @@ class CudaLiveEngine final : public LiveEngine {
         .store(end, std::memory_order_release);
   }
 
-  void set_stalled(bool stalled) noexcept override { store_word(m_page.get() + LIVE_PAGE_STALL, stalled ? 1u : 0u); }
+  // Returns once the poller relayed it (bounded: a dead kernel never acknowledges), so
+  // no lane takes an item published after this returns (test builds check the flag
+  // between reading a slot and running it).
+  void set_stalled(bool stalled) noexcept override {
+    const unsigned value = stalled ? 1u : 0u;
+    store_word(m_page.get() + LIVE_PAGE_STALL, value);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (load_word(m_page.get() + LIVE_PAGE_STALL_ACK) != value && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  }
 
   Status stop(std::chrono::nanoseconds timeout) override {
     if (!m_launched || m_finished) return {};
@@ -224,8 +242,8 @@ class CudaLiveEngine final : public LiveEngine {
 
  private:
   int m_device;
-  MappedWords m_ring, m_page;
-  DeviceBuffer m_mirror, m_control, m_flags;
+  MappedWords m_ring, m_page, m_completions;  // completions: u64 records, as word pairs
+  DeviceBuffer m_control, m_flags;
   PinnedBuffer m_staging;  // control snapshots land here
   std::size_t m_control_words = 0;
   cudaStream_t m_stream = nullptr;

@@ -1,18 +1,20 @@
 // The live megakernel body. Lane 0 is the poller: it spins on a mapped page (one PCIe
 // read in flight) for the host's doorbell, SHUTDOWN and STALL words and relays them into
-// device memory; it mirrors HEARTBEAT and DONE_COUNT back to the page. The other lanes
-// are workers: ring position p belongs to worker p % workers, which waits (polling the
-// device copy of the doorbell, not PCIe) until the doorbell passes p, reads the slot with
-// four 16-byte loads issued together (one PCIe round trip, no fence), runs the shared
-// interp/ step on its own copy of the slot in shared memory (claim, authorise, execute,
-// account), then stores RESULT and STATUS back to the host ring. PCIe carries one read
-// per published item and one read in flight while idle. (A "hot" worker that polled the
-// page itself for the next position, skipping the relay, measured no faster: 10.3 vs
-// 10.2 us round trip on H200, so it was removed.)
+// device memory; it mirrors HEARTBEAT, DONE_COUNT and the reject count back to the page.
+// The other lanes are workers: ring position p belongs to worker p % workers. Slots are
+// in the live wire format (interp/wire.h): four lanes of a warp read a slot's four tagged
+// 16-byte chunks in one load instruction (one 64-byte PCIe read), and its worker runs it
+// only when every chunk carries its lap's tag and the checksum holds; anything else is
+// torn or stale and read again. The frontier (device memory) is max(host doorbell, positions taken): a
+// worker runs positions below it as it finds them, and the one worker whose next
+// position IS the frontier is "hot": it polls its slot over PCIe itself, so an item
+// after idle costs one PCIe round trip, no doorbell relay. PCIe carries one read per
+// item, plus two reads in flight while idle (the poller's page and the hot slot).
 #pragma once
 
 #include "cuda/live_params.h"
 #include "cuda/one_shot_kernel.cuh"
+#include "interp/wire.h"
 
 namespace mk::detail {
 
@@ -29,7 +31,7 @@ __device__ inline void live_poll(const LiveParams& p) {
   unsigned* control = p.view.control;
   LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   unsigned long long seen = 0;
-  unsigned sent_heartbeat = ~0u, sent_done = ~0u;
+  unsigned sent_heartbeat = ~0u, sent_done = ~0u, sent_rejects = 0, sent_stall = 0;
   static_assert(LIVE_PAGE_SHUTDOWN == 0 && LIVE_PAGE_STALL == 1 && LIVE_PAGE_DOORBELL == 2,
                 "the poller reads {SHUTDOWN, STALL} and the doorbell as two 8-byte words");
   cuda::atomic_ref<unsigned long long, cuda::thread_scope_system> host_bell(
@@ -45,8 +47,15 @@ __device__ inline void live_poll(const LiveParams& p) {
     const auto shutdown = static_cast<unsigned>(words);
     const auto stall = static_cast<unsigned>(words >> 32);
     LiveDev::store_relaxed(p.flags + LIVE_FLAG_STALL, stall);
+    if (stall != sent_stall) {
+      // Acknowledged only once the flag is visible, so the host's set_stalled returns
+      // after every lane can see it.
+      __threadfence_system();
+      live_page_write(p, LIVE_PAGE_STALL_ACK, sent_stall = stall);
+    }
     if (bell != seen) {
-      doorbell.store(bell, cuda::std::memory_order_release);
+      // A max: hot workers move the frontier past the host's doorbell by themselves.
+      doorbell.fetch_max(bell, cuda::std::memory_order_release);
       seen = bell;
     }
     if (shutdown != 0) LiveDev::store_release(control + abi::CTRL_SHUTDOWN, 1);
@@ -62,6 +71,8 @@ __device__ inline void live_poll(const LiveParams& p) {
       constexpr unsigned HEARTBEAT_POLLS = 64;
       const unsigned done = LiveDev::load_relaxed(control + abi::CTRL_DONE_COUNT);
       if (done != sent_done) live_page_write(p, LIVE_PAGE_DONE, sent_done = done);
+      const unsigned rejects = LiveDev::load_relaxed(p.flags + LIVE_FLAG_REJECTS);
+      if (rejects != sent_rejects) live_page_write(p, LIVE_PAGE_REJECTS, sent_rejects = rejects);
       if (polls % HEARTBEAT_POLLS == 0) {
         const unsigned heartbeat = LiveDev::load_relaxed(control + abi::CTRL_HEARTBEAT);
         if (heartbeat != sent_heartbeat) live_page_write(p, LIVE_PAGE_HEARTBEAT, sent_heartbeat = heartbeat);
@@ -72,8 +83,6 @@ __device__ inline void live_poll(const LiveParams& p) {
   live_page_write(p, LIVE_PAGE_EXITED, 1);
 }
 
-// Run the item at ring position `pos`; false when the host has not finished publishing
-// it yet (the doorbell covers reservations whose slots another producer still writes).
 // A live session's tenant policies never change: the host cannot write the device
 // control buffer while the kernel runs and no opcode writes policy words. So a worker
 // keeps its cached policy across sweeps instead of re-reading it after every flush.
@@ -87,44 +96,90 @@ struct LiveAccounting : interp::BatchedAccounting<ONE_SHOT_SCOPE, false> {
   }
 };
 
-template <class Custom>
-__device__ bool live_run_position(const LiveParams& p, unsigned long long pos, unsigned* own, Custom& custom,
-                                  LiveAccounting& acct) {
-  const unsigned s = static_cast<unsigned>(pos % p.view.slot_count);
-  const uint4* host = reinterpret_cast<const uint4*>(p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS);
-  // The doorbell was acquired past `pos`, and the host rang it after publishing every
-  // slot below it: all 64 bytes can be read at once, no fence per item.
-  const uint4 w0 = __ldcv(host), w1 = __ldcv(host + 1), w2 = __ldcv(host + 2), w3 = __ldcv(host + 3);
-  if (w0.x != abi::STATUS_PUBLISHED) return false;  // never expected; retried, not run
-#if MK_TEST_HOOKS
-  if (w0.y == TEST_TRAP_OPCODE && w1.x == TEST_TRAP_ARG) __trap();
-#endif
-  // The step runs on this worker's own copy of the slot in shared memory: no other lane
-  // touches it, so the interpreter's claim and reloads cost shared-memory latency, not
-  // dependent L2 round trips. BATCH_FENCE looks at other slots; the session rejects it,
-  // and should one arrive anyway it runs on the device mirror of the whole ring.
-  interp::View view = p.view;
-  unsigned* slot = p.view.slot_word(s, 0);
-  if (w0.y != abi::OP_BATCH_FENCE) {
-    view.ring = slot = own;
-    view.ring_first = s;
+// Where a worker is in the ring: its next position, that position's slot and lap.
+struct LiveCursor {
+  unsigned long long next;
+  unsigned slot;
+  unsigned lap;
+  __device__ void advance(unsigned workers, unsigned slot_count) {
+    next += workers;
+    slot += workers;  // workers <= slot_count: one wrap at most
+    if (slot >= slot_count) {
+      slot -= slot_count;
+      ++lap;
+    }
   }
-  uint4* words = reinterpret_cast<uint4*>(slot);
-  words[0] = make_uint4(abi::STATUS_PUBLISHED, w0.y, w0.z, 0);  // STATUS, OPCODE, TENANT, RESULT
-  words[1] = w1;
-  words[2] = w2;
-  words[3] = w3;
-  // Counters are kept in registers and published after the items' STATUS went back
-  // (off the round trip's path); drain() waits for DONE_COUNT, so counters read after a
-  // drain are still exact. The copy is this lane's alone: relaxed STATUS is enough.
-  // Built-in opcodes end DONE or FAULT in one step: no I/O queue (LOAD_MISS faults), no
-  // fences (the session rejects them), no requeue (custom opcodes are not run live).
-  interp::step_slot<ONE_SHOT_SCOPE>(view, s, custom, acct);
-  const unsigned status = slot[abi::SLOT_STATUS];
-  unsigned* out = p.host_ring + static_cast<unsigned long long>(s) * abi::SLOT_WORDS;
-  LiveSys::store_relaxed(out + abi::SLOT_RESULT, slot[abi::SLOT_RESULT]);
-  LiveSys::store_release(out + abi::SLOT_STATUS, status);
-  return true;
+};
+
+// One 16-byte chunk of a mapped wire slot. Lanes 4k..4k+3 of a warp load the four chunks
+// of one slot in the same instruction: one 64-byte PCIe read. (Four loads of one thread
+// went out one after another: a raw rung took 7.2 us that way against 2.6 us ping-pong.)
+__device__ inline uint4 live_load_chunk(const unsigned* chunk) {
+  uint4 c;
+  asm volatile("ld.volatile.global.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(c.x), "=r"(c.y), "=r"(c.z), "=r"(c.w)
+               : "l"(chunk)
+               : "memory");
+  return c;
+}
+
+__device__ inline uint4 live_shfl(uint4 v, unsigned src) {
+  constexpr unsigned WARP = 0xFFFFFFFFu;
+  return make_uint4(__shfl_sync(WARP, v.x, src), __shfl_sync(WARP, v.y, src), __shfl_sync(WARP, v.z, src),
+                    __shfl_sync(WARP, v.w, src));
+}
+
+// Run the item of `at` from its four chunks if the read is whole and current (Ready).
+template <class Custom>
+__device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCursor& at, uint4 c0, uint4 c1, uint4 c2,
+                                            uint4 c3, unsigned* own, Custom& custom, LiveAccounting& acct) {
+  // The chunks are not ordered among themselves, so each one's tag is checked.
+  const unsigned w[abi::SLOT_WORDS] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w,
+                                       c2.x, c2.y, c2.z, c2.w, c3.x, c3.y, c3.z, c3.w};
+  const interp::WireRead read = interp::wire_classify(w, at.lap);
+  if (read != interp::WireRead::Ready) return read;
+#if MK_TEST_HOOKS
+  // live_test_inject_stall returns once the flag is set; an item published after that
+  // must not run, even if this lane passed its stall check before the flag flipped.
+  cuda::atomic_thread_fence(cuda::std::memory_order_acquire, cuda::thread_scope_system);
+  if (LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0) return interp::WireRead::Idle;
+#endif
+  const unsigned opcode = interp::wire_opcode(w);
+#if MK_TEST_HOOKS
+  if (opcode == TEST_TRAP_OPCODE && c0.y == TEST_TRAP_ARG) __trap();
+#endif
+  // The step runs on this worker's own ABI copy of the slot in shared memory: no other
+  // lane touches it, so the interpreter's claim and reloads cost shared-memory latency.
+  static_assert(abi::SLOT_STATUS == 0 && abi::SLOT_OPCODE == 1 && abi::SLOT_TENANT == 2 && abi::SLOT_RESULT == 3 &&
+                abi::SLOT_ARGS == 4 && abi::wire_arg_word(0) == 1 && abi::wire_arg_word(3) == 5 &&
+                abi::wire_arg_word(6) == 9 && abi::wire_arg_word(9) == 13, "ABI copy layout below");
+  uint4* words = reinterpret_cast<uint4*>(own);
+  words[0] = make_uint4(abi::STATUS_PUBLISHED, opcode, interp::wire_tenant(w), 0);
+  words[1] = make_uint4(c0.y, c0.z, c0.w, c1.y);
+  words[2] = make_uint4(c1.z, c1.w, c2.y, c2.z);
+  words[3] = make_uint4(c2.w, c3.y, c3.z, c3.w);
+  if (opcode == abi::OP_BATCH_FENCE) {
+    // The session rejects fences; one would look at other slots, which a copy lacks.
+    LiveDev::fetch_add_relaxed(p.view.control + abi::CTRL_FAULT_COUNT, 1);
+    own[abi::SLOT_STATUS] = abi::STATUS_FAULT;
+    own[abi::SLOT_RESULT] = abi::FAULT_BAD_ARGS;
+  } else {
+    interp::View view = p.view;
+    view.ring = own;
+    view.ring_first = at.slot;
+    // Counters are kept in registers and published after the completion record went
+    // back (off the round trip's path); drain() waits for DONE_COUNT, so counters read
+    // after a drain are still exact. Built-in opcodes end DONE or FAULT in one step: no
+    // I/O queue (LOAD_MISS faults), no fences, no requeue (custom opcodes are not run live).
+    interp::step_slot<ONE_SHOT_SCOPE>(view, at.slot, custom, acct);
+  }
+  // One 8-byte store answers: STATUS, the lap's tag and RESULT, single-copy atomic. Release
+  // at system scope orders the item's effects in device memory before it.
+  cuda::atomic_ref<unsigned long long, cuda::thread_scope_system>(
+      p.completions[static_cast<unsigned long long>(at.slot) * abi::WIRE_COMPLETION_STRIDE])
+      .store(interp::wire_completion(at.lap, own[abi::SLOT_STATUS], own[abi::SLOT_RESULT]),
+             cuda::std::memory_order_release);
+  return read;
 }
 
 // The whole kernel.
@@ -144,14 +199,20 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
   LiveDoorbell doorbell(*reinterpret_cast<unsigned long long*>(p.flags + LIVE_FLAG_DOORBELL));
   Custom custom{};
   LiveAccounting acct;
-  unsigned long long next = worker;
-  unsigned backoff = 0;
+  // Workers past the ring's size own nothing (they stay in the loop: warps decide together).
+  const unsigned slot_count = p.view.slot_count;
+  const unsigned owners = workers < slot_count ? workers : slot_count;
+  LiveCursor at{worker < owners ? worker : ~0ull, worker < owners ? worker : 0u, 0u};
+  unsigned backoff = 0, rejects = 0;
   // Every decision that makes a lane sleep, or leave, is taken by the whole warp: a lane
   // that sleeps holds its warp, so a busy lane must not wait out an idle neighbour's
   // back-off. Worker warps are whole (LIVE_THREADS is a multiple of 32 and the poller
   // warp is separate).
   static_assert(LIVE_THREADS % 32 == 0 && LIVE_POLLER_LANES == 32, "worker warps must be whole");
   constexpr unsigned WARP = 0xFFFFFFFFu;
+  // A warp whose positions are this close to the frontier spins instead of sleeping:
+  // one of its lanes is hot now or soon (the next warp's lane 0 after this warp's lane 31).
+  constexpr unsigned long long NEAR = 2 * 32;
   for (;;) {
     // The poller's flags share one line, so an idle worker's poll is one L2 read.
     if (__any_sync(WARP, LiveDev::load_relaxed(p.flags + LIVE_FLAG_SHUTDOWN) != 0)) break;
@@ -161,14 +222,53 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     }
     const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
     bool progress = false;
-    while (next < end && live_run_position(p, next, own, custom, acct)) {
-      next += workers;
-      progress = true;
+    // Lanes whose position is below the frontier (published), and the hot lane whose
+    // position IS the frontier: it polls its slot itself, so an item after idle needs no
+    // doorbell relay. Up to eight of them are served per round: lanes 4k..4k+3 load the
+    // k-th one's slot, so one load instruction reads up to eight slots, each in one
+    // 64-byte PCIe read.
+    const unsigned me = threadIdx.x & 31u;
+    bool want = at.next <= end;
+    for (unsigned mask = __ballot_sync(WARP, want); mask != 0; mask = __ballot_sync(WARP, want)) {
+      // The lane this one loads for: the (me / 4)-th lane of mask.
+      unsigned rest = mask;
+      for (unsigned k = me / 4; k != 0 && rest != 0; --k) rest &= rest - 1;
+      const unsigned target = rest != 0 ? static_cast<unsigned>(__ffs(static_cast<int>(rest))) - 1u : 32u;
+      const unsigned target_slot = __shfl_sync(WARP, at.slot, target & 31u);
+      uint4 chunk = make_uint4(0, 0, 0, 0);
+      if (target < 32u)
+        chunk = live_load_chunk(p.host_ring + static_cast<unsigned long long>(target_slot) * abi::SLOT_WORDS +
+                                abi::WIRE_CHUNK_WORDS * (me & 3u));
+      const unsigned rank = __popc(mask & ((1u << me) - 1u));
+      const bool served = want && rank < 8;
+      const unsigned src = 4 * (rank & 7u);
+      const uint4 c0 = live_shfl(chunk, src), c1 = live_shfl(chunk, src + 1), c2 = live_shfl(chunk, src + 2),
+                  c3 = live_shfl(chunk, src + 3);
+      if (served) {
+        const unsigned long long taken = at.next;
+        const interp::WireRead read = live_run_chunks(p, at, c0, c1, c2, c3, own, custom, acct);
+        if (read == interp::WireRead::Ready) {
+          // The hot lane moves the frontier on: the next position's lane (usually the
+          // neighbouring one) becomes hot.
+          if (taken >= end) doorbell.fetch_max(taken + 1, cuda::std::memory_order_relaxed);
+          at.advance(owners, slot_count);
+          progress = true;
+          want = at.next < end;
+        } else {
+          rejects += read == interp::WireRead::Rejected ? 1u : 0u;
+          want = false;  // read again in the next pass
+        }
+      }
     }
     if (progress) acct.flush(p.view);
+    if (rejects != 0) {
+      LiveDev::fetch_add_relaxed(p.flags + LIVE_FLAG_REJECTS, rejects);
+      rejects = 0;
+    }
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
-    if (__any_sync(WARP, progress)) {
+    const bool near = at.next < end + NEAR;
+    if (__any_sync(WARP, progress || near)) {
       backoff = 0;
     } else {
       backoff = backoff == 0 ? 32u : (2 * backoff < p.max_backoff_ns ? 2 * backoff : p.max_backoff_ns);

@@ -3,6 +3,8 @@
 // cannot exhaust the stack. Meaning (bound variables, limits) is the validator's job.
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -383,9 +385,31 @@ class Reader {
   }
 };
 
+// Parse strictly: a key that appears twice in one object is an error (JSON readers
+// disagree on which one wins, so a body could mean different things to different tools).
 Result<json> parse(std::string_view text, std::string_view what) {
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  const json::parser_callback_t strict = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second && !duplicate)
+          duplicate = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  };
   try {
-    return json::parse(text.begin(), text.end());
+    json j = json::parse(text.begin(), text.end(), strict);
+    if (duplicate)
+      return fail(ErrorKind::Malformed, std::string(what) + " has the key " + json(*duplicate).dump() + " twice in one object",
+                  "keep one of them");
+    return j;
   } catch (const json::exception& e) {
     return fail(ErrorKind::Malformed, std::string(what) + " is not valid JSON: " + e.what(),
                 "fix the JSON syntax at the reported position");

@@ -1,40 +1,8 @@
-// Names of slot statuses, fault codes and built-in opcodes, for messages, the CLI and tests.
+// Names of slot statuses, fault codes and built-in opcodes (the latter from abi.h's opcode
+// table), for messages, the CLI and tests.
 #include "detail.h"
 
 namespace mk {
-
-namespace {
-
-struct BuiltinName {
-  std::uint32_t opcode;
-  std::string_view name;
-};
-
-// Table order (abi::BUILTIN_OPCODE_IDS); checked below so the two cannot drift.
-constexpr BuiltinName BUILTIN_NAMES[abi::BUILTIN_OPCODES] = {
-    {abi::OP_NOP, "NOP"},
-    {abi::OP_STORE_U32, "STORE_U32"},
-    {abi::OP_ATOMIC_ADD, "ATOMIC_ADD"},
-    {abi::OP_LOAD_U32, "LOAD_U32"},
-    {abi::OP_COMPARE_SWAP, "COMPARE_SWAP"},
-    {abi::OP_MEMCPY, "MEMCPY"},
-    {abi::OP_DFA_STEP, "DFA_STEP"},
-    {abi::OP_BATCH_FENCE, "BATCH_FENCE"},
-    {abi::OP_LOAD_MISS, "LOAD_MISS"},
-    {abi::OP_PRINTF, "PRINTF"},
-    {abi::OP_PACKED_SLOT, "PACKED_SLOT"},
-    {abi::OP_SHUTDOWN, "SHUTDOWN"},
-};
-
-constexpr bool names_in_table_order() {
-  for (std::uint32_t i = 0; i < abi::BUILTIN_OPCODES; ++i) {
-    if (BUILTIN_NAMES[i].opcode != abi::BUILTIN_OPCODE_IDS[i]) return false;
-  }
-  return true;
-}
-static_assert(names_in_table_order(), "BUILTIN_NAMES must follow abi::BUILTIN_OPCODE_IDS");
-
-}  // namespace
 
 std::string_view status_name(std::uint32_t status) noexcept {
   switch (status) {
@@ -88,12 +56,12 @@ std::string_view fault_name(std::uint32_t fault) noexcept {
 
 std::string_view builtin_opcode_name(std::uint32_t opcode) noexcept {
   const std::uint32_t index = abi::builtin_index(opcode);
-  return index == abi::NO_OPCODE_INDEX ? std::string_view{} : BUILTIN_NAMES[index].name;
+  return index == abi::NO_OPCODE_INDEX ? std::string_view{} : abi::BUILTIN_OPCODE_TABLE[index].name;
 }
 
 std::optional<std::uint32_t> find_builtin_opcode(std::string_view name) noexcept {
-  for (const BuiltinName& entry : BUILTIN_NAMES) {
-    if (entry.name == name) return entry.opcode;
+  for (const abi::BuiltinOpcode& row : abi::BUILTIN_OPCODE_TABLE) {
+    if (row.name == name) return row.id;
   }
   return std::nullopt;
 }

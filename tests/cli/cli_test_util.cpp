@@ -49,20 +49,32 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-ExeResult run_megakernel(const std::vector<std::string>& args) {
+namespace {
+
+ExeResult run_command(const std::string& prefix, const std::vector<std::string>& args, const std::string& stdin_file) {
   static int counter = 0;
   const auto out_path = temp_dir() / ("exe_out_" + std::to_string(counter) + ".txt");
   const auto err_path = temp_dir() / ("exe_err_" + std::to_string(counter) + ".txt");
   ++counter;
-  std::string command = shell_quote(MEGAKERNEL_EXE);
+  std::string command = prefix + shell_quote(MEGAKERNEL_EXE);
   for (const auto& arg : args) command += " " + shell_quote(arg);
-  command += " >" + shell_quote(out_path.string()) + " 2>" + shell_quote(err_path.string()) + " </dev/null";
+  command += " >" + shell_quote(out_path.string()) + " 2>" + shell_quote(err_path.string()) + " <" + shell_quote(stdin_file);
   const int status = std::system(command.c_str());
   ExeResult result;
   result.exit_code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
   result.out = read_text(out_path);
   result.err = read_text(err_path);
   return result;
+}
+
+}  // namespace
+
+ExeResult run_megakernel(const std::vector<std::string>& args, const std::string& stdin_file) {
+  return run_command("", args, stdin_file);
+}
+
+ExeResult run_megakernel_limited(const std::vector<std::string>& args, std::uint64_t virtual_kib) {
+  return run_command("ulimit -v " + std::to_string(virtual_kib) + " && ", args, "/dev/null");
 }
 
 std::filesystem::path example_job(const std::string& name) {

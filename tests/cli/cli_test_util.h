@@ -1,6 +1,7 @@
 // Helpers for the CLI tests: temporary job files and running the megakernel binary.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,8 +14,12 @@ struct ExeResult {
   std::string err;
 };
 
-// Run the built megakernel binary with `args`, capturing stdout and stderr.
-ExeResult run_megakernel(const std::vector<std::string>& args);
+// Run the built megakernel binary with `args`, capturing stdout and stderr; stdin is
+// `stdin_file` (default /dev/null).
+ExeResult run_megakernel(const std::vector<std::string>& args, const std::string& stdin_file = "/dev/null");
+
+// The same under `ulimit -v virtual_kib` (address-space limit), to make allocations fail.
+ExeResult run_megakernel_limited(const std::vector<std::string>& args, std::uint64_t virtual_kib);
 
 // A fresh directory for this test process (removed at exit).
 std::filesystem::path temp_dir();

@@ -134,7 +134,9 @@ TEST(cli_reader, IoSourcesResolveAgainstTheJobDirectory) {
                            temp_dir() / "sub");
   ASSERT_EQ(job.io_sources.size(), 2u);
   ASSERT_TRUE(job.io_sources[0].file.has_value());
-  EXPECT_EQ(*job.io_sources[0].file, temp_dir() / "sub" / "payload.bin");
+  // The name is kept as written; it is opened beneath the I/O root (Job::dir by default).
+  EXPECT_EQ(*job.io_sources[0].file, "payload.bin");
+  EXPECT_EQ(job.dir, temp_dir() / "sub");
   EXPECT_EQ(job.io_sources[1].bytes, (std::vector<std::byte>{std::byte{1}, std::byte{255}}));
 }
 
@@ -174,7 +176,7 @@ TEST(cli_reader, NumberOverflowIsInvalidJsonNotACrash) {
 TEST(cli_reader, ErrorLineIsOneLineWithFileAndFix) {
   const auto error = parse_error(R"({"bogus": 1})");
   const std::string line = error.line();
-  EXPECT_EQ(line.rfind("test.json: bogus: unknown field \"bogus\"; fix: ", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("test.json: bogus (line 1, column 11): unknown field \"bogus\"; fix: ", 0), 0u) << line;
 }
 
 TEST(cli_reader, HostileStringsAreEscapedInMessages) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cuda/test_hooks.h"
+#include "cuda/test_plain_kernel.h"
 #include "mk/mk.h"
 
 namespace mk {
@@ -146,6 +147,33 @@ TEST(LiveRecovery, TrappingKernelBecomesDeviceLostWithinTwiceTheTimeout) {
   const int rc = std::system((self + " --gtest_filter=CudaLive.SessionStartsAndRuns > /dev/null").c_str());
   EXPECT_EQ(rc, 0) << "a fresh process could not start a live session after the trap";
   std::printf("a fresh process ran a live session after the trap (rc=%d)\n", rc);
+}
+#endif
+
+#if MK_TEST_HOOKS
+// What this catches: a live session that takes every SM, so a kernel the process launches
+// on another stream never runs while the session lives (the user cannot use the GPU).
+TEST(CudaLive, PlainKernelRunsBesideAnSmBoundedSession) {
+  auto mk = cuda_megakernel();
+  if (!mk) GTEST_SKIP() << "no CUDA device visible";
+  LiveOptions options;
+  options.slot_count = 65536;  // unbounded, its grid would spread over every SM
+  options.max_sms = 8;
+  auto session = value_or_throw(LiveSession::start(*mk, options));
+  EXPECT_LE(session.lanes(), 8u * 128u);
+  std::vector<WorkItem> add{value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{0, 1}))};
+  auto before = value_or_throw(session.submit(add));
+  ASSERT_TRUE(value_or_throw(session.wait(before, 5s)));
+  // Many more blocks than SMs: they queue for the free SMs and all finish.
+  constexpr std::uint32_t BLOCKS = 4096;
+  auto counted = detail::test_plain_kernel_count(BLOCKS, 20000ms);
+  ASSERT_TRUE(counted) << counted.error().what();
+  EXPECT_EQ(*counted, std::uint64_t{BLOCKS} * 256u);
+  // The session is untouched.
+  auto after = value_or_throw(session.submit(add));
+  ASSERT_TRUE(value_or_throw(session.wait(after, 5s)));
+  EXPECT_EQ(after.results()[0], (ItemResult{abi::STATUS_DONE, 1}));
+  EXPECT_TRUE(session.health());
 }
 #endif
 

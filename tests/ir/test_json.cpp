@@ -273,3 +273,21 @@ TEST(IrJson, HostileKeysAreShortenedInMessages) {
 
 }  // namespace
 }  // namespace mk::ir
+
+namespace mk::ir {
+namespace {
+
+// A key given twice would mean different bodies to readers that keep the first or the last.
+TEST(IrJson, DuplicateKeysAreMalformed) {
+  auto body = body_from_json(R"([{"store": 1, "value": 2, "value": 3}])");
+  ASSERT_FALSE(body);
+  EXPECT_EQ(body.error().kind(), ErrorKind::Malformed);
+  EXPECT_NE(body.error().message().find("\"value\" twice"), std::string::npos) << body.error().message();
+  auto handlers = handlers_from_json(R"([{"opcode": 4096, "opcode": 4097, "name": "a", "body": []}])");
+  ASSERT_FALSE(handlers);
+  EXPECT_NE(handlers.error().message().find("\"opcode\" twice"), std::string::npos) << handlers.error().message();
+  EXPECT_TRUE(body_from_json(R"([{"store": 1, "value": {"op": "+", "a": 1, "b": 2}}, {"store": 2, "value": 1}])"));
+}
+
+}  // namespace
+}  // namespace mk::ir

@@ -173,14 +173,18 @@ TEST(JitLower, InvalidIrIsRejectedBeforeLowering) {
 TEST(JitKernelSource, WrapsTheSharedKernelBody) {
   auto src = make_kernel_source(std::vector<OpcodeHandler>{{4096, "saxpy", body({result(atomic_add(0, arg(0)))})}}, 128);
   ASSERT_TRUE(src.has_value());
-  EXPECT_TRUE(has(src->text, "#include \"cuda/one_shot_kernel.cuh\""));
+  EXPECT_TRUE(has(src->text, "#include \"cuda/batch_kernel.cuh\""));  // which includes one_shot_kernel.cuh
   EXPECT_TRUE(has(src->text, "extern \"C\" __global__ void __launch_bounds__(128) mk_jit_one_shot(mk::detail::OneShotParams p)"));
   EXPECT_TRUE(has(src->text, "mk::detail::one_shot_run<mk::jit_generated::JitCustomOps, false>(p);"));
   EXPECT_FALSE(has(src->text, "mk_jit_one_shot_traced"));  // built on the first traced launch
+  // The compact-batch kernel over the same ops (docs/bulk.md), untraced images only.
+  EXPECT_TRUE(has(src->text, "mk_jit_batch(mk::detail::BatchParams p)"));
+  EXPECT_TRUE(has(src->text, "mk::detail::batch_run<mk::jit_generated::JitCustomOps>(p);"));
   auto traced = make_kernel_source(std::vector<OpcodeHandler>{{4096, "saxpy", body({})}}, 128, JIT_STEP_BUDGET, true);
   ASSERT_TRUE(traced.has_value());
   EXPECT_TRUE(has(traced->text, "__launch_bounds__(128) mk_jit_one_shot_traced(mk::detail::OneShotParams p)"));
   EXPECT_TRUE(has(traced->text, "mk::detail::one_shot_run<mk::jit_generated::JitCustomOps, true>(p);"));
+  EXPECT_FALSE(has(traced->text, "mk_jit_batch"));
   // Line numbers of the whole translation unit map to IR paths (what NVRTC's log names).
   EXPECT_EQ(src->path_of_line(line_of(src->text, "env.atomic_add(")), "opcode 4096 \"saxpy\" body[0].result");
   EXPECT_EQ(src->path_of_line(line_of(src->text, "mk_jit_one_shot(")), "");

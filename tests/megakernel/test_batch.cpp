@@ -87,6 +87,15 @@ TEST_P(BatchTest, MixedBatchFaultsOnlyTheItemsThatBreakTheirTenantsPolicy) {
   EXPECT_EQ(read_observable(out.control(), 48), 0u);
   EXPECT_EQ(read_observable(out.control(), 2), 9u);
   EXPECT_EQ(read_fault_count(out.control()), 2u);
+  // The full slot of an item, on request, rebuilt from the records and the results.
+  const SlotView slot2 = value_or_throw(try_batch_item_slot(builder.view(), out, 2));
+  EXPECT_EQ(slot2.status, abi::STATUS_FAULT);
+  EXPECT_EQ(slot2.opcode, abi::OP_ATOMIC_ADD);
+  EXPECT_EQ(slot2.tenant, 1u);
+  EXPECT_EQ(slot2.result, abi::FAULT_UNAUTHORIZED);
+  EXPECT_EQ(slot2.args[0], 1u);
+  EXPECT_EQ(slot2.args[2], 0u);
+  EXPECT_FALSE(try_batch_item_slot(builder.view(), out, 6));
   EXPECT_EQ(value_or_throw(try_read_tenant_counters(out.control(), 1)).faults, 2u);
   EXPECT_EQ(value_or_throw(try_read_tenant_counters(out.control(), 1)).done, 1u);
 }

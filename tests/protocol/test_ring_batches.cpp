@@ -1,5 +1,8 @@
 // Batch publishers: a run of items, a whole-ring encode and a fenced batch. Each
 // validates the whole batch first, so every refusal leaves the ring byte-identical.
+#include <array>
+#include <cstring>
+
 #include "protocol_test_util.h"
 
 namespace mk {
@@ -191,6 +194,37 @@ TEST(ProtocolBatch, BadItemWritesNothing) {
   items[0].arg_count = 99;
   EXPECT_TRUE(fails_with(try_batch_publish(ring, 0, items, 1), ErrorKind::InvalidArgument, {"arg_count=99"}));
   EXPECT_EQ(ring, before);
+}
+
+// Rings of 64K+ slots are written with streaming stores (src/protocol/ring_slots.cpp):
+// the same bytes as the small-ring path, and the same all-or-nothing refusals.
+TEST(ProtocolRingEncode, LargeRingsEncodeTheSameAndRefuseWhole) {
+  constexpr std::uint32_t slots = 70'000, n = 69'000;
+  Bytes ring = garbage_ring(slots);
+  const auto items = make_items(n);
+  ASSERT_TRUE(try_encode_work_items_ring_into(ring, items).has_value());
+  for (std::uint32_t i = 0; i < n; i += 997) expect_slot(ring, i, items[i]);
+  expect_slot(ring, n - 1, items[n - 1]);
+  for (std::uint32_t s = n; s < slots; s += 101)
+    for (std::uint32_t w = 0; w < 16; ++w) ASSERT_EQ(get_word(ring, slot_word(s, w)), 0u) << s << ":" << w;
+  // Byte-identical to encoding the same items slot by slot into a small-ring layout.
+  for (std::uint32_t i = 0; i < n; i += 4099) {
+    std::array<Word, abi::SLOT_WORDS> one{};
+    encode_slot_words(items[i], one);
+    EXPECT_EQ(std::memcmp(ring.data() + std::size_t{i} * 64, one.data(), 64), 0) << i;
+  }
+  // Refusals past the first 64K slots still write nothing.
+  Bytes again = garbage_ring(slots);
+  set_word(again, slot_word(slots - 1, 0), abi::STATUS_CLAIMED);
+  const Bytes before = again;
+  EXPECT_TRUE(fails_with(try_encode_work_items_ring_into(again, items), ErrorKind::QueueFull, {"ring slot 69999"}));
+  EXPECT_EQ(again, before);
+  set_word(again, slot_word(slots - 1, 0), abi::STATUS_FAULT);
+  const Bytes before_args = again;
+  auto bad = items;
+  bad[n - 1].arg_count = 13;
+  EXPECT_TRUE(fails_with(try_encode_work_items_ring_into(again, bad), ErrorKind::InvalidArgument, {"arg_count=13"}));
+  EXPECT_EQ(again, before_args);
 }
 
 }  // namespace

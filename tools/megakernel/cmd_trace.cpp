@@ -1,10 +1,13 @@
 // `megakernel trace JOB.json -o trace.json`: run once with per-slot tracing, write a Chrome/Perfetto trace.
 #include <exception>
 #include <fstream>
+#include <new>
 
 #include "backend_choice.h"
 #include "commands.h"
+#include "job_limits.h"
 #include "job_reader.h"
+#include "job_sources.h"
 #include "job_runner.h"
 #include "trace_json.h"
 
@@ -20,11 +23,9 @@ struct TraceRun {
   Readback readback;
 };
 
-Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend) {
+Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend, const IoSources& sources) {
   auto kernel = bootstrap_job(job, std::move(backend));
   if (!kernel) return cuda::std::unexpected<Error>(std::move(kernel.error()));
-  auto sources = build_job_io_sources(job);
-  if (!sources) return cuda::std::unexpected<Error>(std::move(sources.error()));
   auto buffers = build_job_buffers(job);
   if (!buffers) return cuda::std::unexpected<Error>(std::move(buffers.error()));
 
@@ -37,7 +38,7 @@ Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend) {
     ++run.rounds;
     if (buffers->io_queue.empty()) break;
     // Parked LOAD_MISS slots finish in the next round once their requests are served.
-    auto served = complete_io_requests(buffers->control, buffers->io_queue, *sources);
+    auto served = complete_io_requests(buffers->control, buffers->io_queue, sources);
     if (!served) return cuda::std::unexpected<Error>(std::move(served.error()));
     if (*served == 0) break;
   }
@@ -56,12 +57,27 @@ int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
     print_usage_error(err, "no output file", "pass -o trace.json");
     return EXIT_USAGE;
   }
-  auto job = read_job_file(args.job);
-  if (!job) {
-    print_job_error(err, job.error());
-    return EXIT_USAGE;
-  }
   try {
+    auto job = read_job_file(args.job);
+    if (!job) {
+      print_job_error(err, job.error());
+      return EXIT_USAGE;
+    }
+    // The same limits and I/O confinement as `run` (default limits).
+    if (auto memory = check_job_memory(*job, default_max_memory(), false); !memory) {
+      JobError error = std::move(memory.error());
+      error.file = job->shown;
+      print_job_error(err, error);
+      return EXIT_USAGE;
+    }
+    IoPolicy policy;
+    if (!args.io_root.empty()) policy.io_root = args.io_root;
+    policy.allow_any_path = args.allow_any_path;
+    auto sources = open_job_io_sources(*job, policy);
+    if (!sources) {
+      print_job_error(err, sources.error());
+      return EXIT_USAGE;
+    }
     auto backend = open_backend(args.backend);
     if (!backend) {
       print_runtime_error(err, backend.error());
@@ -72,7 +88,7 @@ int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
       return EXIT_RUNTIME;
     }
     const std::string backend_name((*backend)->name());
-    auto run = trace_job(*job, *backend);
+    auto run = trace_job(*job, *backend, *sources);
     if (!run) {
       print_runtime_error(err, run.error());
       return EXIT_RUNTIME;
@@ -93,6 +109,9 @@ int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
     return EXIT_OK;
   } catch (const Error& e) {
     print_runtime_error(err, e);
+  } catch (const std::bad_alloc&) {
+    print_runtime_error(err, Error(ErrorKind::Backend, "out of memory while tracing the job",
+                                   "give the job smaller buffers (observables, slot_count, debug_log_records)"));
   } catch (const std::exception& e) {
     print_runtime_error(err, Error(ErrorKind::Backend, std::string("trace failed: ") + e.what(),
                                    "report this with the job file attached"));

@@ -22,10 +22,18 @@ struct InfoArgs {
 int cmd_info(const InfoArgs& args, std::ostream& out, std::ostream& err);
 
 struct RunArgs {
-  std::string job;
+  std::string job;                  // a path, or "-" for stdin
   std::string backend = "auto";
   bool json = false;
+  bool summary = false;             // --summary: totals, metrics and faults only
+  std::string path = "auto";        // --path auto|ring
   std::uint32_t repeat = 1;
+  std::string io_root;              // --io-root ("" = the job file's directory)
+  bool allow_any_path = false;      // --allow-any-path (trusted jobs)
+  std::string max_job_bytes;        // --max-job-bytes ("" = 256 MiB)
+  std::string max_memory;           // --max-memory ("" = a quarter of physical memory)
+  double timeout_s = 0;             // --timeout seconds (0 = none)
+  std::uint64_t max_sweeps = 0;     // --max-sweeps (0 = none)
 };
 int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err);
 
@@ -33,6 +41,8 @@ struct TraceArgs {
   std::string job;
   std::string output;
   std::string backend = "auto";
+  std::string io_root;          // as for run
+  bool allow_any_path = false;  // as for run
 };
 int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err);
 

@@ -14,7 +14,7 @@
 
 namespace mk::cli {
 
-// Defaults of the job schema (DESIGN.md section 7).
+// Defaults of the job schema (docs/reference.md section 7).
 inline constexpr std::uint32_t DEFAULT_SLOT_COUNT = 256;
 inline constexpr std::uint32_t DEFAULT_WORKGROUP_SIZE_X = 64;
 inline constexpr std::uint32_t DEFAULT_OBSERVABLES = 1024;
@@ -45,12 +45,14 @@ struct JobItem {
 
 struct JobIoSource {
   std::uint32_t id = 0;
-  std::optional<std::filesystem::path> file;  // resolved against the job file's directory
+  std::optional<std::string> file;  // as written; opened beneath the I/O root (open_job_io_sources)
   std::vector<std::byte> bytes;               // when no file
 };
 
 struct Job {
-  std::filesystem::path source;  // the job file ("" when read from memory)
+  std::filesystem::path source;  // the job file ("" when read from memory or stdin)
+  std::filesystem::path dir;     // the job file's directory: the default I/O root
+  std::string shown;             // the name errors use (the path as given, "<stdin>")
   std::uint32_t slot_count = DEFAULT_SLOT_COUNT;
   std::uint32_t workgroup_size_x = DEFAULT_WORKGROUP_SIZE_X;
   std::uint32_t worker_groups = 0;

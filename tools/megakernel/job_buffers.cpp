@@ -6,7 +6,7 @@
 
 namespace mk::cli {
 
-Result<OutputBuffers> build_job_buffers(const Job& job) {
+Result<OutputBuffers> build_job_control(const Job& job) {
   OutputBuffers buffers;
   const auto tenant_count = static_cast<std::uint32_t>(job.tenants.size());
   auto control = try_encode_control(false, tenant_count, job.observables);
@@ -17,7 +17,13 @@ Result<OutputBuffers> build_job_buffers(const Job& job) {
     MK_TRY(try_set_tenant_flags(buffers.control, tenant.id, true, tenant.admin));
   }
   for (const auto& init : job.init) MK_TRY(try_write_observables(buffers.control, init.at, init.words));
+  return buffers;
+}
 
+Result<OutputBuffers> build_job_buffers(const Job& job) {
+  auto control = build_job_control(job);
+  if (!control) return control;
+  OutputBuffers buffers = std::move(*control);
   auto ring_bytes = try_ring_bytes(job.slot_count);
   if (!ring_bytes) return cuda::std::unexpected<Error>(std::move(ring_bytes.error()));
   buffers.ring.assign(*ring_bytes, std::byte{0});
@@ -37,18 +43,6 @@ Result<OutputBuffers> build_job_buffers(const Job& job) {
     buffers.io_queue = std::move(*io);
   }
   return buffers;
-}
-
-Result<IoSources> build_job_io_sources(const Job& job) {
-  IoSources sources;
-  for (const auto& source : job.io_sources) {
-    if (source.file) {
-      MK_TRY(sources.add_file(source.id, *source.file));
-    } else {
-      MK_TRY(sources.add_bytes(source.id, source.bytes));
-    }
-  }
-  return sources;
 }
 
 Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend) {

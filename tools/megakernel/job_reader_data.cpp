@@ -1,7 +1,6 @@
 // Job reader: data sections (init words written before dispatch, io_sources for LOAD_MISS).
 #include <set>
 #include <string>
-#include <system_error>
 
 #include "job_reader_detail.h"
 
@@ -39,7 +38,7 @@ void read_init(const Json* init, Job& job) {
   }
 }
 
-void read_io_sources(const Json* sources, Job& job, const std::filesystem::path& base_dir) {
+void read_io_sources(const Json* sources, Job& job) {
   if (!sources) return;
   array_at(*sources, "io_sources");
   std::set<std::uint32_t> seen;
@@ -62,16 +61,16 @@ void read_io_sources(const Json* sources, Job& job, const std::filesystem::path&
     }
     if (file) {
       const std::string name = string_at(*file, path_key(path, "file"));
-      if (name.empty()) fail_at(path_key(path, "file"), "empty file name", "name a file relative to the job file");
-      std::filesystem::path resolved(name);
-      if (resolved.is_relative()) resolved = base_dir / resolved;
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(resolved, ec)) {
-        fail_at(path_key(path, "file"), "I/O source file " + quote_text(name) + " not found (looked for " +
-                                            quote_text(resolved.string()) + ")",
-                "create the file or fix the path; relative paths start at the job file's directory");
+      if (name.empty()) fail_at(path_key(path, "file"), "empty file name", "name a file relative to the I/O root");
+      for (const char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+          // A NUL would cut the name the system opens short of the name shown.
+          fail_at(path_key(path, "file"), "file name " + quote_text(name) + " holds a NUL or control character",
+                  "name the file with printable characters only");
+        }
       }
-      out.file = resolved;
+      out.file = name;
     } else {
       array_at(*bytes, path_key(path, "bytes"));
       out.bytes.reserve(bytes->size());

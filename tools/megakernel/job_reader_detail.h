@@ -19,7 +19,7 @@ void read_geometry(const Json& top, Job& job);
 void read_opcodes(const Json* opcodes, Job& job);
 void read_tenants(const Json* tenants, Job& job, const JobOpcodes& opcodes);
 void read_init(const Json* init, Job& job);
-void read_io_sources(const Json* sources, Job& job, const std::filesystem::path& base_dir);
+void read_io_sources(const Json* sources, Job& job);
 void read_items(const Json* items, Job& job, const JobOpcodes& opcodes);
 
 }  // namespace mk::cli::detail

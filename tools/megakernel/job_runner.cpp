@@ -1,8 +1,11 @@
-// Job runner: dispatch_until_idle over fresh buffers, N times, then a strict readback.
+// Job runner: dispatch_until_idle over fresh buffers, N times, within the whole-job bounds.
 #include "job_runner.h"
 
 #include <algorithm>
 #include <chrono>
+
+#include "job_bulk.h"
+#include "job_sources.h"
 
 namespace mk::cli {
 
@@ -13,29 +16,52 @@ std::uint64_t median_ns(std::vector<std::uint64_t> samples) {
   return *middle;
 }
 
-Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat) {
+Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, const IoSources& sources,
+                           std::uint32_t repeat, const RunBounds& bounds, RunPath path) {
+  std::string why;
+  if (path == RunPath::Auto && job_runs_as_batch(job, bounds, why)) return run_job_as_batch(job, std::move(backend), repeat, bounds);
   RunOutcome outcome;
   outcome.backend = std::string(backend->name());
   auto kernel = bootstrap_job(job, std::move(backend));
   if (!kernel) return cuda::std::unexpected<Error>(std::move(kernel.error()));
-  auto sources = build_job_io_sources(job);
-  if (!sources) return cuda::std::unexpected<Error>(std::move(sources.error()));
 
+  DispatchLimits limits;
+  if (bounds.timeout) {
+    limits.deadline = std::chrono::steady_clock::now() +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(*bounds.timeout);
+  }
   OutputBuffers buffers;
   for (std::uint32_t run = 0; run < std::max(repeat, 1u); ++run) {
     auto fresh = build_job_buffers(job);
     if (!fresh) return cuda::std::unexpected<Error>(std::move(fresh.error()));
     buffers = std::move(*fresh);
+    // The sweep budget covers every repeat together.
+    limits.max_sweeps = bounds.max_sweeps == 0 ? 0 : bounds.max_sweeps - outcome.sweeps_total;
     const auto start = std::chrono::steady_clock::now();
-    auto stats = kernel->dispatch_until_idle(buffers, *sources);
+    auto ran = dispatch_until_idle(*kernel, buffers, sources, limits);
     const auto stop = std::chrono::steady_clock::now();
-    if (!stats) return cuda::std::unexpected<Error>(std::move(stats.error()));
-    outcome.stats = *stats;
+    if (!ran) return cuda::std::unexpected<Error>(std::move(ran.error()));
+    outcome.stats = ran->stats;
+    outcome.sweeps_total += ran->stats.sweeps;
     outcome.wall_ns.push_back(
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
+    outcome.stop = ran->stop;
+    if (outcome.stop != DispatchStop::Idle) break;
+    if (bounds.max_sweeps != 0 && outcome.sweeps_total >= bounds.max_sweeps && run + 1 < std::max(repeat, 1u)) {
+      outcome.stop = DispatchStop::SweepBudget;
+      break;
+    }
   }
   MK_TRY(try_decode_readback(buffers, outcome.readback));
   return outcome;
+}
+
+Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat) {
+  auto sources = open_job_io_sources(job, IoPolicy{});
+  if (!sources) {
+    return cuda::std::unexpected<Error>(Error(ErrorKind::InvalidArgument, sources.error().line(), sources.error().fix));
+  }
+  return run_job(job, std::move(backend), *sources, repeat);
 }
 
 }  // namespace mk::cli

@@ -1,7 +1,9 @@
 // Job runner: backend + Megakernel + buffers for a validated Job; dispatch and readback.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include "job.h"
 #include "mk/backend.h"
 #include "mk/error.h"
+#include "mk/dispatch_limits.h"
 #include "mk/io.h"
 #include "mk/megakernel.h"
 
@@ -18,8 +21,8 @@ namespace mk::cli {
 // The ABI buffers of one run, fresh: control (tenants, init words), ring (items in
 // slots 0..n-1), debug log and I/O queue (empty when the job sets 0).
 Result<OutputBuffers> build_job_buffers(const Job& job);
-// The job's io_sources registered (files opened now).
-Result<IoSources> build_job_io_sources(const Job& job);
+// The control buffer alone (tenants, init words); ring, log and queue left empty.
+Result<OutputBuffers> build_job_control(const Job& job);
 // Megakernel::bootstrap_sharded with the job's geometry and custom opcodes.
 Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend);
 
@@ -28,9 +31,28 @@ struct RunOutcome {
   Readback readback;                  // of the last run
   DispatchStats stats;                // of the last run
   std::vector<std::uint64_t> wall_ns; // host wall time of dispatch_until_idle, one per run
+  DispatchStop stop = DispatchStop::Idle;  // Deadline / SweepBudget: a whole-job bound ended it
+  std::uint64_t sweeps_total = 0;     // sweeps of every run together
+  bool bulk = false;                  // ran as a compact batch (job_bulk.h)
 };
 
-// Run the job `repeat` times (fresh buffers each time) through dispatch_until_idle.
+// Whole-job bounds of `megakernel run`: over all repeats together.
+struct RunBounds {
+  std::optional<std::chrono::nanoseconds> timeout;  // --timeout
+  std::uint64_t max_sweeps = 0;                     // --max-sweeps (0: none)
+};
+
+// How a job's items reach the kernel (--path): Auto takes the compact-batch bulk path
+// where it gives the same results (job_bulk.h), Ring always publishes into the ring.
+enum class RunPath { Auto, Ring };
+
+// Run the job `repeat` times (fresh buffers each time) through dispatch_until_idle with
+// the job's sources (open_job_io_sources), or as a compact batch where that gives the
+// same results (job_bulk.h). A tripped bound ends the run: `stop` says
+// which, and readback holds the state at the stop.
+Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, const IoSources& sources,
+                           std::uint32_t repeat = 1, const RunBounds& bounds = {}, RunPath path = RunPath::Auto);
+// The same with the sources opened under the default policy (confined to Job::dir).
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat = 1);
 
 // Median of a sample set (the lower middle for an even count); 0 when empty.

@@ -1,6 +1,7 @@
 // Typed, path-aware JSON accessors and the JobError formatting used by the job reader.
 #include "json_fields.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace mk::cli {
@@ -8,7 +9,17 @@ namespace mk::cli {
 std::string JobError::line() const {
   std::string out;
   if (!file.empty()) out += file + ": ";
-  out += (where.empty() ? std::string("top level") : where) + ": " + message;
+  // A hostile document can make a path as long as its nesting: show both ends.
+  constexpr std::size_t MAX_WHERE = 160;
+  if (where.empty()) {
+    out += "top level";
+  } else if (where.size() > MAX_WHERE) {
+    out += where.substr(0, MAX_WHERE / 2) + "..." + where.substr(where.size() - MAX_WHERE / 2);
+  } else {
+    out += where;
+  }
+  if (!at.empty()) out += " (" + at + ")";
+  out += ": " + message;
   if (!fix.empty()) out += "; fix: " + fix;
   // One line, whatever the parts held.
   for (char& c : out) {
@@ -22,7 +33,7 @@ std::string JobError::line() const {
 namespace mk::cli::detail {
 
 void fail_at(std::string where, std::string message, std::string fix) {
-  throw JobFailure(JobError{"", std::move(where), std::move(message), std::move(fix)});
+  throw JobFailure(JobError{"", std::move(where), "", std::move(message), std::move(fix)});
 }
 
 std::string path_key(std::string_view path, std::string_view key) {
@@ -68,7 +79,11 @@ std::string_view kind_of(const Json& value) {
     case Json::value_t::number_integer:
       return value.get<std::int64_t>() < 0 ? "a negative number" : "a number";
     case Json::value_t::number_unsigned: return "a number";
-    case Json::value_t::number_float: return "a fractional number";
+    case Json::value_t::number_float: {
+      const double v = value.get<double>();
+      // 1e3 and 2.0 are whole numbers, but written as floating point.
+      return std::floor(v) == v ? "a number written with a decimal point or an exponent" : "a fractional number";
+    }
     case Json::value_t::binary: return "binary data";
     case Json::value_t::discarded: return "nothing";
   }

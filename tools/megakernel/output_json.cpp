@@ -25,6 +25,18 @@ Json items_json(const Job& job, const Readback& readback) {
   return items;
 }
 
+// Faulted items, in item order, at most SUMMARY_MAX_FAULTS of them.
+Json faults_json(const Job& job, const Readback& readback) {
+  Json faults = Json::array();
+  for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
+    const SlotView& slot = readback.slots[i];
+    if (slot.status != abi::STATUS_FAULT) continue;
+    if (faults.size() == SUMMARY_MAX_FAULTS) break;
+    faults.push_back({{"index", i}, {"op", job.items[i].label}, {"fault", std::string(fault_name(slot.result))}});
+  }
+  return faults;
+}
+
 Json metrics_json(const Job& job, const Readback& readback) {
   Json metrics = Json::object();
   for (const auto& count : readback.metrics) {
@@ -62,18 +74,32 @@ Json timing_json(const RunOutcome& outcome) {
   }
   timing["rounds"] = outcome.stats.rounds;
   timing["sweeps"] = outcome.stats.sweeps;
+  timing["path"] = outcome.bulk ? "compact batch" : "ring";
   return timing;
 }
 
 }  // namespace
 
-nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome) {
+nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome, bool summary) {
   const Readback& readback = outcome.readback;
+  if (summary)
+    return Json{{"backend", outcome.backend},
+                {"items", job.items.size()},
+                {"done_count", readback.done_count},
+                {"epoch", readback.epoch},
+                {"last_fence_tag", readback.last_fence_tag},
+                {"fault_count", readback.fault_count},
+                {"shutdown", readback.shutdown},
+                {"faults", faults_json(job, readback)},
+                {"metrics", metrics_json(job, readback)},
+                {"tenants", tenants_json(job, readback)},
+                {"timing", timing_json(outcome)}};
   return Json{{"backend", outcome.backend},
               {"done_count", readback.done_count},
               {"epoch", readback.epoch},
               {"last_fence_tag", readback.last_fence_tag},
               {"fault_count", readback.fault_count},
+              {"shutdown", readback.shutdown},
               {"items", items_json(job, readback)},
               {"observables", readback.observables},
               {"metrics", metrics_json(job, readback)},

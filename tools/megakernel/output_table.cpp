@@ -39,6 +39,20 @@ void print_items(std::ostream& out, const Job& job, const Readback& readback) {
   out << std::right;
 }
 
+void print_faults(std::ostream& out, const Job& job, const Readback& readback) {
+  out << "faults: " << readback.fault_count << '\n';
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
+    const SlotView& slot = readback.slots[i];
+    if (slot.status != abi::STATUS_FAULT) continue;
+    if (shown++ == SUMMARY_MAX_FAULTS) {
+      out << "  ... (first " << SUMMARY_MAX_FAULTS << " listed)\n";
+      break;
+    }
+    out << "  item " << i << "  " << job.items[i].label << "  " << fault_name(slot.result) << '\n';
+  }
+}
+
 void print_observables(std::ostream& out, const Readback& readback) {
   std::size_t non_zero = 0;
   out << "observables (" << readback.observables.size() << " words; non-zero shown):";
@@ -62,12 +76,14 @@ void print_debug_log(std::ostream& out, const DebugLog& log) {
 
 }  // namespace
 
-void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcome) {
+void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcome, bool summary) {
   const Readback& readback = outcome.readback;
   out << "backend " << outcome.backend << ": " << job.items.size() << " item(s) in " << job.slot_count
       << " slots, done " << readback.done_count << ", faults " << readback.fault_count << ", epoch "
-      << readback.epoch << ", last fence tag " << readback.last_fence_tag << "\n\n";
-  print_items(out, job, readback);
+      << readback.epoch << ", last fence tag " << readback.last_fence_tag << " ("
+      << (outcome.bulk ? "compact batch" : "ring") << ")\n\n";
+  if (summary) print_faults(out, job, readback);
+  else print_items(out, job, readback);
 
   out << "\nmetrics:";
   bool any = false;
@@ -86,7 +102,7 @@ void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcom
     separator = " | ";
   }
   out << '\n';
-  print_observables(out, readback);
+  if (!summary) print_observables(out, readback);
   print_debug_log(out, readback.debug_log);
   if (outcome.wall_ns.size() > 1) {
     out << "timing: " << outcome.wall_ns.size() << " runs, median " << fmt_ns(median_ns(outcome.wall_ns))
