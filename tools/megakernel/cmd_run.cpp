@@ -80,17 +80,10 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       print_job_error(err, job.error());
       return EXIT_USAGE;
     }
-    if (auto memory = check_job_memory(*job, *max_memory, args.json); !memory) {
-      JobError error = std::move(memory.error());
-      error.file = job->shown;
-      ticker.stop();  // no progress line interleaves with it
-      print_job_error(err, error);
-      return EXIT_USAGE;
-    }
     IoPolicy policy;
     if (!args.io_root.empty()) policy.io_root = args.io_root;
     policy.allow_any_path = args.allow_any_path;
-    auto sources = open_job_io_sources(*job, policy);
+    auto sources = admit_job(*job, *max_memory, args.json, policy);
     if (!sources) {
       ticker.stop();  // no progress line interleaves with it
       print_job_error(err, sources.error());

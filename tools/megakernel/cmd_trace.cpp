@@ -64,16 +64,10 @@ int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
       return EXIT_USAGE;
     }
     // The same limits and I/O confinement as `run` (default limits).
-    if (auto memory = check_job_memory(*job, default_max_memory(), false); !memory) {
-      JobError error = std::move(memory.error());
-      error.file = job->shown;
-      print_job_error(err, error);
-      return EXIT_USAGE;
-    }
     IoPolicy policy;
     if (!args.io_root.empty()) policy.io_root = args.io_root;
     policy.allow_any_path = args.allow_any_path;
-    auto sources = open_job_io_sources(*job, policy);
+    auto sources = admit_job(*job, default_max_memory(), false, policy);
     if (!sources) {
       print_job_error(err, sources.error());
       return EXIT_USAGE;

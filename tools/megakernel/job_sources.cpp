@@ -1,6 +1,8 @@
 // A job's io_sources opened beneath the I/O root, with errors that name the entry and the fix.
 #include "job_sources.h"
 
+#include "job_limits.h"
+
 #include "json_fields.h"
 
 namespace mk::cli {
@@ -63,6 +65,15 @@ JobResult<IoSources> open_job_io_sources(const Job& job, const IoPolicy& policy)
     }
   }
   return sources;
+}
+
+JobResult<IoSources> admit_job(const Job& job, std::uint64_t max_memory, bool json_report, const IoPolicy& policy) {
+  if (auto memory = check_job_memory(job, max_memory, json_report); !memory) {
+    JobError error = std::move(memory.error());
+    error.file = job.shown;
+    return cuda::std::unexpected(std::move(error));
+  }
+  return open_job_io_sources(job, policy);
 }
 
 }  // namespace mk::cli

@@ -23,4 +23,9 @@ std::filesystem::path io_root_of(const Job& job, const IoPolicy& policy);
 // (io_sources[i].file) and the fix.
 JobResult<IoSources> open_job_io_sources(const Job& job, const IoPolicy& policy);
 
+// What `run` and `trace` check once a job is read: its buffers against `max_memory`
+// (check_job_memory; the error names the job file), then its sources opened under
+// `policy`. The first failure is returned.
+JobResult<IoSources> admit_job(const Job& job, std::uint64_t max_memory, bool json_report, const IoPolicy& policy);
+
 }  // namespace mk::cli
