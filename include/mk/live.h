@@ -129,6 +129,9 @@ class LiveSession {
   // The whole control buffer now (counters, metrics, tenants, observables), read while
   // the kernel runs.
   Result<std::vector<std::uint32_t>> read_control() const;
+  // The same as bytes, the form every read_* helper takes:
+  // read_observable(value_or_throw(session.read_control_bytes()), 3).
+  Result<Bytes> read_control_bytes() const;
   LiveStats stats() const;
   // The watchdog's verdict: ok while the kernel is healthy.
   Status health() const;

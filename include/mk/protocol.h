@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -49,6 +50,10 @@ struct WorkItem {
   // InvalidArgument when args.size() > MAX_ARGS.
   static Result<WorkItem> make(std::uint32_t opcode, std::uint32_t tenant,
                                std::span<const std::uint32_t> args);
+  // The same for a braced list: WorkItem::make(OP_STORE_U32, 0, {3, 7}).
+  static Result<WorkItem> make(std::uint32_t opcode, std::uint32_t tenant, std::initializer_list<std::uint32_t> args) {
+    return make(opcode, tenant, std::span<const std::uint32_t>(args.begin(), args.size()));
+  }
 };
 
 // One inner op of a PACKED_SLOT: an opcode id below 256 and its argument words.

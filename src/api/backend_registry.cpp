@@ -22,11 +22,11 @@ Result<std::shared_ptr<Backend>> make_backend(std::string_view name) {
 #if MK_HAVE_CUDA
     if (detail::cuda_device_count() == 0)
       return fail(ErrorKind::Unsupported, "no CUDA device is visible to this process",
-                  "run on a machine with an NVIDIA GPU and driver, or use --backend cpu");
+                  "run on a machine with an NVIDIA GPU and driver, or use the CPU backend (make_backend(\"cpu\"))");
     return detail::make_cuda_backend();
 #else
     return fail(ErrorKind::Unsupported, "this build has no CUDA backend (nvcc was not found at configure time)",
-                "install the CUDA toolkit and reconfigure with -DMK_ENABLE_CUDA=ON, or use --backend cpu");
+                "install the CUDA toolkit and reconfigure with -DMK_ENABLE_CUDA=ON, or use the CPU backend (make_backend(\"cpu\"))");
 #endif
   }
   if (name == "auto") {

@@ -1,6 +1,7 @@
 // LiveSession: lock-free batch reservation, publishing, harvesting and waiting over a
 // ring the backend's lanes keep polling (the watchdog is in live_watchdog.cpp).
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -474,6 +475,14 @@ Status LiveSession::shutdown(std::chrono::nanoseconds timeout) {
                         "drain() before shutdown to let every ticket finish"));
   if (!drained) return drained;
   return stopped;
+}
+
+Result<Bytes> LiveSession::read_control_bytes() const {
+  auto words = read_control();
+  if (!words) return cuda::std::unexpected(std::move(words.error()));
+  Bytes bytes(words->size() * sizeof(std::uint32_t));
+  std::memcpy(bytes.data(), words->data(), bytes.size());
+  return bytes;
 }
 
 Result<std::vector<std::uint32_t>> LiveSession::read_control() const {

@@ -29,7 +29,7 @@ Status CudaBackend::init() {
   MK_CUDA_CHECK(cudaDriverGetVersion(&m_driver_version));
   if (!m_props.cooperativeLaunch)
     return fail(ErrorKind::Unsupported, std::string("device ") + m_props.name + " cannot launch cooperative kernels",
-                "use a GPU of compute capability 6.0 or newer, or --backend cpu");
+                "use a GPU of compute capability 6.0 or newer, or the CPU backend (make_backend(\"cpu\"))");
   MK_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
   MK_CUDA_CHECK(cudaEventCreate(&m_start));
   MK_CUDA_CHECK(cudaEventCreate(&m_stop));

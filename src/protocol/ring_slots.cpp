@@ -106,7 +106,7 @@ bool items_and_slots_ok(ConstWordSpan ring, std::span<const WorkItem> items, std
   const Word* status = ring.data() + abi::SLOT_STATUS;
   bool ok = true;
   for (std::size_t i = 0; i < items.size(); ++i, status += abi::SLOT_WORDS)
-    ok &= (items[i].arg_count <= abi::MAX_ARGS) & abi::slot_reusable(load_acquire(*status));
+    ok &= static_cast<unsigned>(items[i].arg_count <= abi::MAX_ARGS) & static_cast<unsigned>(abi::slot_reusable(load_acquire(*status)));
   return ok && slots_reusable(ring, static_cast<std::uint32_t>(items.size()), slot_count - items.size());
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -101,13 +102,28 @@ TEST(cli_trace, IoJobTracesEveryRound) {
   const Json trace = Json::parse(read_text(trace_path));
   std::uint32_t max_round = 0;
   std::set<std::string> final_statuses;
+  // Per round: the earliest start and the latest end (rounds must not overlap in time).
+  std::map<std::uint32_t, std::pair<double, double>> spans;
   for (const auto& event : trace["traceEvents"]) {
     if (event["ph"] != "X") continue;
-    max_round = std::max(max_round, event["args"]["round"].get<std::uint32_t>());
+    const auto round = event["args"]["round"].get<std::uint32_t>();
+    max_round = std::max(max_round, round);
     final_statuses.insert(event["args"]["status"].get<std::string>());
+    const double ts = event["ts"].get<double>(), end = ts + event["dur"].get<double>();
+    auto [it, fresh] = spans.try_emplace(round, ts, end);
+    if (!fresh) it->second = {std::min(it->second.first, ts), std::max(it->second.second, end)};
   }
   EXPECT_GE(max_round, 1u) << "LOAD_MISS slots finish in a later round than they park";
+  for (auto it = spans.begin(); std::next(it) != spans.end(); ++it)
+    EXPECT_LT(it->second.second, std::next(it)->second.first) << "round " << it->first << " overlaps the next";
   EXPECT_TRUE(final_statuses.count("DONE"));
+}
+
+TEST(cli_usage, UnknownSubcommandSaysSo) {
+  const auto result = run_megakernel({"frobnicate"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("unknown subcommand \"frobnicate\""), std::string::npos) << result.err;
+  EXPECT_EQ(line_count(result.err), 1u) << result.err;
 }
 
 TEST(cli_trace, OutputIsRequired) {

@@ -93,6 +93,10 @@ TEST_P(LiveBasic, MixedBatchGivesPerItemResultsAndExactCounters) {
   expected[32] = 4242;
   expected[34] = 9;
   for (std::uint32_t w = 0; w < 64; ++w) EXPECT_EQ(observable(c, w), expected[w]) << "observable " << w;
+  // The byte form feeds the protocol's read_* helpers directly.
+  const Bytes control_bytes = value_or_throw(session->read_control_bytes());
+  EXPECT_EQ(read_observable(control_bytes, 34), 9u);
+  EXPECT_EQ(read_done_count(control_bytes), 12u);
 
   const LiveStats st = session->stats();
   EXPECT_EQ(st.submitted, 12u);

@@ -196,6 +196,14 @@ TEST(ProtocolBatch, BadItemWritesNothing) {
   EXPECT_EQ(ring, before);
 }
 
+TEST(ProtocolWorkItem, BracedArgumentListsCompile) {
+  const WorkItem item = value_or_throw(WorkItem::make(abi::OP_STORE_U32, 2, {3, 7}));
+  EXPECT_EQ(item.arg_count, 2u);
+  EXPECT_EQ(item.args[1], 7u);
+  EXPECT_EQ(value_or_throw(WorkItem::make(abi::OP_NOP, 0, {})).arg_count, 0u);
+  EXPECT_FALSE(WorkItem::make(abi::OP_NOP, 0, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));
+}
+
 // Rings of 64K+ slots are written with streaming stores (src/protocol/ring_slots.cpp):
 // the same bytes as the small-ring path, and the same all-or-nothing refusals.
 TEST(ProtocolRingEncode, LargeRingsEncodeTheSameAndRefuseWhole) {

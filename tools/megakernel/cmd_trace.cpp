@@ -1,5 +1,6 @@
 // `megakernel trace JOB.json -o trace.json`: run once with per-slot tracing, write a Chrome/Perfetto trace.
 #include <exception>
+#include <algorithm>
 #include <fstream>
 #include <new>
 
@@ -30,11 +31,21 @@ Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend, con
   if (!buffers) return cuda::std::unexpected<Error>(std::move(buffers.error()));
 
   TraceRun run;
+  // Each dispatch's timestamps start near 0: later rounds are shifted to begin after
+  // the previous round's last event (1 us apart), so rounds never overlap in the trace.
+  std::uint64_t round_start = 0;
   while (run.rounds < MAX_ROUNDS) {
     std::vector<TraceEvent> round_events;
     auto stats = kernel->dispatch_in_place(*buffers, &round_events);
     if (!stats) return cuda::std::unexpected<Error>(std::move(stats.error()));
-    for (const auto& e : round_events) run.events.push_back({e, run.rounds});
+    std::uint64_t round_end = round_start;
+    for (auto e : round_events) {
+      e.claim_ns += round_start;
+      e.finish_ns += round_start;
+      round_end = std::max(round_end, e.finish_ns);
+      run.events.push_back({e, run.rounds});
+    }
+    round_start = round_end + 1000;
     ++run.rounds;
     if (buffers->io_queue.empty()) break;
     // Parked LOAD_MISS slots finish in the next round once their requests are served.

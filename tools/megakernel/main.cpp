@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string where = "megakernel";
     for (const auto* sub : app.get_subcommands()) where += " " + sub->get_name();
+    // A first word that names no subcommand is an unknown subcommand, not a missing one.
+    if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+      print_usage_error(std::cerr, std::string("unknown subcommand \"") + argv[1] + "\"",
+                        "use one of info, run, trace, bench (see `megakernel --help`)");
+      return EXIT_USAGE;
+    }
     print_usage_error(std::cerr, e.what(), "see `" + where + " --help`");
     return EXIT_USAGE;
   }
