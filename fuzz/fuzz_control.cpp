@@ -80,8 +80,7 @@ void fuzz_writers(Bytes& control, const std::uint8_t* data, std::size_t size) {
 
   std::vector<std::uint32_t> ids(std::begin(abi::BUILTIN_OPCODE_IDS), std::end(abi::BUILTIN_OPCODE_IDS));
   if (p1 & 1) ids[p1 % abi::BUILTIN_OPCODES] ^= p2;  // maybe break a built-in
-  for (std::uint32_t i = 0; i < (p0 >> 24) % 56; ++i)
-    ids.push_back(i % 3 == 0 ? p2 + i : 0x100 + (p1 & 0xF) * i);
+  for (std::uint32_t i = 0; i < (p0 >> 24) % 56; ++i) ids.push_back(i % 3 == 0 ? p2 + i : 0x100 + (p1 & 0xF) * i);
   const Bytes before_ids = control;
   if (auto status = try_stamp_opcode_table(control, ids); status) {
     check(valid && ids.size() <= abi::MAX_OPCODES);

@@ -25,8 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(i == 0 || lenient->records[i - 1].index < record.index);
   }
   if (strict) {
-    check(lenient->partial == 0 && strict->records == lenient->records &&
-          strict->dropped == lenient->dropped);
+    check(lenient->partial == 0 && strict->records == lenient->records && strict->dropped == lenient->dropped);
   } else {
     check(lenient->partial != 0 && strict.error().kind() == ErrorKind::Malformed);
   }

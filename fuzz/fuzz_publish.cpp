@@ -15,8 +15,8 @@ constexpr std::uint32_t MAX_SLOTS = 40;
 
 WorkItem consume_item(FuzzedDataProvider& in) {
   WorkItem item;
-  item.opcode = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(0, 16)
-                                 : in.ConsumeIntegral<std::uint32_t>();
+  item.opcode =
+      in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(0, 16) : in.ConsumeIntegral<std::uint32_t>();
   item.tenant = in.ConsumeIntegral<std::uint8_t>();
   item.arg_count = in.ConsumeIntegralInRange<std::uint32_t>(0, abi::MAX_ARGS + 3);
   for (std::uint32_t a = 0; a < abi::MAX_ARGS && a < item.arg_count; ++a)
@@ -41,22 +41,21 @@ std::uint32_t slot_status(const Bytes& ring, std::uint32_t slot) {
 }
 
 bool same_slot(const Bytes& a, const Bytes& b, std::uint32_t slot) {
-  return std::memcmp(a.data() + std::size_t{slot} * abi::SLOT_BYTES,
-                     b.data() + std::size_t{slot} * abi::SLOT_BYTES, abi::SLOT_BYTES) == 0;
+  return std::memcmp(a.data() + std::size_t{slot} * abi::SLOT_BYTES, b.data() + std::size_t{slot} * abi::SLOT_BYTES,
+                     abi::SLOT_BYTES) == 0;
 }
 
 // After a successful publish of [first, end): those slots were free and are now
 // PUBLISHED; the rest are untouched, or all-zero EMPTY slots for a whole-ring encode.
-void check_written(const Bytes& ring, const Bytes& before, std::uint32_t slots, std::uint32_t first,
-                   std::uint64_t end, bool whole_ring) {
+void check_written(const Bytes& ring, const Bytes& before, std::uint32_t slots, std::uint32_t first, std::uint64_t end,
+                   bool whole_ring) {
   const Bytes empty_slot(abi::SLOT_BYTES);
   for (std::uint32_t slot = 0; slot < slots; ++slot) {
     check(abi::slot_reusable(slot_status(before, slot)) || !(whole_ring || (slot >= first && slot < end)));
     if (slot >= first && slot < end) {
       check(slot_status(ring, slot) == abi::STATUS_PUBLISHED);
     } else if (whole_ring) {
-      check(std::memcmp(ring.data() + std::size_t{slot} * abi::SLOT_BYTES, empty_slot.data(),
-                        abi::SLOT_BYTES) == 0);
+      check(std::memcmp(ring.data() + std::size_t{slot} * abi::SLOT_BYTES, empty_slot.data(), abi::SLOT_BYTES) == 0);
     } else {
       check(same_slot(ring, before, slot));
     }
@@ -83,8 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool well_formed = tail == 0 && !misaligned;
 
   const Bytes before = storage;
-  const std::uint32_t first = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(0, slots + 2)
-                                               : in.ConsumeIntegral<std::uint32_t>();
+  const std::uint32_t first =
+      in.ConsumeBool() ? in.ConsumeIntegralInRange<std::uint32_t>(0, slots + 2) : in.ConsumeIntegral<std::uint32_t>();
   std::vector<WorkItem> items(in.ConsumeIntegralInRange<std::size_t>(0, slots + 2));
   for (WorkItem& item : items) item = consume_item(in);
   const std::vector<PackedOp> ops = consume_packed(in);
@@ -125,8 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!words) return 0;
       ok = items.empty() || try_publish_slot_words(*words, first, items[0]).has_value();
       end = items.empty() ? first : std::uint64_t{first} + 1;
-      if (!items.empty() && tail % abi::WORD_BYTES == 0 && tail != 0)
-        check(!ok);  // words, but not whole slots
+      if (!items.empty() && tail % abi::WORD_BYTES == 0 && tail != 0) check(!ok);  // words, but not whole slots
       break;
     }
   }

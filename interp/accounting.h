@@ -47,7 +47,8 @@ struct ImmediateAccounting {
   MK_HD void store_status(u32* p, u32 v) const { Atomics<S>::store_release(p, v); }
   MK_HD void done(const View& v, u32 tenant, u32 index) {
     if (index < abi::MAX_OPCODES) Atomics<S>::fetch_add_relaxed(v.control + abi::CTRL_OPCODE_COUNTS + index, 1);
-    if (tenant < v.tenant_count) Atomics<S>::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
+    if (tenant < v.tenant_count)
+      Atomics<S>::fetch_add_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_DONE), 1);
   }
   // After the slot's terminal STATUS is stored.
   MK_HD void finished(const View& v) { Atomics<S>::fetch_add_release(v.control + abi::CTRL_DONE_COUNT, 1); }
@@ -85,8 +86,10 @@ struct BatchedAccounting {
     return Atomics<S>::cas_relaxed(status, expected, abi::STATUS_CLAIMED) == expected;
   }
   MK_HD void store_status(u32* p, u32 v) const {
-    if (ORDERED) Atomics<S>::store_release(p, v);
-    else Atomics<S>::store_relaxed(p, v);
+    if (ORDERED)
+      Atomics<S>::store_release(p, v);
+    else
+      Atomics<S>::store_relaxed(p, v);
   }
   u32 metric_index = abi::NO_OPCODE_INDEX;
   u32 metric_count = 0;

@@ -40,13 +40,12 @@ struct Atomics {
   }
   // Returns the value seen; the swap happened when it equals `expected`.
   static MK_HD u32 cas_relaxed(u32* p, u32 expected, u32 desired) {
-    cuda::atomic_ref<u32, Scope>(*p).compare_exchange_strong(expected, desired,
-                                                             cuda::std::memory_order_relaxed);
+    cuda::atomic_ref<u32, Scope>(*p).compare_exchange_strong(expected, desired, cuda::std::memory_order_relaxed);
     return expected;
   }
   static MK_HD bool cas_acq_rel(u32* p, u32 expected, u32 desired) {
-    return cuda::atomic_ref<u32, Scope>(*p).compare_exchange_strong(
-        expected, desired, cuda::std::memory_order_acq_rel, cuda::std::memory_order_acquire);
+    return cuda::atomic_ref<u32, Scope>(*p).compare_exchange_strong(expected, desired, cuda::std::memory_order_acq_rel,
+                                                                    cuda::std::memory_order_acquire);
   }
 };
 

@@ -65,8 +65,7 @@ struct Env {
       u32* rec = view->log_record(record);
       A::store_relaxed(rec + abi::REC_TENANT, tenant);
       A::store_relaxed(rec + abi::REC_SLOT, slot);
-      for (u32 i = 0; i < abi::REC_MAX_ARGS; ++i)
-        A::store_relaxed(rec + abi::REC_ARGS + i, i < count ? values[i] : 0u);
+      for (u32 i = 0; i < abi::REC_MAX_ARGS; ++i) A::store_relaxed(rec + abi::REC_ARGS + i, i < count ? values[i] : 0u);
       A::store_release(rec + abi::REC_COMMIT, fmt_id | abi::REC_COMMIT_BIT);
     }
     return abi::FAULT_NONE;

@@ -39,19 +39,32 @@ MK_HD void count_metric(const View& v, u32 index) {
 template <cuda::thread_scope S, class Custom>
 MK_HD Outcome execute_single(const Env<S>& env, u32 index, u32 opcode, Custom& custom) {
   switch (index) {
-    case abi::IDX_NOP: return Outcome::done(0);
-    case abi::IDX_STORE_U32: return op_store_u32(env);
-    case abi::IDX_ATOMIC_ADD: return op_atomic_add(env);
-    case abi::IDX_LOAD_U32: return op_load_u32(env);
-    case abi::IDX_COMPARE_SWAP: return op_compare_swap(env);
-    case abi::IDX_MEMCPY: return op_memcpy(env);
-    case abi::IDX_DFA_STEP: return op_dfa_step(env);
-    case abi::IDX_BATCH_FENCE: return op_batch_fence(env);
-    case abi::IDX_LOAD_MISS: return op_load_miss(env);
-    case abi::IDX_PRINTF: return op_printf(env);
-    case abi::IDX_SHUTDOWN: return op_shutdown(env);
-    case abi::IDX_PACKED_SLOT: return Outcome::fault(abi::FAULT_BAD_ARGS);  // never nested
-    default: return custom(env, index, opcode);
+    case abi::IDX_NOP:
+      return Outcome::done(0);
+    case abi::IDX_STORE_U32:
+      return op_store_u32(env);
+    case abi::IDX_ATOMIC_ADD:
+      return op_atomic_add(env);
+    case abi::IDX_LOAD_U32:
+      return op_load_u32(env);
+    case abi::IDX_COMPARE_SWAP:
+      return op_compare_swap(env);
+    case abi::IDX_MEMCPY:
+      return op_memcpy(env);
+    case abi::IDX_DFA_STEP:
+      return op_dfa_step(env);
+    case abi::IDX_BATCH_FENCE:
+      return op_batch_fence(env);
+    case abi::IDX_LOAD_MISS:
+      return op_load_miss(env);
+    case abi::IDX_PRINTF:
+      return op_printf(env);
+    case abi::IDX_SHUTDOWN:
+      return op_shutdown(env);
+    case abi::IDX_PACKED_SLOT:
+      return Outcome::fault(abi::FAULT_BAD_ARGS);  // never nested
+    default:
+      return custom(env, index, opcode);
   }
 }
 
@@ -95,8 +108,7 @@ MK_HD Outcome op_packed_slot(const Env<S>& env, const Policy& policy, Custom& cu
 }
 
 template <cuda::thread_scope S, class Custom>
-MK_HD Outcome execute_indexed(const Env<S>& env, u32 index, u32 opcode, const Policy& policy,
-                              Custom& custom) {
+MK_HD Outcome execute_indexed(const Env<S>& env, u32 index, u32 opcode, const Policy& policy, Custom& custom) {
   if (index == abi::IDX_PACKED_SLOT) return op_packed_slot<S>(env, policy, custom);
   return execute_single<S>(env, index, opcode, custom);
 }

@@ -17,8 +17,7 @@ MK_HD Outcome op_batch_fence(const Env<S>& env) {
   if (first > v.slot_count || count > v.slot_count - first) return Outcome::fault(abi::FAULT_BAD_ARGS);
   for (u32 s = first; s < first + count; ++s) {
     if (s == env.slot) continue;
-    if (!abi::slot_settled(A::load_acquire(v.slot_word(s, abi::SLOT_STATUS))))
-      return Outcome::retry_later();
+    if (!abi::slot_settled(A::load_acquire(v.slot_word(s, abi::SLOT_STATUS)))) return Outcome::retry_later();
   }
   const u32 epoch = A::fetch_add_release(v.control + abi::CTRL_EPOCH, 1) + 1;
   A::store_relaxed(v.control + abi::CTRL_LAST_FENCE_TAG, env.arg(abi::FENCE_ARG_TAG));

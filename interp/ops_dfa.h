@@ -18,8 +18,7 @@ MK_HD Outcome op_dfa_step(const Env<S>& env) {
   if (n_bytes > abi::DFA_MAX_BYTES || state_count == 0) return Outcome::fault(abi::FAULT_BAD_ARGS);
   // The whole table must lie in the window: state_count * 256 words, overflow-checked.
   if (state_count > 0xFFFFFFFFu / abi::DFA_ALPHABET) return Outcome::fault(abi::FAULT_OUT_OF_BOUNDS);
-  if (!env.window.contains(table, state_count * abi::DFA_ALPHABET) ||
-      !env.window.contains(state_addr, 1))
+  if (!env.window.contains(table, state_count * abi::DFA_ALPHABET) || !env.window.contains(state_addr, 1))
     return Outcome::fault(abi::FAULT_OUT_OF_BOUNDS);
   u32 state = A::load_relaxed(env.word(state_addr));
   if (state >= state_count) return Outcome::fault(abi::FAULT_BAD_ARGS);

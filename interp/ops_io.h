@@ -24,8 +24,7 @@ MK_HD Outcome op_load_miss(const Env<S>& env) {
   for (u32 k = 0; k < v.io_capacity; ++k) {
     const u32 index = (start + k) % v.io_capacity;
     u32* req = v.io_request(index);
-    if (!A::cas_acq_rel(req + abi::REQ_STATUS, abi::IO_STATUS_EMPTY, abi::IO_STATUS_POSTING))
-      continue;
+    if (!A::cas_acq_rel(req + abi::REQ_STATUS, abi::IO_STATUS_EMPTY, abi::IO_STATUS_POSTING)) continue;
     A::store_relaxed(req + abi::REQ_OP, abi::IO_OP_READ);
     A::store_relaxed(req + abi::REQ_SOURCE, env.arg(abi::LOAD_MISS_ARG_SOURCE));
     A::store_relaxed(req + abi::REQ_DEST, env.window.base + dest);
@@ -63,8 +62,7 @@ MK_HD Outcome finish_load_miss(const View& v, u32 slot) {
   const u32 status = A::load_acquire(req + abi::REQ_STATUS);
   const bool mine = A::load_relaxed(req + abi::REQ_RING_SLOT) == slot;
   const u32 delivered = A::load_relaxed(req + abi::REQ_BYTE_COUNT);
-  if (status != abi::IO_STATUS_OK && status != abi::IO_STATUS_ERROR)
-    return Outcome::fault(abi::FAULT_IO_ERROR);
+  if (status != abi::IO_STATUS_OK && status != abi::IO_STATUS_ERROR) return Outcome::fault(abi::FAULT_IO_ERROR);
   A::fetch_sub_relaxed(v.control + abi::CTRL_IO_PENDING, 1);
   A::store_release(req + abi::REQ_STATUS, abi::IO_STATUS_EMPTY);
   if (status != abi::IO_STATUS_OK || !mine) return Outcome::fault(abi::FAULT_IO_ERROR);

@@ -25,9 +25,9 @@ MK_HD Policy read_policy(const View& v, u32 tenant) {
   p.flags = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_FLAGS));
   p.allow_lo = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_ALLOW_LO));
   p.allow_hi = A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_ALLOW_HI));
-  p.window = clamp_window(A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_BASE)),
-                          A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_LEN)),
-                          v.observable_count);
+  p.window =
+      clamp_window(A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_BASE)),
+                   A::load_relaxed(v.control + abi::tenant_word(tenant, abi::TENANT_WINDOW_LEN)), v.observable_count);
   return p;
 }
 

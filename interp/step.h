@@ -85,9 +85,9 @@ MK_HD StepResult step_slot(const View& v, u32 slot, Custom& custom, Acct& acct) 
   const u32 index = lookup_opcode<S>(v, opcode);
   if (index == abi::NO_OPCODE_INDEX)
     return settle<S>(v, slot, tenant, 0, Outcome::fault(abi::FAULT_UNKNOWN_OPCODE), acct);
-  const bool allowed = index == abi::IDX_PACKED_SLOT ||
-                       (policy.allows(index) &&
-                        (index != abi::IDX_SHUTDOWN || (policy.flags & abi::TENANT_FLAG_ADMIN) != 0));
+  const bool allowed =
+      index == abi::IDX_PACKED_SLOT ||
+      (policy.allows(index) && (index != abi::IDX_SHUTDOWN || (policy.flags & abi::TENANT_FLAG_ADMIN) != 0));
   if (!allowed) return settle<S>(v, slot, tenant, index, Outcome::fault(abi::FAULT_UNAUTHORIZED), acct);
 
   Env<S> env;

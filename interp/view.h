@@ -18,7 +18,7 @@ struct View {
   u32 observable_count = 0;  // from CTRL_OBSERVABLE_COUNT
   u32* log = nullptr;        // debug log, or nullptr
   u32 log_capacity = 0;
-  u32* io = nullptr;         // I/O queue, or nullptr
+  u32* io = nullptr;  // I/O queue, or nullptr
   u32 io_capacity = 0;
   // The slot `ring` points at (0: the whole ring). A live CUDA worker runs one slot in a
   // 16-word scratch copy of its own: ring = the copy, ring_first = that slot's number.
@@ -26,12 +26,8 @@ struct View {
 
   MK_HD u32* slot_word(u32 slot, u32 word) const { return ring + (slot - ring_first) * abi::SLOT_WORDS + word; }
   MK_HD u32* observables() const { return control + abi::CTRL_OBSERVABLES; }
-  MK_HD u32* log_record(u32 index) const {
-    return log + abi::LOG_HEADER_WORDS + index * abi::LOG_RECORD_WORDS;
-  }
-  MK_HD u32* io_request(u32 index) const {
-    return io + abi::IO_HEADER_WORDS + index * abi::IO_REQUEST_WORDS;
-  }
+  MK_HD u32* log_record(u32 index) const { return log + abi::LOG_HEADER_WORDS + index * abi::LOG_RECORD_WORDS; }
+  MK_HD u32* io_request(u32 index) const { return io + abi::IO_HEADER_WORDS + index * abi::IO_REQUEST_WORDS; }
 };
 
 // The observable range a tenant may touch, clamped to the region that exists.
@@ -67,10 +63,10 @@ struct Outcome {
 
 // What a step did, for the backend's termination and statistics.
 enum class StepResult : u32 {
-  Idle = 0,     // slot was not runnable
-  Progress,     // slot reached DONE, FAULT or WAIT_IO
-  Retry,        // slot went back to PUBLISHED (fence not ready, I/O queue full)
-  Requeued,     // slot reached REQUEUE: progress, and runnable again
+  Idle = 0,  // slot was not runnable
+  Progress,  // slot reached DONE, FAULT or WAIT_IO
+  Retry,     // slot went back to PUBLISHED (fence not ready, I/O queue full)
+  Requeued,  // slot reached REQUEUE: progress, and runnable again
 };
 
 }  // namespace mk::interp

@@ -32,7 +32,8 @@ __global__ void add_records(const unsigned char* records, unsigned record_bytes,
 
 double now_ns() {
   return static_cast<double>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 }  // namespace
@@ -51,7 +52,8 @@ PinnedRecordsFloor::PinnedRecordsFloor(std::uint32_t n, std::uint32_t record_byt
   must(cudaMalloc(&m_dev_records, bytes), "dev records");
   must(cudaMalloc(&m_dev_results, std::size_t{n} * 4), "dev results");
   must(cudaMalloc(&m_dev_observables, std::size_t{observables} * 4), "dev observables");
-  for (auto& s : m_streams) must(cudaStreamCreateWithFlags(reinterpret_cast<cudaStream_t*>(&s), cudaStreamNonBlocking), "stream");
+  for (auto& s : m_streams)
+    must(cudaStreamCreateWithFlags(reinterpret_cast<cudaStream_t*>(&s), cudaStreamNonBlocking), "stream");
 }
 
 PinnedRecordsFloor::~PinnedRecordsFloor() {
@@ -77,13 +79,15 @@ double PinnedRecordsFloor::run(std::uint32_t chunks, std::uint32_t streams) {
     auto s = static_cast<cudaStream_t>(m_streams[c % streams]);
     const std::size_t off = std::size_t{at} * m_record_bytes;
     must(cudaMemcpyAsync(m_dev_records + off, m_host_records + off, std::size_t{count} * m_record_bytes,
-                         cudaMemcpyHostToDevice, s), "h2d");
+                         cudaMemcpyHostToDevice, s),
+         "h2d");
     add_records<<<(count + 255) / 256, 256, 0, s>>>(m_dev_records + off, m_record_bytes, count, m_observables,
-                                                   m_dev_observables, m_dev_results + at);
+                                                    m_dev_observables, m_dev_results + at);
     must(cudaMemcpyAsync(m_host_results + at, m_dev_results + at, std::size_t{count} * 4, cudaMemcpyDeviceToHost, s),
          "d2h");
   }
-  for (std::uint32_t s = 0; s < streams; ++s) must(cudaStreamSynchronize(static_cast<cudaStream_t>(m_streams[s])), "sync");
+  for (std::uint32_t s = 0; s < streams; ++s)
+    must(cudaStreamSynchronize(static_cast<cudaStream_t>(m_streams[s])), "sync");
   return now_ns() - t0;
 }
 

@@ -24,8 +24,8 @@
 
 namespace {
 
-using mk::bench::Summary;
 using mk::bench::summarize;
+using mk::bench::Summary;
 using Clock = std::chrono::steady_clock;
 constexpr std::uint32_t OBSERVABLES = 1024;
 
@@ -43,8 +43,8 @@ T must(mk::Result<T>&& r, const char* what) {
 }
 
 nlohmann::json to_json(const Summary& s, const std::vector<double>& raw) {
-  return {{"median_ns", s.median}, {"p99_ns", s.p99}, {"min_ns", s.min}, {"max_ns", s.max}, {"samples", s.samples},
-          {"raw_ns", raw}};
+  return {{"median_ns", s.median}, {"p99_ns", s.p99},      {"min_ns", s.min},
+          {"max_ns", s.max},       {"samples", s.samples}, {"raw_ns", raw}};
 }
 
 struct Row {
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   if (cuda) {
     h2d = mk::bench::pcie_bandwidth(std::size_t{256} << 20, true, 10);
     d2h = mk::bench::pcie_bandwidth(std::size_t{256} << 20, false, 10);
-    std::printf("PCIe pinned copy bandwidth: H2D %.1f GB/s, D2H %.1f GB/s (256 MiB, median of 10)\n", h2d / 1e9, d2h / 1e9);
+    std::printf("PCIe pinned copy bandwidth: H2D %.1f GB/s, D2H %.1f GB/s (256 MiB, median of 10)\n", h2d / 1e9,
+                d2h / 1e9);
   }
 
   for (const std::uint32_t n : sizes) {
@@ -142,11 +143,14 @@ int main(int argc, char** argv) {
     must(megakernel.dispatch_batch(control, builder.view(), out), "dispatch_batch");
     check_batch(out, n, "batch");
     const double record_bytes = 8.0 * n;
-    rows.push_back(time_path(n, "batch_prebuilt", warmup, s, [&] {
-      const auto t = Clock::now();
-      must(megakernel.dispatch_batch(control, builder.view(), out), "dispatch_batch");
-      return ns_since(t);
-    }, record_bytes));
+    rows.push_back(time_path(
+        n, "batch_prebuilt", warmup, s,
+        [&] {
+          const auto t = Clock::now();
+          must(megakernel.dispatch_batch(control, builder.view(), out), "dispatch_batch");
+          return ns_since(t);
+        },
+        record_bytes));
     check_batch(out, n, "batch");
     rows.push_back(time_path(n, "batch_build_only", warmup, s, [&] {
       const auto t = Clock::now();
@@ -158,21 +162,27 @@ int main(int argc, char** argv) {
       build_each();
       return ns_since(t);
     }));
-    rows.push_back(time_path(n, "batch_build_and_dispatch", warmup, s, [&] {
-      const auto t = Clock::now();
-      build();
-      must(megakernel.dispatch_batch(control, builder.view(), out), "dispatch_batch");
-      return ns_since(t);
-    }, record_bytes));
+    rows.push_back(time_path(
+        n, "batch_build_and_dispatch", warmup, s,
+        [&] {
+          const auto t = Clock::now();
+          build();
+          must(megakernel.dispatch_batch(control, builder.view(), out), "dispatch_batch");
+          return ns_since(t);
+        },
+        record_bytes));
     check_batch(out, n, "batch_build_and_dispatch");
     {
       std::vector<mk::Word> pageable(builder.view().records.begin(), builder.view().records.end());
       const mk::BatchView view{shape, n, pageable};
-      rows.push_back(time_path(n, "batch_pageable_records", warmup, s, [&] {
-        const auto t = Clock::now();
-        must(megakernel.dispatch_batch(control, view, out), "dispatch_batch");
-        return ns_since(t);
-      }, record_bytes));
+      rows.push_back(time_path(
+          n, "batch_pageable_records", warmup, s,
+          [&] {
+            const auto t = Clock::now();
+            must(megakernel.dispatch_batch(control, view, out), "dispatch_batch");
+            return ns_since(t);
+          },
+          record_bytes));
       check_batch(out, n, "batch_pageable_records");
     }
     // The seed's path: WorkItems -> ring (reused buffer) -> one-shot dispatch in place.
@@ -180,7 +190,9 @@ int main(int argc, char** argv) {
       const std::uint32_t slots = (n + 255) / 256 * 256;
       auto ring_mk = must(mk::Megakernel::bootstrap_sharded(backend, slots, 256), "bootstrap ring");
       std::vector<mk::WorkItem> items(n);
-      for (std::uint32_t i = 0; i < n; ++i) items[i] = must(mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{i % OBSERVABLES, 1}), "item");
+      for (std::uint32_t i = 0; i < n; ++i)
+        items[i] =
+            must(mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{i % OBSERVABLES, 1}), "item");
       mk::OutputBuffers buffers;
       buffers.ring = mk::encode_empty_ring(slots);
       auto run_ring = [&] {
@@ -206,28 +218,32 @@ int main(int argc, char** argv) {
         }));
       }
       // The one-shot dispatch alone (re-encoding untimed), what the kernel's ring costs.
-      rows.push_back(time_path(n, "ring_dispatch_in_place_only", 1, ring_samples, [&] {
-        must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
-        must(mk::try_encode_work_items_ring_into(mk::ByteSpan(buffers.ring), items), "encode ring");
-        buffers.control.assign(control.begin(), control.end());
-        const auto t = Clock::now();
-        must(ring_mk.dispatch_in_place(buffers), "dispatch_in_place");
-        return ns_since(t);
-      }, 64.0 * n));
+      rows.push_back(time_path(
+          n, "ring_dispatch_in_place_only", 1, ring_samples,
+          [&] {
+            must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
+            must(mk::try_encode_work_items_ring_into(mk::ByteSpan(buffers.ring), items), "encode ring");
+            buffers.control.assign(control.begin(), control.end());
+            const auto t = Clock::now();
+            must(ring_mk.dispatch_in_place(buffers), "dispatch_in_place");
+            return ns_since(t);
+          },
+          64.0 * n));
       must(mk::try_encode_empty_ring_into(mk::ByteSpan(buffers.ring), slots), "reset ring");
       run_ring();
       std::uint64_t sum = 0;
       for (auto v : mk::read_observables(buffers.control)) sum += v;
       if (sum != n) die("ring path: wrong observables");
-      rows.push_back(time_path(n, "ring_workitems_encode_dispatch", 1, n >= (8u << 20) ? 3u : ring_samples, run_ring,
-                               64.0 * n));
+      rows.push_back(
+          time_path(n, "ring_workitems_encode_dispatch", 1, n >= (8u << 20) ? 3u : ring_samples, run_ring, 64.0 * n));
     }
     if (cuda) {
       auto floor_case = [&](std::uint32_t bytes, std::uint32_t chunks, std::uint32_t streams, const std::string& name) {
         mk::bench::PinnedRecordsFloor f(n, bytes, OBSERVABLES);
         f.run(chunks, streams);
         if (!f.check()) die(name + ": wrong results");
-        rows.push_back(time_path(n, name, warmup, s, [&] { return f.run(chunks, streams); }, double(bytes) * n));
+        rows.push_back(time_path(
+            n, name, warmup, s, [&] { return f.run(chunks, streams); }, double(bytes) * n));
       };
       floor_case(12, 1, 1, "floor_pinned_12B");
       floor_case(64, 1, 1, "floor_pinned_64B");
@@ -269,7 +285,8 @@ int main(int argc, char** argv) {
   }
 
   // Table: per size, every path against the unpipelined 12-byte floor.
-  std::printf("\n%-10s %-34s %12s %12s %10s %9s %9s\n", "items", "path", "median us", "p99 us", "ns/item", "vs 12B", "GB/s up");
+  std::printf("\n%-10s %-34s %12s %12s %10s %9s %9s\n", "items", "path", "median us", "p99 us", "ns/item", "vs 12B",
+              "GB/s up");
   for (const Row& r : rows) {
     double floor12 = 0;
     for (const Row& f : rows)

@@ -24,7 +24,8 @@ inline Summary summarize(std::vector<double> v) {
   s.min = v.front();
   s.max = v.back();
   s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  const std::size_t i99 = std::min(v.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(v.size() - 1) + 0.5));
+  const std::size_t i99 =
+      std::min(v.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(v.size() - 1) + 0.5));
   s.p99 = v[i99];
   return s;
 }

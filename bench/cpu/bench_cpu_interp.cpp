@@ -29,7 +29,8 @@ const Job& job(std::uint32_t items) {
   for (std::uint32_t i = 0; i < items; ++i) {
     j.addr.push_back(static_cast<std::uint32_t>(rng() % WINDOW));
     j.delta.push_back(1 + static_cast<std::uint32_t>(rng() % 7));
-    list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{j.addr.back(), j.delta.back()})));
+    list.push_back(mk::value_or_throw(
+        mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{j.addr.back(), j.delta.back()})));
   }
   j.pristine.control = mk::encode_control(false, 1, WINDOW);
   j.pristine.ring = mk::encode_empty_ring(items);
@@ -67,7 +68,8 @@ void BM_CpuInterpreter(benchmark::State& state) {
   const auto items = static_cast<std::uint32_t>(state.range(0));
   const auto threads = static_cast<std::uint32_t>(state.range(1));
   const Job& j = job(items);
-  auto mk = mk::value_or_throw(mk::Megakernel::bootstrap_sharded(mk::make_cpu_backend({.threads = threads}), items, 64));
+  auto mk =
+      mk::value_or_throw(mk::Megakernel::bootstrap_sharded(mk::make_cpu_backend({.threads = threads}), items, 64));
   mk::OutputBuffers b = j.pristine;
   // Correctness before timing.
   mk::value_or_throw(mk.dispatch_in_place(b));

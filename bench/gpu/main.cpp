@@ -18,8 +18,8 @@
 
 namespace {
 
-using mk::bench::Summary;
 using mk::bench::summarize;
+using mk::bench::Summary;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -30,13 +30,13 @@ struct Options {
   std::string json_path;
 };
 
-#define CHECK_CUDA(expr)                                                                       \
-  do {                                                                                         \
-    cudaError_t e_ = (expr);                                                                   \
-    if (e_ != cudaSuccess) {                                                                   \
-      std::fprintf(stderr, "mk_bench_gpu: %s failed: %s\n", #expr, cudaGetErrorString(e_));   \
-      std::exit(1);                                                                            \
-    }                                                                                          \
+#define CHECK_CUDA(expr)                                                                    \
+  do {                                                                                      \
+    cudaError_t e_ = (expr);                                                                \
+    if (e_ != cudaSuccess) {                                                                \
+      std::fprintf(stderr, "mk_bench_gpu: %s failed: %s\n", #expr, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                         \
+    }                                                                                       \
   } while (0)
 
 double ns_since(Clock::time_point t) { return std::chrono::duration<double, std::nano>(Clock::now() - t).count(); }
@@ -133,8 +133,9 @@ mk::OutputBuffers megakernel_job(const Workload& w, std::uint32_t slots, std::ui
   std::vector<mk::WorkItem> list;
   list.reserve(items);
   for (std::uint32_t i = 0; i < items; ++i)
-    list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0,
-                                                         std::vector<std::uint32_t>{w.addr[i % w.addr.size()], w.delta[i % w.delta.size()]})));
+    list.push_back(mk::value_or_throw(
+        mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0,
+                           std::vector<std::uint32_t>{w.addr[i % w.addr.size()], w.delta[i % w.delta.size()]})));
   mk::value_or_throw(mk::try_encode_work_items_ring_into(mk::ByteSpan(b.ring), list));
   return b;
 }
@@ -189,7 +190,8 @@ mk::OutputBuffers drain_job(const Workload& w, std::uint32_t slots, DrainKind ki
     if (kind == DrainKind::Nop) {
       list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_NOP, 0, std::vector<std::uint32_t>{})));
     } else {
-      list.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_STORE_U32, 0, std::vector<std::uint32_t>{i, 1})));
+      list.push_back(
+          mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_STORE_U32, 0, std::vector<std::uint32_t>{i, 1})));
       *expected_sum += 1;
     }
   }
@@ -206,7 +208,8 @@ void bench_many_launch(const Options& o, const Workload& w, std::vector<PathResu
   auto handles = mk::value_or_throw(mk.create_resident_handles(mk::DispatchInput{control, ring, {}, {}}));
   std::vector<mk::WorkItem> items;
   for (std::uint32_t i = 0; i < o.items; ++i)
-    items.push_back(mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{w.addr[i], w.delta[i]})));
+    items.push_back(mk::value_or_throw(
+        mk::WorkItem::make(mk::abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{w.addr[i], w.delta[i]})));
   std::vector<mk::Submission> subs;
   for (std::uint32_t i = 0; i < o.items; ++i) subs.push_back(mk::Submission{i % 1024, std::span(&items[i], 1)});
   // Correctness first: one batch adds every delta once.
@@ -262,8 +265,13 @@ nlohmann::json bench_drain(const Options& o, const Workload& w, cudaStream_t str
               floor_ns / 1e3);
   std::printf("  kernel median %.1f us, p99 %.1f us, %.2fx the floor, %.0f sweeps, %.2f Gitems/s\n", d.median / 1e3,
               d.p99 / 1e3, d.median / floor_ns, summarize(sweeps).median, o.drain_slots / d.median);
-  return {{"slots", o.drain_slots}, {"workload", name}, {"floor_bytes", bytes}, {"copy_bandwidth_bytes_per_s", bw},
-          {"floor_ns", floor_ns}, {"device_ns", to_json(d)}, {"ratio_to_floor", d.median / floor_ns},
+  return {{"slots", o.drain_slots},
+          {"workload", name},
+          {"floor_bytes", bytes},
+          {"copy_bandwidth_bytes_per_s", bw},
+          {"floor_ns", floor_ns},
+          {"device_ns", to_json(d)},
+          {"ratio_to_floor", d.median / floor_ns},
           {"sweeps_median", summarize(sweeps).median}};
 }
 
@@ -273,11 +281,16 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--json" && i + 1 < argc) o.json_path = argv[++i];
-    else if (a == "--items" && i + 1 < argc) o.items = static_cast<std::uint32_t>(std::stoul(argv[++i]));
-    else if (a == "--samples" && i + 1 < argc) o.samples = static_cast<std::uint32_t>(std::stoul(argv[++i]));
-    else if (a == "--quick") { o.samples = 10; o.drain_slots = 1u << 18; }
-    else {
+    if (a == "--json" && i + 1 < argc)
+      o.json_path = argv[++i];
+    else if (a == "--items" && i + 1 < argc)
+      o.items = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+    else if (a == "--samples" && i + 1 < argc)
+      o.samples = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+    else if (a == "--quick") {
+      o.samples = 10;
+      o.drain_slots = 1u << 18;
+    } else {
       std::fprintf(stderr, "usage: mk_bench_gpu [--json FILE] [--items N] [--samples N] [--quick]\n");
       return 2;
     }
@@ -298,7 +311,8 @@ int main(int argc, char** argv) {
   const mk::DeviceInfo dev = backend->devices().at(0);
   std::printf("device %s (%s, %u SMs), driver %s, commit %s, %u items per sample, %u samples\n", dev.name.c_str(),
               dev.arch.c_str(), dev.compute_units, dev.driver.c_str(), MK_BENCH_COMMIT, o.items, o.samples);
-  std::printf("%-20s %14s %14s %16s %s\n", "path", "median ns/item", "p99 ns/item", "device ns/item", "vs per_item_launch");
+  std::printf("%-20s %14s %14s %16s %s\n", "path", "median ns/item", "p99 ns/item", "device ns/item",
+              "vs per_item_launch");
   const double base = paths[0].per_item_ns.median;
   nlohmann::json j;
   j["device"] = dev.name;
@@ -310,7 +324,8 @@ int main(int argc, char** argv) {
     std::printf("%-20s %14.1f %14.1f %16s %.2fx\n", p.name.c_str(), p.per_item_ns.median, p.per_item_ns.p99,
                 p.device_per_item_ns.samples ? std::to_string(p.device_per_item_ns.median).substr(0, 8).c_str() : "-",
                 base / p.per_item_ns.median);
-    j["paths"][p.name] = {{"what", p.what}, {"wall_ns_per_item", to_json(p.per_item_ns)},
+    j["paths"][p.name] = {{"what", p.what},
+                          {"wall_ns_per_item", to_json(p.per_item_ns)},
                           {"speedup_vs_per_item_launch", base / p.per_item_ns.median}};
     if (p.device_per_item_ns.samples) j["paths"][p.name]["device_ns_per_item"] = to_json(p.device_per_item_ns);
   }

@@ -21,8 +21,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using mk::bench::Summary;
 using mk::bench::summarize;
+using mk::bench::Summary;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -125,7 +125,8 @@ struct Drain {
   Summary sweeps;
 };
 
-Drain bench_drain(const Options& o, const mk::Megakernel& mk, std::uint32_t opcode, const char* name, const char* what) {
+Drain bench_drain(const Options& o, const mk::Megakernel& mk, std::uint32_t opcode, const char* name,
+                  const char* what) {
   mk::OutputBuffers pristine;
   pristine.control = mk::encode_control(false, 1, WINDOW);
   pristine.ring = mk::encode_empty_ring(o.items);
@@ -136,8 +137,9 @@ Drain bench_drain(const Options& o, const mk::Megakernel& mk, std::uint32_t opco
   for (std::uint32_t i = 0; i < o.items; ++i) {
     const std::uint32_t delta = 1 + static_cast<std::uint32_t>(rng() % 7);
     expected += delta;
-    items.push_back(must(mk::WorkItem::make(opcode, 0, std::vector<std::uint32_t>{static_cast<std::uint32_t>(rng() % WINDOW), delta}),
-                         "WorkItem::make"));
+    items.push_back(must(
+        mk::WorkItem::make(opcode, 0, std::vector<std::uint32_t>{static_cast<std::uint32_t>(rng() % WINDOW), delta}),
+        "WorkItem::make"));
   }
   if (auto s = mk::try_encode_work_items_ring_into(mk::ByteSpan(pristine.ring), items); !s) die(s.error().what());
   mk::OutputBuffers b = pristine;
@@ -166,10 +168,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto number = [&] { return static_cast<std::uint32_t>(std::stoul(argv[++i])); };
-    if (a == "--json" && i + 1 < argc) o.json_path = argv[++i];
-    else if (a == "--samples" && i + 1 < argc) o.samples = number();
-    else if (a == "--cold-samples" && i + 1 < argc) o.cold_samples = number();
-    else if (a == "--items" && i + 1 < argc) o.items = number();
+    if (a == "--json" && i + 1 < argc)
+      o.json_path = argv[++i];
+    else if (a == "--samples" && i + 1 < argc)
+      o.samples = number();
+    else if (a == "--cold-samples" && i + 1 < argc)
+      o.cold_samples = number();
+    else if (a == "--items" && i + 1 < argc)
+      o.items = number();
     else {
       std::fprintf(stderr, "usage: mk_bench_jit [--json FILE] [--samples N>=10] [--cold-samples N] [--items N]\n");
       return 2;
@@ -200,12 +206,12 @@ int main(int argc, char** argv) {
   std::vector<Drain> drains;
   drains.push_back(bench_drain(o, nvcc_mk, mk::abi::OP_ATOMIC_ADD, "builtin_nvcc",
                                "built-in ATOMIC_ADD in the nvcc kernel (baseline)"));
-  drains.push_back(bench_drain(o, jit_mk, mk::abi::OP_ATOMIC_ADD, "builtin_jit_kernel",
-                               "built-in ATOMIC_ADD in the JIT kernel"));
+  drains.push_back(
+      bench_drain(o, jit_mk, mk::abi::OP_ATOMIC_ADD, "builtin_jit_kernel", "built-in ATOMIC_ADD in the JIT kernel"));
   drains.push_back(bench_drain(o, jit_mk, JIT_ADD_OPCODE, "custom_jit",
                                "custom opcode result(atomic_add(arg0, arg1)) in the JIT kernel"));
-  std::printf("\n%u-item drain over %u shared words, kernel device time per item (DispatchStats::device_ns):\n", o.items,
-              WINDOW);
+  std::printf("\n%u-item drain over %u shared words, kernel device time per item (DispatchStats::device_ns):\n",
+              o.items, WINDOW);
   const double base = drains[0].device_ns_per_item.median;
   for (const Drain& d : drains)
     std::printf("  %-20s median %7.3f ns  p99 %7.3f ns  %5.2fx baseline  (%.0f sweeps)  %s\n", d.name.c_str(),
@@ -221,9 +227,12 @@ int main(int argc, char** argv) {
     j["commit"] = MK_BENCH_COMMIT;
     j["workgroup_size_x"] = o.workgroup;
     auto boot = [](const BootstrapResult& r) {
-      return nlohmann::json{{"wall_ms", to_json(r.wall_ms)}, {"nvrtc_compile_ms", to_json(r.compile_ms)},
-                            {"module_load_ms", to_json(r.load_ms)}, {"lower_and_key_ms", to_json(r.lower_ms)},
-                            {"cache_read_ms", to_json(r.cache_read_ms)}, {"image_bytes", r.image_bytes}};
+      return nlohmann::json{{"wall_ms", to_json(r.wall_ms)},
+                            {"nvrtc_compile_ms", to_json(r.compile_ms)},
+                            {"module_load_ms", to_json(r.load_ms)},
+                            {"lower_and_key_ms", to_json(r.lower_ms)},
+                            {"cache_read_ms", to_json(r.cache_read_ms)},
+                            {"image_bytes", r.image_bytes}};
     };
     j["bootstrap"]["cold"] = boot(cold);
     j["bootstrap"]["cached"] = boot(cached);
@@ -231,8 +240,10 @@ int main(int argc, char** argv) {
     j["drain"]["items"] = o.items;
     j["drain"]["shared_words"] = WINDOW;
     for (const Drain& d : drains)
-      j["drain"]["paths"][d.name] = {{"what", d.what}, {"device_ns_per_item", to_json(d.device_ns_per_item)},
-                                     {"sweeps", to_json(d.sweeps)}, {"ratio_to_builtin_nvcc", d.device_ns_per_item.median / base}};
+      j["drain"]["paths"][d.name] = {{"what", d.what},
+                                     {"device_ns_per_item", to_json(d.device_ns_per_item)},
+                                     {"sweeps", to_json(d.sweeps)},
+                                     {"ratio_to_builtin_nvcc", d.device_ns_per_item.median / base}};
     std::ofstream(o.json_path) << j.dump(2) << "\n";
   }
   return 0;

@@ -85,8 +85,7 @@ std::vector<double> cpu_loop_throughput(std::uint64_t items, std::uint32_t warmu
     const auto t1 = Clock::now();
     if (rep >= warmup_reps) ns.push_back(ns_between(t0, t1));
   }
-  if (sum() != items * (1 + warmup_reps + reps))
-    throw std::runtime_error("the plain CPU loop lost adds across reps");
+  if (sum() != items * (1 + warmup_reps + reps)) throw std::runtime_error("the plain CPU loop lost adds across reps");
   return ns;
 }
 

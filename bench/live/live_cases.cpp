@@ -18,7 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t FLOOD_WORDS = 1000;              // tenant 0 adds into words 0..999
+constexpr std::uint32_t FLOOD_WORDS = 1000;                 // tenant 0 adds into words 0..999
 constexpr std::uint32_t PROBE_WORD = OBSERVABLE_WORDS - 1;  // tenant 1 adds into word 1023
 
 double ns_between(Clock::time_point a, Clock::time_point b) {
@@ -69,8 +69,8 @@ void retire(LiveSession& session, const Ticket& ticket, std::chrono::nanoseconds
   if (ticket.fault_count() != 0) {
     for (const ItemResult& r : ticket.results())
       if (r.status == abi::STATUS_FAULT)
-        throw std::runtime_error(std::to_string(ticket.fault_count()) + " items of a batch faulted (first: " +
-                                 std::string(fault_name(r.result)) + ")");
+        throw std::runtime_error(std::to_string(ticket.fault_count()) +
+                                 " items of a batch faulted (first: " + std::string(fault_name(r.result)) + ")");
   }
 }
 
@@ -189,13 +189,13 @@ RoundTripRun live_round_trip(LiveSession& session, const RoundTripSpec& spec) {
                                    &run.submit_ns);
   run.poll_ns = round_trip_samples(session, item, spec.warmup, spec.samples, true, spec.timeout, previous, false);
   const std::uint32_t items = 2 * (spec.warmup + spec.samples);
-  const Snapshot after = settled_snapshot(session, [&](const Snapshot& s) { return s.done() - before.done() >= items; },
-                                          spec.timeout);
+  const Snapshot after = settled_snapshot(
+      session, [&](const Snapshot& s) { return s.done() - before.done() >= items; }, spec.timeout);
   if (after.observable(0) - before.observable(0) != items || after.done() - before.done() != items ||
       after.faults() != before.faults())
-    throw std::runtime_error("round trip: word 0 grew by " + std::to_string(after.observable(0) - before.observable(0)) +
-                             " and DONE_COUNT by " + std::to_string(after.done() - before.done()) + " for " +
-                             std::to_string(items) + " items");
+    throw std::runtime_error("round trip: word 0 grew by " +
+                             std::to_string(after.observable(0) - before.observable(0)) + " and DONE_COUNT by " +
+                             std::to_string(after.done() - before.done()) + " for " + std::to_string(items) + " items");
   return run;
 }
 
@@ -242,12 +242,13 @@ ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec) 
     if (grew != adds || after.done() - before.done() != items32 || after.faults() != before.faults())
       throw std::runtime_error("throughput rep " + std::to_string(rep) + " with " + std::to_string(spec.producers) +
                                " producers: observables grew by " + std::to_string(grew) + " (expected " +
-                               std::to_string(adds) + "), DONE_COUNT by " + std::to_string(after.done() - before.done()) +
-                               " (expected " + std::to_string(items32) + "), FAULT_COUNT by " +
-                               std::to_string(after.faults() - before.faults()));
+                               std::to_string(adds) + "), DONE_COUNT by " +
+                               std::to_string(after.done() - before.done()) + " (expected " + std::to_string(items32) +
+                               "), FAULT_COUNT by " + std::to_string(after.faults() - before.faults()));
     const auto max_rep_ns = static_cast<double>(spec.max_rep.count());
     if (rep + 1 == spec.warmup_reps && rep_ns > max_rep_ns) {
-      batches = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(batches) * max_rep_ns / rep_ns));
+      batches =
+          std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(batches) * max_rep_ns / rep_ns));
       run.reduced = true;
     }
   }
@@ -301,7 +302,8 @@ FairnessRun live_fairness(LiveSession& session, const FairnessSpec& spec) {
     if (!error.any()) {
       const std::uint64_t r0 = retired.load(std::memory_order_relaxed);
       const auto t0 = Clock::now();
-      run.flooded_ns = round_trip_samples(session, probe, spec.warmup, spec.samples, false, spec.timeout, previous, true);
+      run.flooded_ns =
+          round_trip_samples(session, probe, spec.warmup, spec.samples, false, spec.timeout, previous, true);
       const auto t1 = Clock::now();
       run.flood_items_in_window = retired.load(std::memory_order_relaxed) - r0;
       run.flood_window_ns = ns_between(t0, t1);
@@ -321,19 +323,20 @@ FairnessRun live_fairness(LiveSession& session, const FairnessSpec& spec) {
   const Snapshot after = settled_snapshot(
       session,
       [&](const Snapshot& s) {
-        return s.tenant_done(0) - before.tenant_done(0) == flood32 && s.tenant_done(1) - before.tenant_done(1) == probes;
+        return s.tenant_done(0) - before.tenant_done(0) == flood32 &&
+               s.tenant_done(1) - before.tenant_done(1) == probes;
       },
       spec.timeout);
   const std::uint64_t flood_grew = after.observable_sum(0, FLOOD_WORDS) - before.observable_sum(0, FLOOD_WORDS);
   const std::uint32_t probe_grew = after.observable(PROBE_WORD) - before.observable(PROBE_WORD);
   if (flood_grew != run.flood_items_total || probe_grew != probes ||
-      after.tenant_done(0) - before.tenant_done(0) != flood32 || after.tenant_done(1) - before.tenant_done(1) != probes ||
-      after.faults() != before.faults())
+      after.tenant_done(0) - before.tenant_done(0) != flood32 ||
+      after.tenant_done(1) - before.tenant_done(1) != probes || after.faults() != before.faults())
     throw std::runtime_error("fairness: tenant 0 words grew by " + std::to_string(flood_grew) + " for " +
                              std::to_string(run.flood_items_total) + " items, tenant 1's word by " +
-                             std::to_string(probe_grew) + " for " + std::to_string(probes) +
-                             "; tenant DONE counters " + std::to_string(after.tenant_done(0) - before.tenant_done(0)) +
-                             " / " + std::to_string(after.tenant_done(1) - before.tenant_done(1)));
+                             std::to_string(probe_grew) + " for " + std::to_string(probes) + "; tenant DONE counters " +
+                             std::to_string(after.tenant_done(0) - before.tenant_done(0)) + " / " +
+                             std::to_string(after.tenant_done(1) - before.tenant_done(1)));
   return run;
 }
 

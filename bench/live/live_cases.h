@@ -23,8 +23,8 @@ struct RoundTripSpec {
 };
 
 struct RoundTripRun {
-  std::vector<double> wait_ns;  // submit, then LiveSession::wait
-  std::vector<double> poll_ns;  // submit, then spin on poll() until the ticket is ready
+  std::vector<double> wait_ns;    // submit, then LiveSession::wait
+  std::vector<double> poll_ns;    // submit, then spin on poll() until the ticket is ready
   std::vector<double> submit_ns;  // the part of each wait_ns sample spent inside submit
 };
 
@@ -47,10 +47,10 @@ struct ThroughputSpec {
 };
 
 struct ThroughputRun {
-  std::uint64_t items_per_rep = 0;   // as run in the timed reps
-  bool reduced = false;              // fewer than spec.items_per_rep: see max_rep
-  std::vector<double> rep_ns;        // first submit to drain() returned, per timed rep
-  std::uint64_t rejected_full = 0;   // QueueFull answers seen by submit_wait over the run
+  std::uint64_t items_per_rep = 0;  // as run in the timed reps
+  bool reduced = false;             // fewer than spec.items_per_rep: see max_rep
+  std::vector<double> rep_ns;       // first submit to drain() returned, per timed rep
+  std::uint64_t rejected_full = 0;  // QueueFull answers seen by submit_wait over the run
   // Per timed rep, summed over producers and divided by the rep's items: time spent
   // inside submit_wait and inside wait. submit >> wait means the host is the limit.
   std::vector<double> submit_ns_per_item;
@@ -64,7 +64,7 @@ ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec);
 
 struct FairnessSpec {
   std::uint32_t flood_threads = 2;
-  std::uint32_t batch = 256;   // tenant 0's batches
+  std::uint32_t batch = 256;  // tenant 0's batches
   std::uint32_t window = 8;
   std::uint32_t warmup = 100;
   std::uint32_t samples = 1000;
@@ -72,12 +72,12 @@ struct FairnessSpec {
 };
 
 struct FairnessRun {
-  std::vector<double> alone_ns;    // tenant 1's round trip, ring otherwise idle
-  std::vector<double> flooded_ns;  // the same while tenant 0 floods
-  double flood_window_ns = 0;      // how long tenant 1 was measured under flood
+  std::vector<double> alone_ns;             // tenant 1's round trip, ring otherwise idle
+  std::vector<double> flooded_ns;           // the same while tenant 0 floods
+  double flood_window_ns = 0;               // how long tenant 1 was measured under flood
   std::uint64_t flood_items_in_window = 0;  // tenant 0 items retired meanwhile
-  double flood_alone_ns = 0;               // a window of the flood before tenant 1 starts
-  std::uint64_t flood_alone_items = 0;     // tenant 0 items retired in it
+  double flood_alone_ns = 0;                // a window of the flood before tenant 1 starts
+  std::uint64_t flood_alone_items = 0;      // tenant 0 items retired in it
   std::uint64_t flood_items_total = 0;
   std::uint64_t rejected_full = 0;
 };

@@ -87,8 +87,7 @@ std::uint64_t parse_number(const std::string& flag, const char* text) {
     std::size_t used = 0;
     const double v = std::stod(text, &used);  // accepts 1e7
     if (used == std::string(text).size() && v >= 1 && v <= 1e15) return static_cast<std::uint64_t>(v);
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   throw std::invalid_argument(flag + " needs a positive number, got '" + text + "'");
 }
 
@@ -100,34 +99,52 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    auto u32 = [&]() { return static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_number(a, value()), 0xFFFFFFFFu)); };
-    if (a == "--json") o.json_path = value();
-    else if (a == "--backend") o.backend = value();
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--samples") o.samples = u32();
-    else if (a == "--reps") o.reps = u32();
-    else if (a == "--items") o.items = parse_number(a, value());
-    else if (a == "--batch") o.batch = u32();
-    else if (a == "--window") o.window = u32();
-    else if (a == "--slots") o.slots = u32();
-    else if (a == "--quota") o.quota = u32();
-    else if (a == "--backoff-ns") o.backoff_ns = u32();
-    else if (a == "--op") o.op = value();
+    auto u32 = [&]() {
+      return static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_number(a, value()), 0xFFFFFFFFu));
+    };
+    if (a == "--json")
+      o.json_path = value();
+    else if (a == "--backend")
+      o.backend = value();
+    else if (a == "--quick")
+      o.quick = true;
+    else if (a == "--samples")
+      o.samples = u32();
+    else if (a == "--reps")
+      o.reps = u32();
+    else if (a == "--items")
+      o.items = parse_number(a, value());
+    else if (a == "--batch")
+      o.batch = u32();
+    else if (a == "--window")
+      o.window = u32();
+    else if (a == "--slots")
+      o.slots = u32();
+    else if (a == "--quota")
+      o.quota = u32();
+    else if (a == "--backoff-ns")
+      o.backoff_ns = u32();
+    else if (a == "--op")
+      o.op = value();
     else if (a == "--groups") {
       o.round_trip = o.throughput = o.fairness = false;
       const std::string list = std::string(value()) + ",";
       for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
         const std::string g = list.substr(at, comma - at);
-        if (g == "round_trip") o.round_trip = true;
-        else if (g == "throughput") o.throughput = true;
-        else if (g == "fairness") o.fairness = true;
-        else throw std::invalid_argument("--groups takes round_trip, throughput and fairness, got '" + g + "'");
+        if (g == "round_trip")
+          o.round_trip = true;
+        else if (g == "throughput")
+          o.throughput = true;
+        else if (g == "fairness")
+          o.fairness = true;
+        else
+          throw std::invalid_argument("--groups takes round_trip, throughput and fairness, got '" + g + "'");
       }
-    }
-    else if (a == "--help" || a == "-h") {
+    } else if (a == "--help" || a == "-h") {
       usage(stdout);
       std::exit(0);
-    } else throw std::invalid_argument("unknown option " + a);
+    } else
+      throw std::invalid_argument("unknown option " + a);
   }
   if (o.backend != "cpu" && o.backend != "cuda" && o.backend != "auto")
     throw std::invalid_argument("--backend must be cpu, cuda or auto");
@@ -159,7 +176,8 @@ Settings resolve(const Options& o) {
   if (o.backoff_ns) s.backoff_ns = *o.backoff_ns;
   s.opcode = o.op == "nop" ? mk::abi::OP_NOP : mk::abi::OP_ATOMIC_ADD;
   if (s.batch > s.slots)
-    throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " + std::to_string(s.slots));
+    throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " +
+                                std::to_string(s.slots));
   if (s.batch > s.quota)
     throw std::invalid_argument("--batch must be at most " + std::to_string(s.quota) +
                                 " (the fairness session's per-tenant quota, --quota)");
@@ -199,8 +217,9 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
   g.title = "A. single-item round trip: submit -> completion seen by the host";
   Case wait = make_case("live_wait", "live: submit + wait(1 s)", "LiveSession::submit of one ATOMIC_ADD, then wait",
                         CaseKind::Latency);
-  Case poll = make_case("live_poll_spin", "live: submit + spin on poll()",
-                        "LiveSession::submit of one ATOMIC_ADD, then poll() until the ticket is ready", CaseKind::Latency);
+  Case poll =
+      make_case("live_poll_spin", "live: submit + spin on poll()",
+                "LiveSession::submit of one ATOMIC_ADD, then poll() until the ticket is ready", CaseKind::Latency);
   Case ping = make_case("raw_pingpong", "raw mapped-memory ping-pong (GPU)",
                         "one persistent GPU thread echoes a word of mapped pinned memory", CaseKind::Latency);
   // The protocol ladder: the live kernel's steps added to the raw ping-pong one at a time,
@@ -252,7 +271,7 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
     raw_ok(mk::bench::live_raw::pingpong_round_trip(spec, ping.samples_ns), "raw ping-pong");
     raw_ok(mk::bench::live_raw::launch_sync_round_trip(spec, launch.samples_ns), "launch + sync");
     using mk::bench::live_raw::LadderStep;
-    const LadderStep steps[] = {LadderStep::SlotPoll, LadderStep::Doorbell, LadderStep::DoorbellVecReply,
+    const LadderStep steps[] = {LadderStep::SlotPoll,      LadderStep::Doorbell,           LadderStep::DoorbellVecReply,
                                 LadderStep::DoorbellRelay, LadderStep::DoorbellRelaySleep, LadderStep::OneTrip};
     if (std::size(steps) != ladder.size()) throw std::logic_error("one LadderStep per ladder case");
     for (std::size_t k = 0; k < ladder.size(); ++k)
@@ -272,7 +291,8 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
   cpu.samples_ns = lb::cpu_pingpong_round_trip(s.rt_warmup, s.rt_samples, ROUND_TRIP_TIMEOUT_NS);
 
   {
-    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.rt_slots, s)), "LiveSession::start (round trip)");
+    auto session =
+        lb::must(mk::LiveSession::start(megakernel, live_options(s.rt_slots, s)), "LiveSession::start (round trip)");
     info.sessions["round_trip"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()}};
     lb::RoundTripSpec spec;
     spec.warmup = s.rt_warmup;
@@ -317,7 +337,8 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
                        "1 thread: submit_wait of " + std::to_string(s.batch) + "-item " + op + " batches, " +
                            std::to_string(s.window) + " tickets outstanding; first submit to drain()",
                        CaseKind::Rate);
-  Case four = make_case("live_4_producers", "live: 4 producers", "as live_1_producer from 4 threads at once", CaseKind::Rate);
+  Case four =
+      make_case("live_4_producers", "live: 4 producers", "as live_1_producer from 4 threads at once", CaseKind::Rate);
   Case ring = make_case("raw_ring", "raw mapped ring, no interpreter (GPU)",
                         "persistent kernel, session's lane count, 16-word slots in mapped pinned memory, 1 producer",
                         CaseKind::Rate);
@@ -330,12 +351,13 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
                             "one <<<1,1>>> atomicAdd launch per item, one sync per sample", CaseKind::Rate);
   Case graph = make_case("cuda_graph", "CUDA graph of per-item nodes (GPU)",
                          "one graph of per-item kernel nodes, replayed per sample", CaseKind::Rate);
-  Case cpu = make_case("cpu_loop", "plain CPU loop, 1 thread",
-                       "one relaxed atomic add per item into word i % 1024", CaseKind::Rate);
+  Case cpu = make_case("cpu_loop", "plain CPU loop, 1 thread", "one relaxed atomic add per item into word i % 1024",
+                       CaseKind::Rate);
 
   std::uint32_t lanes = 0;
   {
-    auto session = lb::must(mk::LiveSession::start(megakernel, live_options(s.slots, s)), "LiveSession::start (throughput)");
+    auto session =
+        lb::must(mk::LiveSession::start(megakernel, live_options(s.slots, s)), "LiveSession::start (throughput)");
     lanes = session.lanes();
     info.lanes = lanes;
     info.slot_count = session.slot_count();
@@ -353,8 +375,12 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
       lb::ThroughputRun run = lb::live_throughput(session, spec);
       c->items_per_sample = run.items_per_rep;
       c->samples_ns = std::move(run.rep_ns);
-      c->extra = {{"producers", spec.producers}, {"batch", s.batch}, {"window", s.window}, {"opcode", op},
-                  {"warmup_reps", s.warmup_reps}, {"rejected_full", run.rejected_full},
+      c->extra = {{"producers", spec.producers},
+                  {"batch", s.batch},
+                  {"window", s.window},
+                  {"opcode", op},
+                  {"warmup_reps", s.warmup_reps},
+                  {"rejected_full", run.rejected_full},
                   {"items_per_rep_reduced", run.reduced},
                   // Producer-thread time per item, summed over producers: inside submit_wait
                   // (host encoding) vs inside wait (the kernel's latency, not hidden).
@@ -383,8 +409,12 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     raw_ok(raw::raw_ring_throughput(rs, rr), "raw ring");
     ring.items_per_sample = s.items;
     ring.samples_ns = std::move(rr.rep_ns);
-    ring.extra = {{"lanes_requested", rr.lanes_requested}, {"lanes", rr.lanes}, {"slot_count", rr.slot_count},
-                  {"threads_per_block", rr.threads_per_block}, {"producers", 1}, {"opcode", op},
+    ring.extra = {{"lanes_requested", rr.lanes_requested},
+                  {"lanes", rr.lanes},
+                  {"slot_count", rr.slot_count},
+                  {"threads_per_block", rr.threads_per_block},
+                  {"producers", 1},
+                  {"opcode", op},
                   {"max_idle_backoff_ns", rs.max_backoff_ns},
                   {"warmup_reps", s.warmup_reps}};
     if (!rr.note.empty()) ring.extra["note"] = rr.note;
@@ -392,9 +422,14 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     raw_ok(raw::device_ring_throughput(rs, dr), "device ring");
     device_ring.items_per_sample = s.items;
     device_ring.samples_ns = std::move(dr.rep_ns);
-    device_ring.extra = {{"lanes_requested", dr.lanes_requested}, {"lanes", dr.lanes}, {"poller_lanes", 32},
-                         {"slot_count", dr.slot_count}, {"threads_per_block", dr.threads_per_block},
-                         {"producers", 1}, {"opcode", op}, {"max_idle_backoff_ns", rs.max_backoff_ns},
+    device_ring.extra = {{"lanes_requested", dr.lanes_requested},
+                         {"lanes", dr.lanes},
+                         {"poller_lanes", 32},
+                         {"slot_count", dr.slot_count},
+                         {"threads_per_block", dr.threads_per_block},
+                         {"producers", 1},
+                         {"opcode", op},
+                         {"max_idle_backoff_ns", rs.max_backoff_ns},
                          {"warmup_reps", s.warmup_reps}};
     if (!dr.note.empty()) device_ring.extra["note"] = dr.note;
     raw::LaunchSpec ls;
@@ -444,7 +479,8 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
   lo.tenant_count = 2;
   lo.max_in_flight_per_tenant = s.quota;
   auto session = lb::must(mk::LiveSession::start(megakernel, lo), "LiveSession::start (fairness)");
-  info.sessions["fairness"] = {{"slot_count", session.slot_count()}, {"lanes", session.lanes()},
+  info.sessions["fairness"] = {{"slot_count", session.slot_count()},
+                               {"lanes", session.lanes()},
                                {"tenant_count", lo.tenant_count},
                                {"max_in_flight_per_tenant", lo.max_in_flight_per_tenant}};
   lb::FairnessSpec spec;
@@ -460,13 +496,17 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
   flooded.samples_ns = std::move(run.flooded_ns);
   flood.items_per_sample = run.flood_items_in_window;
   flood.samples_ns = {run.flood_window_ns};
-  flood.extra = {{"flood_threads", spec.flood_threads}, {"batch", s.batch}, {"window", s.window},
-                 {"items_total", run.flood_items_total}, {"rejected_full", run.rejected_full}};
+  flood.extra = {{"flood_threads", spec.flood_threads},
+                 {"batch", s.batch},
+                 {"window", s.window},
+                 {"items_total", run.flood_items_total},
+                 {"rejected_full", run.rejected_full}};
   flood_alone.items_per_sample = run.flood_alone_items;
   flood_alone.samples_ns = {run.flood_alone_ns};
   g.cases = {alone, flooded, flood, flood_alone};
-  g.ratios = {{"flooded_over_alone", "tenant 1 flooded / alone", "tenant1_flooded", "tenant1_alone", 1.5, true},
-              {"flood_kept", "tenant 0 flood while probed / alone", "tenant0_flood", "tenant0_flood_alone", 0.9, false}};
+  g.ratios = {
+      {"flooded_over_alone", "tenant 1 flooded / alone", "tenant1_flooded", "tenant1_alone", 1.5, true},
+      {"flood_kept", "tenant 0 flood while probed / alone", "tenant0_flood", "tenant0_flood_alone", 0.9, false}};
   g.extra = {{"quota_per_tenant", lo.max_in_flight_per_tenant}, {"flood_threads", spec.flood_threads}};
   return g;
 }
@@ -500,13 +540,20 @@ int run(const Options& o, const Settings& s) {
   const std::string gpu_skip = "GPU baseline, this build has no CUDA";
   if (on_gpu) throw std::runtime_error("the cuda backend needs mk_bench_live built with CUDA");
 #endif
-  info.options = {{"round_trip_samples", s.rt_samples},   {"round_trip_warmup", s.rt_warmup},
-                  {"fairness_samples", s.fair_samples},   {"fairness_warmup", s.fair_warmup},
-                  {"throughput_reps", s.reps},            {"throughput_warmup_reps", s.warmup_reps},
-                  {"items_per_rep", s.items},             {"launch_items", s.launch_items},
-                  {"launch_samples", s.launch_samples},   {"batch", s.batch},
-                  {"window", s.window},                   {"slot_count_throughput", s.slots},
-                  {"slot_count_round_trip", s.rt_slots},  {"watchdog_timeout_ms", 5000},
+  info.options = {{"round_trip_samples", s.rt_samples},
+                  {"round_trip_warmup", s.rt_warmup},
+                  {"fairness_samples", s.fair_samples},
+                  {"fairness_warmup", s.fair_warmup},
+                  {"throughput_reps", s.reps},
+                  {"throughput_warmup_reps", s.warmup_reps},
+                  {"items_per_rep", s.items},
+                  {"launch_items", s.launch_items},
+                  {"launch_samples", s.launch_samples},
+                  {"batch", s.batch},
+                  {"window", s.window},
+                  {"slot_count_throughput", s.slots},
+                  {"slot_count_round_trip", s.rt_slots},
+                  {"watchdog_timeout_ms", 5000},
                   {"op", o.op == "nop" ? "NOP" : "ATOMIC_ADD"}};
   info.options["groups"] = nlohmann::json::array();
   if (o.round_trip) info.options["groups"].push_back("round_trip");

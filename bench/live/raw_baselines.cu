@@ -107,8 +107,8 @@ std::string ring_run(HostRing& r, std::uint64_t n, const RingSpec& spec) {
       continue;
     }
     if (watch.stalled())
-      return "the raw ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) +
-             " ms (published " + std::to_string(r.tail) + ", reclaimed " + std::to_string(r.head) + ")";
+      return "the raw ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) + " ms (published " +
+             std::to_string(r.tail) + ", reclaimed " + std::to_string(r.head) + ")";
   }
   return {};
 }
@@ -204,24 +204,22 @@ std::string launch_sync_round_trip(const RoundTripSpec& spec, std::vector<double
   ns.reserve(ns.size() + spec.samples);
   for (std::uint32_t i = 0; i < total; ++i) {
     const auto t0 = Clock::now();
-    MK_BENCH_CUDA_TRY(cudaLaunchKernel(reinterpret_cast<const void*>(&add_one_kernel), dim3(1), dim3(1), args, 0,
-                                       stream.get()));
+    MK_BENCH_CUDA_TRY(
+        cudaLaunchKernel(reinterpret_cast<const void*>(&add_one_kernel), dim3(1), dim3(1), args, 0, stream.get()));
     MK_BENCH_CUDA_TRY(cudaStreamSynchronize(stream.get()));
     const auto t1 = Clock::now();
     if (i >= spec.warmup) ns.push_back(ns_between(t0, t1));
   }
   unsigned value = 0;
   MK_BENCH_CUDA_TRY(cudaMemcpy(&value, ptr, sizeof(value), cudaMemcpyDeviceToHost));
-  if (value != total)
-    return "launch+sync added " + std::to_string(value) + " instead of " + std::to_string(total);
+  if (value != total) return "launch+sync added " + std::to_string(value) + " instead of " + std::to_string(total);
   return {};
 }
 
 std::string raw_ring_throughput(const RingSpec& spec, RingReport& report) {
   if (std::string e = resident_ring_lanes(spec, raw_ring_kernel, "raw ring", report); !e.empty()) return e;
   if (report.lanes == 0) return "raw ring: the kernel cannot be resident on this device";
-  const std::uint64_t slots =
-      (std::uint64_t{spec.slot_count} + report.lanes - 1) / report.lanes * report.lanes;
+  const std::uint64_t slots = (std::uint64_t{spec.slot_count} + report.lanes - 1) / report.lanes * report.lanes;
   if (slots > abi::MAX_RING_SLOTS) return "raw ring: too many slots";
   report.slot_count = static_cast<std::uint32_t>(slots);
 
@@ -242,8 +240,8 @@ std::string raw_ring_throughput(const RingSpec& spec, RingReport& report) {
 
   HostRing host{ring.host(), report.slot_count, 0, 0};
   const std::string failure = timed_ring_reps(
-      spec, report, "the raw ring", [&] { return ring_run(host, spec.items_per_rep, spec); },
-      [&] { return host.head; }, obs, side.get(), staging);
+      spec, report, "the raw ring", [&] { return ring_run(host, spec.items_per_rep, spec); }, [&] { return host.head; },
+      obs, side.get(), staging);
   SysRef(*stop.host()).store(1, cuda::std::memory_order_release);
   cudaError_t e = cudaSuccess;
   if (!wait_stream(stream.get(), 5000000000ull, e)) {
@@ -280,7 +278,8 @@ std::string per_item_graph(const LaunchSpec& spec, std::vector<double>& ns) {
   Stream stream;
   MK_BENCH_CUDA_TRY(stream.create());
   cudaGraphExec_t exec = nullptr;
-  MK_BENCH_CUDA_TRY(mk::bench::build_per_item_graph(obs.get(), addr.get(), delta.get(), spec.items, stream.get(), &exec));
+  MK_BENCH_CUDA_TRY(
+      mk::bench::build_per_item_graph(obs.get(), addr.get(), delta.get(), spec.items, stream.get(), &exec));
   struct ExecGuard {
     cudaGraphExec_t exec;
     ~ExecGuard() { cudaGraphExecDestroy(exec); }

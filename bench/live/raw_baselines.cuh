@@ -44,7 +44,7 @@ struct RingSpec {
   std::uint64_t items_per_rep = 0;
   std::uint32_t warmup_reps = 1;
   std::uint32_t reps = 0;
-  bool atomic_add = true;        // false: NOP items (the lane only acknowledges)
+  bool atomic_add = true;                 // false: NOP items (the lane only acknowledges)
   std::uint32_t observable_words = 1024;  // power of two: item i adds 1 to word i % this
   std::uint64_t timeout_ns = 5000000000;  // longest time without any progress
   std::uint32_t max_backoff_ns = 2000;    // longest idle back-off of a lane (as LiveOptions)
@@ -52,11 +52,11 @@ struct RingSpec {
 
 struct RingReport {
   std::uint32_t lanes_requested = 0;
-  std::uint32_t lanes = 0;              // lanes run (fewer only when they cannot all be resident)
-  std::uint32_t slot_count = 0;         // slots used (a multiple of lanes)
+  std::uint32_t lanes = 0;       // lanes run (fewer only when they cannot all be resident)
+  std::uint32_t slot_count = 0;  // slots used (a multiple of lanes)
   std::uint32_t threads_per_block = 0;
-  std::string note;                     // why lanes != lanes_requested, when so
-  std::vector<double> rep_ns;           // wall time of each timed rep
+  std::string note;            // why lanes != lanes_requested, when so
+  std::vector<double> rep_ns;  // wall time of each timed rep
 };
 
 // A persistent kernel of `lanes` threads polls a ring of 16-word slots in mapped pinned

@@ -15,14 +15,14 @@
 #include "mk/abi.h"
 #include "raw_baselines.cuh"
 
-#define MK_BENCH_CUDA_TRY(expr)                                                              \
-  do {                                                                                       \
-    const cudaError_t mk_bench_e_ = (expr);                                                  \
-    if (mk_bench_e_ != cudaSuccess) {                                                        \
-      (void)cudaGetLastError();                                                              \
-      return std::string(#expr) + " failed: " + cudaGetErrorName(mk_bench_e_) + " (" +      \
-             cudaGetErrorString(mk_bench_e_) + ")";                                          \
-    }                                                                                        \
+#define MK_BENCH_CUDA_TRY(expr)                                                        \
+  do {                                                                                 \
+    const cudaError_t mk_bench_e_ = (expr);                                            \
+    if (mk_bench_e_ != cudaSuccess) {                                                  \
+      (void)cudaGetLastError();                                                        \
+      return std::string(#expr) + " failed: " + cudaGetErrorName(mk_bench_e_) + " (" + \
+             cudaGetErrorString(mk_bench_e_) + ")";                                    \
+    }                                                                                  \
   } while (0)
 
 namespace mk::bench::live_raw {
@@ -181,8 +181,8 @@ inline std::string stop_error(cudaError_t e, const char* kernel) {
 
 // Sum of a ring's observable words in device memory, read through a side stream (the
 // persistent kernel's stream never finishes) into pinned staging; bounded.
-inline std::string observable_sum(const DeviceWords& obs, std::uint32_t words, cudaStream_t side,
-                                  PinnedWords& staging, std::uint64_t& sum) {
+inline std::string observable_sum(const DeviceWords& obs, std::uint32_t words, cudaStream_t side, PinnedWords& staging,
+                                  std::uint64_t& sum) {
   MK_BENCH_CUDA_TRY(cudaMemcpyAsync(staging.host(), obs.get(), words * sizeof(unsigned), cudaMemcpyDeviceToHost, side));
   cudaError_t e = cudaSuccess;
   if (!wait_stream(side, 5000000000ull, e)) return "reading the ring's observables timed out";

@@ -30,8 +30,8 @@ constexpr std::uint64_t STOP_TIMEOUT_NS = 5000000000ull;
 
 // Mapped words of a ladder kernel. The slot and the host-written doorbell sit on
 // separate 128-byte lines, as the live session's ring and page do.
-constexpr unsigned LADDER_SLOT = 0;       // words 0..15
-constexpr unsigned LADDER_DOORBELL = 32;  // u64
+constexpr unsigned LADDER_SLOT = 0;         // words 0..15
+constexpr unsigned LADDER_DOORBELL = 32;    // u64
 constexpr unsigned LADDER_COMPLETION = 48;  // u64, OneTrip's answer (GPU-written line)
 constexpr unsigned LADDER_WORDS = 64;
 constexpr unsigned long long BELL_STOP = ~0ull;  // the doorbell value that stops a ladder kernel
@@ -52,7 +52,7 @@ constexpr unsigned COMPLETION_STATUS = 0;
 constexpr unsigned COMPLETION_RESULT = 1;
 constexpr unsigned POLLER_LANES = 32;  // the first warp polls, as LIVE_POLLER_LANES
 constexpr unsigned COPIES_IN_FLIGHT = 4;
-constexpr unsigned RT_WORKERS = 32;    // device_ring_round_trip's worker lanes
+constexpr unsigned RT_WORKERS = 32;  // device_ring_round_trip's worker lanes
 constexpr unsigned RT_SLOTS = 64;
 
 // --- ladder kernels ---------------------------------------------------------------------
@@ -181,9 +181,9 @@ __global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long*
     for (unsigned o = 2; o >= 1; o >>= 1) zeros |= __shfl_down_sync(QUAD, zeros, o);
     if (lane == 0) {
       const unsigned result = c.y + c.z + zeros;
-      answer.store((static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) |
-                       abi::STATUS_DONE,
-                   RELEASE);
+      answer.store(
+          (static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) | abi::STATUS_DONE,
+          RELEASE);
     }
     if ((__shfl_sync(QUAD, c.x, 0) >> abi::WIRE_HALF_SHIFT) != 0) return;
     ++seq;
@@ -200,10 +200,9 @@ void one_trip_publish(unsigned* slot, unsigned seq, unsigned a0, unsigned a1, bo
   _mm_store_si128(d + 2, _mm_setr_epi32(tag, 0, 0, 0));
   _mm_store_si128(d + 1, _mm_setr_epi32(tag, 0, 0, 0));
   std::atomic_signal_fence(std::memory_order_release);
-  _mm_store_si128(d, _mm_setr_epi32(tag | (stop ? 1 << abi::WIRE_HALF_SHIFT : 0), static_cast<int>(a0),
-                                    static_cast<int>(a1), 0));
+  _mm_store_si128(
+      d, _mm_setr_epi32(tag | (stop ? 1 << abi::WIRE_HALF_SHIFT : 0), static_cast<int>(a0), static_cast<int>(a1), 0));
 }
-
 
 // The live session's write_slot: every word but STATUS, then STATUS with release.
 void ladder_publish(unsigned* slot, unsigned opcode, unsigned a0, unsigned a1) {
@@ -218,12 +217,18 @@ void ladder_publish(unsigned* slot, unsigned opcode, unsigned a0, unsigned a1) {
 
 const char* ladder_kernel_name(LadderStep step) {
   switch (step) {
-    case LadderStep::SlotPoll: return "ladder_slot_poll_kernel";
-    case LadderStep::Doorbell: return "ladder_doorbell_kernel";
-    case LadderStep::DoorbellVecReply: return "ladder_doorbell_kernel (vector reply)";
-    case LadderStep::DoorbellRelay: return "ladder_relay_kernel";
-    case LadderStep::DoorbellRelaySleep: return "ladder_relay_kernel (back-off)";
-    case LadderStep::OneTrip: return "ladder_one_trip_kernel";
+    case LadderStep::SlotPoll:
+      return "ladder_slot_poll_kernel";
+    case LadderStep::Doorbell:
+      return "ladder_doorbell_kernel";
+    case LadderStep::DoorbellVecReply:
+      return "ladder_doorbell_kernel (vector reply)";
+    case LadderStep::DoorbellRelay:
+      return "ladder_relay_kernel";
+    case LadderStep::DoorbellRelaySleep:
+      return "ladder_relay_kernel (back-off)";
+    case LadderStep::OneTrip:
+      return "ladder_one_trip_kernel";
   }
   return "ladder kernel";
 }
@@ -363,19 +368,19 @@ struct DeviceRingBuffers {
 };
 
 struct DeviceRingHost {
-  unsigned* staging = nullptr;      // host: the slots as encoded, copied to `ring`
-  unsigned* ring = nullptr;         // device
-  unsigned* completions = nullptr;  // host view of the mapped completion array
+  unsigned* staging = nullptr;             // host: the slots as encoded, copied to `ring`
+  unsigned* ring = nullptr;                // device
+  unsigned* completions = nullptr;         // host view of the mapped completion array
   unsigned long long* doorbell = nullptr;  // host view of the mapped doorbell
   unsigned slot_count = 0;
   cudaStream_t copy = nullptr;
   const CopyEvents* events = nullptr;
   std::array<std::uint64_t, COPIES_IN_FLIGHT> copy_end{};  // position each copy covers up to
-  unsigned copies = 0;      // in flight, oldest at first_copy
+  unsigned copies = 0;                                     // in flight, oldest at first_copy
   unsigned first_copy = 0;
-  std::uint64_t head = 0;   // next position to reclaim
-  std::uint64_t rung = 0;   // doorbell: positions below it are in the device ring
-  std::uint64_t tail = 0;   // next position to encode
+  std::uint64_t head = 0;  // next position to reclaim
+  std::uint64_t rung = 0;  // doorbell: positions below it are in the device ring
+  std::uint64_t tail = 0;  // next position to encode
 };
 
 void device_ring_encode(DeviceRingHost& r, std::uint64_t pos, unsigned opcode, unsigned observable_mask) {
@@ -453,9 +458,9 @@ std::string device_ring_run(DeviceRingHost& r, std::uint64_t n, const RingSpec& 
       continue;
     }
     if (watch.stalled())
-      return "the device ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) +
-             " ms (encoded " + std::to_string(r.tail) + ", doorbell " + std::to_string(r.rung) + ", reclaimed " +
-             std::to_string(r.head) + ", copies in flight " + std::to_string(r.copies) + ")";
+      return "the device ring made no progress for " + std::to_string(spec.timeout_ns / 1000000) + " ms (encoded " +
+             std::to_string(r.tail) + ", doorbell " + std::to_string(r.rung) + ", reclaimed " + std::to_string(r.head) +
+             ", copies in flight " + std::to_string(r.copies) + ")";
   }
   return {};
 }
@@ -532,9 +537,15 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
   auto* drelay = reinterpret_cast<unsigned long long*>(relay.get());
   const unsigned backoff = std::max(32u, max_backoff_ns);
   switch (step) {
-    case LadderStep::SlotPoll: ladder_slot_poll_kernel<<<1, 1, 0, stream.get()>>>(dslot); break;
-    case LadderStep::Doorbell: ladder_doorbell_kernel<false><<<1, 1, 0, stream.get()>>>(dslot, dbell); break;
-    case LadderStep::DoorbellVecReply: ladder_doorbell_kernel<true><<<1, 1, 0, stream.get()>>>(dslot, dbell); break;
+    case LadderStep::SlotPoll:
+      ladder_slot_poll_kernel<<<1, 1, 0, stream.get()>>>(dslot);
+      break;
+    case LadderStep::Doorbell:
+      ladder_doorbell_kernel<false><<<1, 1, 0, stream.get()>>>(dslot, dbell);
+      break;
+    case LadderStep::DoorbellVecReply:
+      ladder_doorbell_kernel<true><<<1, 1, 0, stream.get()>>>(dslot, dbell);
+      break;
     case LadderStep::DoorbellRelay:
       ladder_relay_kernel<false><<<2, 1, 0, stream.get()>>>(dslot, dbell, drelay, backoff);
       break;
@@ -600,9 +611,12 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
 
   const unsigned stop_seq = total + 1;  // the kernel's next sample, whatever was answered
   auto send_stop = [&] {
-    if (one_trip) one_trip_publish(slot, failure.empty() ? stop_seq : 0, 0, 0, true);
-    else if (rings) bell.store(BELL_STOP, RELEASE);
-    else ladder_publish(slot, abi::OP_SHUTDOWN, 0, 0);
+    if (one_trip)
+      one_trip_publish(slot, failure.empty() ? stop_seq : 0, 0, 0, true);
+    else if (rings)
+      bell.store(BELL_STOP, RELEASE);
+    else
+      ladder_publish(slot, abi::OP_SHUTDOWN, 0, 0);
   };
   send_stop();
   // A slot-poll kernel that answers a timed-out item late may overwrite the stop's

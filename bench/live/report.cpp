@@ -46,8 +46,10 @@ nlohmann::json target_json(double value, double target, bool at_most, bool appli
 
 std::string target_text(double value, double target, bool at_most, bool applies, bool rate) {
   char buf[128];
-  if (rate) std::snprintf(buf, sizeof buf, "target %s %.3g/s", at_most ? "<=" : ">=", target);
-  else std::snprintf(buf, sizeof buf, "target %s %.2f", at_most ? "<=" : ">=", target);
+  if (rate)
+    std::snprintf(buf, sizeof buf, "target %s %.3g/s", at_most ? "<=" : ">=", target);
+  else
+    std::snprintf(buf, sizeof buf, "target %s %.2f", at_most ? "<=" : ">=", target);
   std::string s = buf;
   if (!applies) return s + ": n/a on this backend";
   return s + ((at_most ? value <= target : value >= target) ? ": met" : ": MISSED");
@@ -55,10 +57,14 @@ std::string target_text(double value, double target, bool at_most, bool applies,
 
 std::string rate_text(double items_per_s) {
   char buf[64];
-  if (items_per_s >= 1e9) std::snprintf(buf, sizeof buf, "%.2f G/s", items_per_s / 1e9);
-  else if (items_per_s >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M/s", items_per_s / 1e6);
-  else if (items_per_s >= 1e3) std::snprintf(buf, sizeof buf, "%.2f k/s", items_per_s / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.1f /s", items_per_s);
+  if (items_per_s >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2f G/s", items_per_s / 1e9);
+  else if (items_per_s >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f M/s", items_per_s / 1e6);
+  else if (items_per_s >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.2f k/s", items_per_s / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f /s", items_per_s);
   return buf;
 }
 
@@ -177,7 +183,9 @@ nlohmann::json report_json(const RunInfo& info, const std::vector<Group>& groups
         rj["skipped"] = true;
         rj["reason"] = gap;
         if (r.target)
-          rj["target"] = {{"bound", r.at_most ? "<=" : ">="}, {"value", *r.target}, {"applies", info.targets_apply},
+          rj["target"] = {{"bound", r.at_most ? "<=" : ">="},
+                          {"value", *r.target},
+                          {"applies", info.targets_apply},
                           {"met", nullptr}};
       } else {
         const Stat a = figure(*num), b = figure(*den);
@@ -199,8 +207,8 @@ nlohmann::json report_json(const RunInfo& info, const std::vector<Group>& groups
       nlohmann::json tj = {{"case", t.case_key}, {"statistic", "median"}};
       if (c == nullptr || !measured(*c)) {
         tj["skipped"] = true;
-        tj["target"] = {{"bound", t.at_most ? "<=" : ">="}, {"value", t.target}, {"applies", info.targets_apply},
-                        {"met", nullptr}};
+        tj["target"] = {
+            {"bound", t.at_most ? "<=" : ">="}, {"value", t.target}, {"applies", info.targets_apply}, {"met", nullptr}};
       } else {
         const double v = figure(*c).median;
         tj["skipped"] = false;

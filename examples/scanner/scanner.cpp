@@ -14,12 +14,12 @@ namespace {
 
 using namespace mk;
 
-constexpr std::uint32_t TENANTS = 4;           // tenant 0 admin, 1..3 scan
-constexpr std::uint32_t WINDOW = 64;           // words per scanning tenant
-constexpr std::uint32_t RECORD_WORDS = 16;     // 64-byte records
+constexpr std::uint32_t TENANTS = 4;        // tenant 0 admin, 1..3 scan
+constexpr std::uint32_t WINDOW = 64;        // words per scanning tenant
+constexpr std::uint32_t RECORD_WORDS = 16;  // 64-byte records
 constexpr std::uint32_t RECORDS_PER_TENANT = 3;
-constexpr std::uint32_t COUNTER = 60;          // window word holding the tenant's match count
-constexpr std::uint32_t COUNT_BYTE = 0x1000;   // the custom opcode
+constexpr std::uint32_t COUNTER = 60;         // window word holding the tenant's match count
+constexpr std::uint32_t COUNT_BYTE = 0x1000;  // the custom opcode
 constexpr std::uint32_t SOURCE = 1;
 
 // count_byte(record_addr, pattern, counter_addr): matches of `pattern` in a record's 64
@@ -28,8 +28,9 @@ OpcodeHandler count_byte_handler() {
   using namespace mk::ir;
   Body per_word = body({
       let("w", load(arg(0) + var("i"))),
-      for_("b", c(0), c(4), body({if_(((var("w") >> (var("b") * c(8))) & c(0xFF)) == arg(1),
-                                      body({set("count", var("count") + c(1))}))})),
+      for_("b", c(0), c(4),
+           body({if_(((var("w") >> (var("b") * c(8))) & c(0xFF)) == arg(1),
+                     body({set("count", var("count") + c(1))}))})),
   });
   return OpcodeHandler{COUNT_BYTE, "count_byte",
                        body({let("count", c(0)), for_("i", c(0), c(RECORD_WORDS), per_word),
@@ -94,8 +95,9 @@ int main(int argc, char** argv) {
 
   Readback r;
   value_or_throw(try_decode_readback(b, r));
-  std::printf("backend %s: %u records loaded in %u rounds, scanned in %u rounds\n", std::string((*backend)->name()).c_str(),
-              static_cast<unsigned>(loads.size()), loaded.rounds, scanned.rounds);
+  std::printf("backend %s: %u records loaded in %u rounds, scanned in %u rounds\n",
+              std::string((*backend)->name()).c_str(), static_cast<unsigned>(loads.size()), loaded.rounds,
+              scanned.rounds);
   bool ok = r.fault_count == 0;
   for (std::uint32_t t = 1; t < TENANTS; ++t) {
     std::uint32_t expected = 0;

@@ -12,8 +12,7 @@ using fuzz::check;
 namespace {
 
 const Megakernel& megakernel() {
-  static const Megakernel mk =
-      value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.threads = 1}), 64, 64));
+  static const Megakernel mk = value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.threads = 1}), 64, 64));
   return mk;
 }
 
@@ -52,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(out.size() == batch->count);
   check(read_done_count(out.control()) == batch->count);
   check(read_fault_count(out.control()) == out.fault_count());
-  for (const BatchFault& f : out.faults()) check(f.item < batch->count && f.code != 0 && f.code < abi::FAULT_CODE_COUNT);
+  for (const BatchFault& f : out.faults())
+    check(f.item < batch->count && f.code != 0 && f.code < abi::FAULT_CODE_COUNT);
   return 0;
 }

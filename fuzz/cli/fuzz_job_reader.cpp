@@ -12,7 +12,8 @@ namespace {
 void check_job(const mk::cli::Job& job) {
   if (job.items.size() > job.slot_count) __builtin_trap();
   if (job.tenants.empty() || job.tenants.size() > mk::abi::MAX_TENANTS) __builtin_trap();
-  if (job.worker_groups == 0 || std::uint64_t{job.worker_groups} * job.workgroup_size_x < job.slot_count) __builtin_trap();
+  if (job.worker_groups == 0 || std::uint64_t{job.worker_groups} * job.workgroup_size_x < job.slot_count)
+    __builtin_trap();
   for (std::size_t i = 0; i < job.tenants.size(); ++i) {
     const auto& tenant = job.tenants[i];
     if (tenant.id != i) __builtin_trap();

@@ -30,9 +30,12 @@ std::shared_ptr<Backend> backend() {
 // A small address or value most of the time, so accesses land near the windows.
 std::uint32_t near_word(FuzzedDataProvider& in, std::uint32_t observables) {
   switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-    case 0: return in.ConsumeIntegral<std::uint32_t>();
-    case 1: return 0xFFFFFFFFu - in.ConsumeIntegralInRange<std::uint32_t>(0, 4);
-    default: return in.ConsumeIntegralInRange<std::uint32_t>(0, observables + 8);
+    case 0:
+      return in.ConsumeIntegral<std::uint32_t>();
+    case 1:
+      return 0xFFFFFFFFu - in.ConsumeIntegralInRange<std::uint32_t>(0, 4);
+    default:
+      return in.ConsumeIntegralInRange<std::uint32_t>(0, observables + 8);
   }
 }
 
@@ -40,22 +43,32 @@ ir::Expr gen_expr(FuzzedDataProvider& in, std::uint32_t depth, std::uint32_t obs
   using namespace ir;
   const int pick = in.ConsumeIntegralInRange<int>(0, depth >= MAX_DEPTH ? 3 : 11);
   switch (pick) {
-    case 0: return c(near_word(in, observables));
-    case 1: return arg(in.ConsumeIntegralInRange<std::uint32_t>(0, abi::MAX_ARGS - 1));
-    case 2: return tenant();
-    case 3: return slot();
-    case 4: return load(gen_expr(in, depth + 1, observables));
-    case 5: return atomic_add(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
+    case 0:
+      return c(near_word(in, observables));
+    case 1:
+      return arg(in.ConsumeIntegralInRange<std::uint32_t>(0, abi::MAX_ARGS - 1));
+    case 2:
+      return tenant();
+    case 3:
+      return slot();
+    case 4:
+      return load(gen_expr(in, depth + 1, observables));
+    case 5:
+      return atomic_add(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
     case 6:
       return cas(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables),
                  gen_expr(in, depth + 1, observables));
-    case 7: return gen_expr(in, depth + 1, observables) / gen_expr(in, depth + 1, observables);
-    case 8: return gen_expr(in, depth + 1, observables) % gen_expr(in, depth + 1, observables);
+    case 7:
+      return gen_expr(in, depth + 1, observables) / gen_expr(in, depth + 1, observables);
+    case 8:
+      return gen_expr(in, depth + 1, observables) % gen_expr(in, depth + 1, observables);
     case 9:
       return select(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables),
                     gen_expr(in, depth + 1, observables));
-    case 10: return gen_expr(in, depth + 1, observables) + gen_expr(in, depth + 1, observables);
-    default: return lt(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
+    case 10:
+      return gen_expr(in, depth + 1, observables) + gen_expr(in, depth + 1, observables);
+    default:
+      return lt(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
   }
 }
 
@@ -65,13 +78,19 @@ ir::Stmt gen_stmt(FuzzedDataProvider& in, std::uint32_t depth, std::uint32_t obs
   using namespace ir;
   const int pick = in.ConsumeIntegralInRange<int>(0, depth >= MAX_DEPTH ? 4 : 7);
   switch (pick) {
-    case 0: return store(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
-    case 1: return result(gen_expr(in, depth + 1, observables));
-    case 2: return fault(in.ConsumeIntegralInRange<std::uint32_t>(1, 9));
-    case 3: return requeue();
-    case 4: return printf(in.ConsumeIntegralInRange<std::uint32_t>(0, 3), {gen_expr(in, depth + 1, observables)});
-    case 5: return if_(gen_expr(in, depth + 1, observables), gen_body(in, depth + 1, observables),
-                       gen_body(in, depth + 1, observables));
+    case 0:
+      return store(gen_expr(in, depth + 1, observables), gen_expr(in, depth + 1, observables));
+    case 1:
+      return result(gen_expr(in, depth + 1, observables));
+    case 2:
+      return fault(in.ConsumeIntegralInRange<std::uint32_t>(1, 9));
+    case 3:
+      return requeue();
+    case 4:
+      return printf(in.ConsumeIntegralInRange<std::uint32_t>(0, 3), {gen_expr(in, depth + 1, observables)});
+    case 5:
+      return if_(gen_expr(in, depth + 1, observables), gen_body(in, depth + 1, observables),
+                 gen_body(in, depth + 1, observables));
     default:
       return for_("i" + std::to_string(depth), c(0), c(in.ConsumeIntegralInRange<std::uint32_t>(0, 6)),
                   gen_body(in, depth + 1, observables));
@@ -91,17 +110,21 @@ void put(Bytes& buffer, std::uint64_t index, std::uint32_t value) {
 
 std::uint32_t consume_opcode(FuzzedDataProvider& in, const std::vector<OpcodeHandler>& custom) {
   switch (in.ConsumeIntegralInRange<int>(0, 5)) {
-    case 0: return in.ConsumeIntegralInRange<std::uint32_t>(0, 7);
+    case 0:
+      return in.ConsumeIntegralInRange<std::uint32_t>(0, 7);
     case 1: {
       constexpr std::uint32_t specials[] = {abi::OP_LOAD_MISS, abi::OP_PRINTF, abi::OP_PACKED_SLOT, abi::OP_SHUTDOWN};
       return specials[in.ConsumeIntegralInRange<std::size_t>(0, 3)];
     }
-    case 2: return abi::OP_PACKED_SLOT;
+    case 2:
+      return abi::OP_PACKED_SLOT;
     case 3:
       if (!custom.empty()) return custom[in.ConsumeIntegralInRange<std::size_t>(0, custom.size() - 1)].opcode;
       return in.ConsumeIntegral<std::uint32_t>();
-    case 4: return in.ConsumeIntegralInRange<std::uint32_t>(0, 300);
-    default: return in.ConsumeIntegral<std::uint32_t>();
+    case 4:
+      return in.ConsumeIntegralInRange<std::uint32_t>(0, 300);
+    default:
+      return in.ConsumeIntegral<std::uint32_t>();
   }
 }
 
@@ -110,7 +133,8 @@ void fill_packed_args(FuzzedDataProvider& in, std::uint32_t* args, const std::ve
   if (in.ConsumeBool()) return;  // keep fully random arguments
   const std::uint32_t count = in.ConsumeIntegralInRange<std::uint32_t>(0, 5);
   const std::uint32_t used = in.ConsumeIntegralInRange<std::uint32_t>(0, 10);
-  args[abi::PACKED_ARG_HEADER] = count | (used << 8) | (in.ConsumeIntegralInRange<std::uint32_t>(0, 8) == 0 ? 1u << 16 : 0u);
+  args[abi::PACKED_ARG_HEADER] =
+      count | (used << 8) | (in.ConsumeIntegralInRange<std::uint32_t>(0, 8) == 0 ? 1u << 16 : 0u);
   std::uint32_t ids = 0, offsets = 0, offset = 0;
   for (std::uint32_t k = 0; k < 4; ++k) {
     std::uint32_t id = in.ConsumeIntegralInRange<std::uint32_t>(0, 7);
@@ -154,7 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     put(b.control, abi::tenant_word(t, abi::TENANT_WINDOW_BASE), near_word(in, observables));
     put(b.control, abi::tenant_word(t, abi::TENANT_WINDOW_LEN), near_word(in, observables));
   }
-  for (std::uint32_t w = 0; w < observables; ++w) put(b.control, abi::CTRL_OBSERVABLES + w, in.ConsumeIntegral<std::uint8_t>());
+  for (std::uint32_t w = 0; w < observables; ++w)
+    put(b.control, abi::CTRL_OBSERVABLES + w, in.ConsumeIntegral<std::uint8_t>());
 
   b.ring = encode_empty_ring(SLOTS);
   const std::uint32_t items = in.ConsumeIntegralInRange<std::uint32_t>(0, SLOTS);
@@ -172,7 +197,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     put(b.ring, at + abi::SLOT_TENANT, in.ConsumeIntegralInRange<std::uint32_t>(0, tenant_count));
     put(b.ring, at + abi::SLOT_RESULT, 0);
     for (std::uint32_t a = 0; a < abi::MAX_ARGS; ++a) put(b.ring, at + abi::SLOT_ARGS + a, args[a]);
-    put(b.ring, at + abi::SLOT_STATUS, in.ConsumeIntegralInRange<int>(0, 15) == 0 ? abi::STATUS_EMPTY : abi::STATUS_PUBLISHED);
+    put(b.ring, at + abi::SLOT_STATUS,
+        in.ConsumeIntegralInRange<int>(0, 15) == 0 ? abi::STATUS_EMPTY : abi::STATUS_PUBLISHED);
   }
   if (in.ConsumeBool()) b.debug_log = encode_empty_debug_log(in.ConsumeIntegralInRange<std::uint32_t>(1, 4));
   IoSources sources;

@@ -102,7 +102,8 @@ std::string check_interp_run(const InterpRun& run) {
   if (word(run.control_after, abi::CTRL_SHUTDOWN) != 0) return "SHUTDOWN was set by a non-admin run";
   if (word(run.control_after, abi::CTRL_DONE_COUNT) - word(run.control_before, abi::CTRL_DONE_COUNT) != done + faulted)
     return "DONE_COUNT moved by " +
-           std::to_string(word(run.control_after, abi::CTRL_DONE_COUNT) - word(run.control_before, abi::CTRL_DONE_COUNT)) +
+           std::to_string(word(run.control_after, abi::CTRL_DONE_COUNT) -
+                          word(run.control_before, abi::CTRL_DONE_COUNT)) +
            " but " + std::to_string(done + faulted) + " slots ended DONE or FAULT";
   if (word(run.control_after, abi::CTRL_FAULT_COUNT) - word(run.control_before, abi::CTRL_FAULT_COUNT) != faulted)
     return "FAULT_COUNT does not match the " + std::to_string(faulted) + " FAULT slots";

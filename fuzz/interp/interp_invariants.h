@@ -13,7 +13,7 @@ namespace mk::fuzz {
 struct InterpRun {
   ConstByteSpan control_before;  // after tenant setup, before the dispatch
   ConstByteSpan control_after;
-  ConstByteSpan ring_before;     // as published
+  ConstByteSpan ring_before;  // as published
   ConstByteSpan ring_after;
   std::span<const std::uint32_t> opcode_table;  // Megakernel::opcode_table()
   bool settled = true;  // the dispatch ran until idle (not stopped by a bound): no WAIT_IO may be left

@@ -34,13 +34,13 @@ static_assert(SLOT_WORDS * 4 == 64, "a slot is one 64-byte line");
 // and RESULT in one 8-byte word.
 inline constexpr u32 WIRE_CHUNKS = 4;
 inline constexpr u32 WIRE_CHUNK_WORDS = 4;
-inline constexpr u32 WIRE_TAG_MASK = 0xFFFFu;  // low half of words 0, 4, 8, 12
-inline constexpr u32 WIRE_HALF_SHIFT = 16;      // high half of those words:
-inline constexpr u32 WIRE_OPCODE_LO = 0;        //   opcode bits 0..15
-inline constexpr u32 WIRE_OPCODE_HI = 4;        //   opcode bits 16..31
-inline constexpr u32 WIRE_TENANT = 8;           //   tenant (0xFFFF: any tenant >= 0xFFFF)
-inline constexpr u32 WIRE_CHECK = 12;           //   checksum over lap, opcode, tenant, args
-inline constexpr u32 WIRE_TAG_LAPS = 0x8000u;   // tag = lap % WIRE_TAG_LAPS + 1; 0 = never written
+inline constexpr u32 WIRE_TAG_MASK = 0xFFFFu;         // low half of words 0, 4, 8, 12
+inline constexpr u32 WIRE_HALF_SHIFT = 16;            // high half of those words:
+inline constexpr u32 WIRE_OPCODE_LO = 0;              //   opcode bits 0..15
+inline constexpr u32 WIRE_OPCODE_HI = 4;              //   opcode bits 16..31
+inline constexpr u32 WIRE_TENANT = 8;                 //   tenant (0xFFFF: any tenant >= 0xFFFF)
+inline constexpr u32 WIRE_CHECK = 12;                 //   checksum over lap, opcode, tenant, args
+inline constexpr u32 WIRE_TAG_LAPS = 0x8000u;         // tag = lap % WIRE_TAG_LAPS + 1; 0 = never written
 inline constexpr u32 WIRE_COMPLETION_TAG_SHIFT = 16;  // completion low word: STATUS | tag << 16
 // Completion records are 8 bytes, one per 64-byte line (record of slot s at u64 index
 // s * WIRE_COMPLETION_STRIDE): the host reading one record never shares a line with the
@@ -109,15 +109,12 @@ inline constexpr u32 CTRL_OBSERVABLES = CTRL_TENANTS + MAX_TENANTS * TENANT_WORD
 // The largest observable region whose control buffer still fits u32 words.
 inline constexpr u32 MAX_OBSERVABLES = 0xFFFFFFFFu / WORD_BYTES - CTRL_OBSERVABLES;
 
-constexpr u32 tenant_word(u32 tenant, u32 field) {
-  return CTRL_TENANTS + tenant * TENANT_WORDS + field;
-}
+constexpr u32 tenant_word(u32 tenant, u32 field) { return CTRL_TENANTS + tenant * TENANT_WORDS + field; }
 
 static_assert(CTRL_HEADER_WORDS <= CTRL_OPCODE_IDS, "header overlaps the opcode table");
 static_assert(CTRL_OPCODE_IDS + MAX_OPCODES <= CTRL_OPCODE_COUNTS, "ids overlap counts");
 static_assert(CTRL_OPCODE_COUNTS + MAX_OPCODES <= CTRL_TENANTS, "counts overlap tenants");
-static_assert(CTRL_TENANTS + MAX_TENANTS * TENANT_WORDS <= CTRL_OBSERVABLES,
-              "tenant table overlaps observables");
+static_assert(CTRL_TENANTS + MAX_TENANTS * TENANT_WORDS <= CTRL_OBSERVABLES, "tenant table overlaps observables");
 static_assert(CTRL_OBSERVABLES == 656, "docs/reference.md puts the observables at word 656");
 static_assert(TENANT_RESERVED < TENANT_WORDS, "tenant record fits its words");
 static_assert(MAX_OPCODES == 64, "the tenant allow mask is exactly 64 bits");
@@ -176,19 +173,39 @@ inline constexpr BuiltinOpcode BUILTIN_OPCODE_TABLE[BUILTIN_OPCODES] = {
     {0x00000004u, IDX_COMPARE_SWAP, "COMPARE_SWAP", {"addr", "expected", "desired"}, 3, "previous value", true},
     {0x00000005u, IDX_MEMCPY, "MEMCPY", {"dst", "src", "count"}, 3, "count", true},
     // bytes: up to 32 bytes packed little-endian in ARGS[4..11].
-    {0x00000006u, IDX_DFA_STEP, "DFA_STEP", {"table", "state_count", "state_addr", "n_bytes", "bytes"}, MAX_ARGS,
-     "new state", true},
+    {0x00000006u,
+     IDX_DFA_STEP,
+     "DFA_STEP",
+     {"table", "state_count", "state_addr", "n_bytes", "bytes"},
+     MAX_ARGS,
+     "new state",
+     true},
     // Goes back to PUBLISHED until every fenced slot is settled.
-    {0x00000007u, IDX_BATCH_FENCE, "BATCH_FENCE", {"first_slot", "count", "tag"}, 3, "EPOCH after the increment",
+    {0x00000007u,
+     IDX_BATCH_FENCE,
+     "BATCH_FENCE",
+     {"first_slot", "count", "tag"},
+     3,
+     "EPOCH after the increment",
      false},
     // Parks in WAIT_IO until the host completes its I/O request.
-    {0x0000FFFDu, IDX_LOAD_MISS, "LOAD_MISS", {"source", "offset_lo", "offset_hi", "byte_count", "dest"}, 5,
-     "bytes delivered", false},
+    {0x0000FFFDu,
+     IDX_LOAD_MISS,
+     "LOAD_MISS",
+     {"source", "offset_lo", "offset_hi", "byte_count", "dest"},
+     5,
+     "bytes delivered",
+     false},
     // values: up to 5 words copied into the record, ARGS[1..5].
     {0x0000FFFEu, IDX_PRINTF, "PRINTF", {"fmt_id", "values"}, 6, "record index", true},
     // words: the inner ops' argument words, ARGS[3..11].
-    {0x80000001u, IDX_PACKED_SLOT, "PACKED_SLOT", {"header", "opcodes", "offsets", "words"}, MAX_ARGS,
-     "last inner RESULT", true},
+    {0x80000001u,
+     IDX_PACKED_SLOT,
+     "PACKED_SLOT",
+     {"header", "opcodes", "offsets", "words"},
+     MAX_ARGS,
+     "last inner RESULT",
+     true},
     {0xFFFFFFFFu, IDX_SHUTDOWN, "SHUTDOWN", {}, 0, "0", true},
 };
 

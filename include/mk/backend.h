@@ -46,8 +46,8 @@ struct Geometry {
 // Everything a backend needs to build a pipeline (compiled interpreter + opcodes).
 struct PipelineSpec {
   Geometry geometry;
-  std::vector<std::uint32_t> opcode_ids;    // the opcode table; built-ins first
-  std::vector<OpcodeHandler> handlers;      // custom opcodes, table indices 12..
+  std::vector<std::uint32_t> opcode_ids;           // the opcode table; built-ins first
+  std::vector<OpcodeHandler> handlers;             // custom opcodes, table indices 12..
   std::optional<std::uint32_t> payload_processor;  // table index fused for every slot
 };
 
@@ -78,9 +78,9 @@ struct TraceEvent {
 struct LaunchStats {
   std::uint64_t device_ns = 0;  // 0 when the backend has no device timer
   bool device_ns_known = false;
-  std::uint32_t sweeps = 0;     // interpreter passes over the ring
-  std::uint64_t bytes_up = 0;   // host -> device
-  std::uint64_t bytes_down = 0; // device -> host
+  std::uint32_t sweeps = 0;      // interpreter passes over the ring
+  std::uint64_t bytes_up = 0;    // host -> device
+  std::uint64_t bytes_down = 0;  // device -> host
 };
 
 // Host words of the four ABI buffers (debug_log and io_queue may be empty).
@@ -117,7 +117,7 @@ struct LiveEngineConfig {
   std::uint32_t lanes = 0;  // 0: the backend's default
   std::chrono::nanoseconds max_idle_backoff{2000};
   std::uint32_t max_sms = 0;  // CUDA: most SMs the kernel may occupy; 0 = no bound
-  ConstWordSpan control;    // initial control words, validated, opcode table stamped
+  ConstWordSpan control;      // initial control words, validated, opcode table stamped
 };
 
 // The backend half of a LiveSession: lanes that keep polling a ring the host writes
@@ -213,7 +213,7 @@ enum class RecoveryDecision {
 
 struct DeviceInfo {
   std::string name;
-  std::string kind;  // "cpu" or "cuda"
+  std::string kind;                 // "cpu" or "cuda"
   std::uint32_t compute_units = 0;  // SMs or hardware threads
   std::uint64_t memory_bytes = 0;
   std::string driver;
@@ -242,8 +242,7 @@ class Backend {
   // Publish and drain each submission in order, recorded as one CUDA graph per batch
   // shape. `rejected` receives the number of items whose target slot was in flight.
   virtual Result<LaunchStats> launch_resident_many(const Pipeline& pipeline, ResidentBuffers& buffers,
-                                                   std::span<const Submission> submissions,
-                                                   std::uint32_t* rejected);
+                                                   std::span<const Submission> submissions, std::uint32_t* rejected);
 
   // Run every item of a compact batch once (Feature::CompactBatch).
   virtual Result<LaunchStats> launch_batch(const Pipeline& pipeline, const BatchLaunch& launch);
@@ -261,8 +260,8 @@ class Backend {
 Error unsupported(const Backend& backend, Feature feature);
 
 struct CpuBackendOptions {
-  std::uint32_t threads = 0;     // 0: one per hardware thread
-  bool deterministic = false;    // one thread, slots in order (for tests and traces)
+  std::uint32_t threads = 0;   // 0: one per hardware thread
+  bool deterministic = false;  // one thread, slots in order (for tests and traces)
 };
 std::shared_ptr<Backend> make_cpu_backend(CpuBackendOptions options = {});
 

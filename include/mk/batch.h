@@ -15,8 +15,8 @@ namespace mk {
 
 // What every record of a batch shares, and what each record carries.
 struct BatchShape {
-  bool per_item_opcode = false;  // each record starts with its opcode id
-  bool per_item_tenant = false;  // then (or first) its tenant
+  bool per_item_opcode = false;        // each record starts with its opcode id
+  bool per_item_tenant = false;        // then (or first) its tenant
   std::uint32_t opcode = abi::OP_NOP;  // the batch's opcode (ignored when per_item_opcode)
   std::uint32_t tenant = 0;            // the batch's tenant (ignored when per_item_tenant)
   std::uint32_t arg_count = 0;         // argument words per record; missing ones read as 0

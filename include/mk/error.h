@@ -46,8 +46,8 @@ T value_or_throw(Result<T>&& result) {
 }  // namespace mk
 
 // Propagate the error of a Result-returning expression: MK_TRY(check(x));
-#define MK_TRY(expr)                                                             \
-  do {                                                                           \
-    if (auto mk_try_result_ = (expr); !mk_try_result_)                           \
+#define MK_TRY(expr)                                                                  \
+  do {                                                                                \
+    if (auto mk_try_result_ = (expr); !mk_try_result_)                                \
       return ::cuda::std::unexpected<::mk::Error>(std::move(mk_try_result_.error())); \
   } while (0)

@@ -54,7 +54,7 @@ class IoSources {
   struct Source;
   struct RootDir;
   std::map<std::uint32_t, std::shared_ptr<const Source>> m_sources;
-  std::shared_ptr<const RootDir> m_root;              // null: unconfined
+  std::shared_ptr<const RootDir> m_root;  // null: unconfined
   std::optional<std::filesystem::path> m_root_path;
 };
 
@@ -66,8 +66,7 @@ Result<std::vector<IoRequest>> poll_io_requests(ConstByteSpan io_queue);
 // it OK; an unknown source, a read past the source's end, a write op or a destination
 // outside the observable region marks it ERROR. Errors about the buffers themselves
 // (bad magic, index out of range) are returned, not written.
-Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest& request,
-                           const IoSources& sources);
+Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest& request, const IoSources& sources);
 
 // Serve every REQUESTED entry; returns how many were completed (OK or ERROR).
 Result<std::uint32_t> complete_io_requests(ByteSpan control, ByteSpan io_queue, const IoSources& sources);

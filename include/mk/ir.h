@@ -17,15 +17,15 @@
 namespace mk::ir {
 
 // Limits the validator enforces; the CUDA lowering may rely on them.
-inline constexpr std::uint32_t MAX_BODY_NODES = 4096;    // expressions + statements per body
-inline constexpr std::uint32_t MAX_DEPTH = 256;          // nesting of blocks and expressions
-inline constexpr std::uint32_t MAX_LOOP_TRIPS = 65536;   // to - from of one `for`
-inline constexpr std::uint32_t MAX_NAME_LENGTH = 64;     // variable names
+inline constexpr std::uint32_t MAX_BODY_NODES = 4096;   // expressions + statements per body
+inline constexpr std::uint32_t MAX_DEPTH = 256;         // nesting of blocks and expressions
+inline constexpr std::uint32_t MAX_LOOP_TRIPS = 65536;  // to - from of one `for`
+inline constexpr std::uint32_t MAX_NAME_LENGTH = 64;    // variable names
 inline constexpr std::uint32_t MAX_PRINTF_ARGS = abi::PRINTF_MAX_ARGS;
 
 enum class ExprKind : std::uint8_t {
-  Const,      // value
-  Arg,        // value = argument index
+  Const,  // value
+  Arg,    // value = argument index
   Tenant,
   Slot,
   Var,        // name
@@ -52,7 +52,7 @@ class Expr {
   // The constant 0. It allocates nothing: cuda::std::expected's move constructor
   // default-constructs its value before constructing over it, which would leak.
   Expr() noexcept = default;
-  Expr(std::uint32_t constant);  // NOLINT: implicit, so `var("x") * 3` reads well
+  Expr(std::uint32_t constant);                                  // NOLINT: implicit, so `var("x") * 3` reads well
   explicit Expr(std::shared_ptr<const ExprNode> node) noexcept;  // null: the constant 0
 
   const ExprNode& node() const noexcept;

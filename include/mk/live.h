@@ -84,12 +84,12 @@ class Ticket {
 
 // Counters of the host side of a session.
 struct LiveStats {
-  std::uint64_t submitted = 0;     // items accepted by submit
-  std::uint64_t completed = 0;     // items whose slots were reclaimed (ring order; a ticket may be ready first)
-  std::uint64_t in_flight = 0;     // submitted - completed
-  std::uint64_t rejected_full = 0; // submits refused with QueueFull
-  std::uint32_t heartbeat = 0;     // last HEARTBEAT the host saw
-  std::uint32_t done_count = 0;    // last DONE_COUNT the host saw
+  std::uint64_t submitted = 0;      // items accepted by submit
+  std::uint64_t completed = 0;      // items whose slots were reclaimed (ring order; a ticket may be ready first)
+  std::uint64_t in_flight = 0;      // submitted - completed
+  std::uint64_t rejected_full = 0;  // submits refused with QueueFull
+  std::uint32_t heartbeat = 0;      // last HEARTBEAT the host saw
+  std::uint32_t done_count = 0;     // last DONE_COUNT the host saw
   // Slot reads the lanes rejected as torn or stale (a chunk's tag from another write, a
   // bad checksum) and read again instead of running; on CUDA it trails by one poll.
   std::uint64_t wire_rejects = 0;

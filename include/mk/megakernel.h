@@ -19,14 +19,14 @@ namespace mk {
 class BatchOutput;  // include/mk/bulk.h
 
 struct DispatchStats {
-  std::uint64_t wall_ns = 0;     // host wall clock around the whole call
-  std::uint64_t device_ns = 0;   // device timer, when device_ns_known
+  std::uint64_t wall_ns = 0;    // host wall clock around the whole call
+  std::uint64_t device_ns = 0;  // device timer, when device_ns_known
   bool device_ns_known = false;
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
   std::uint32_t items_done = 0;  // DONE_COUNT after minus before (DONE + FAULT)
   std::uint32_t sweeps = 0;
-  std::uint32_t rounds = 1;      // dispatch rounds (dispatch_until_idle)
+  std::uint32_t rounds = 1;  // dispatch rounds (dispatch_until_idle)
 };
 
 // Caller-owned output buffers: reused without reallocation when shapes repeat.
@@ -68,10 +68,10 @@ struct Readback {
 
 // A many-launch batch's outcome.
 struct ManyStats {
-  DispatchStats stats;           // the whole batch (device_ns covers every submission)
+  DispatchStats stats;  // the whole batch (device_ns covers every submission)
   std::uint32_t submissions = 0;
-  std::uint32_t items = 0;       // items staged
-  std::uint32_t rejected = 0;    // items whose target slot was still in flight (not run)
+  std::uint32_t items = 0;     // items staged
+  std::uint32_t rejected = 0;  // items whose target slot was still in flight (not run)
 };
 
 // Caller-owned storage for the decoded result of a many-launch batch.
@@ -94,15 +94,13 @@ class Megakernel {
   static Result<Megakernel> bootstrap_with_opcodes(std::shared_ptr<Backend> backend,
                                                    std::vector<OpcodeHandler> opcodes);
   static Result<Megakernel> bootstrap_sharded(std::shared_ptr<Backend> backend, std::uint32_t slot_count,
-                                              std::uint32_t workgroup_size_x,
-                                              std::vector<OpcodeHandler> opcodes = {});
+                                              std::uint32_t workgroup_size_x, std::vector<OpcodeHandler> opcodes = {});
   // One fused body run for every item whose opcode is the processor's.
   static Result<Megakernel> bootstrap_jit(std::shared_ptr<Backend> backend, OpcodeHandler payload_processor,
                                           std::uint32_t slot_count = 256, std::uint32_t workgroup_size_x = 256);
 
   // Worker groups for a ring; QueueFull unless slot_count maps to whole groups.
-  static Result<std::uint32_t> worker_groups_for_geometry(std::uint32_t slot_count,
-                                                          std::uint32_t workgroup_size_x);
+  static Result<std::uint32_t> worker_groups_for_geometry(std::uint32_t slot_count, std::uint32_t workgroup_size_x);
 
   std::uint64_t pipeline_id() const noexcept;
   std::uint32_t slot_count() const noexcept { return m_geometry.slot_count; }
@@ -127,15 +125,14 @@ class Megakernel {
   Result<Dispatched> dispatch_observed(Bytes&& control, Bytes&& ring) const;
   Result<DispatchStats> dispatch_into(ConstByteSpan control, ConstByteSpan ring, OutputBuffers& out) const;
 
-  Result<OutputBuffers> dispatch_with_io_queue(ConstByteSpan control, ConstByteSpan ring,
-                                               ConstByteSpan debug_log, ConstByteSpan io_queue) const;
+  Result<OutputBuffers> dispatch_with_io_queue(ConstByteSpan control, ConstByteSpan ring, ConstByteSpan debug_log,
+                                               ConstByteSpan io_queue) const;
   Result<OutputBuffers> dispatch_with_io_queue(Bytes&& control, Bytes&& ring, Bytes&& debug_log,
                                                Bytes&& io_queue) const;
-  Result<Dispatched> dispatch_with_io_queue_observed(ConstByteSpan control, ConstByteSpan ring,
-                                                     ConstByteSpan debug_log, ConstByteSpan io_queue) const;
-  Result<DispatchStats> dispatch_with_io_queue_into(ConstByteSpan control, ConstByteSpan ring,
-                                                    ConstByteSpan debug_log, ConstByteSpan io_queue,
-                                                    OutputBuffers& out) const;
+  Result<Dispatched> dispatch_with_io_queue_observed(ConstByteSpan control, ConstByteSpan ring, ConstByteSpan debug_log,
+                                                     ConstByteSpan io_queue) const;
+  Result<DispatchStats> dispatch_with_io_queue_into(ConstByteSpan control, ConstByteSpan ring, ConstByteSpan debug_log,
+                                                    ConstByteSpan io_queue, OutputBuffers& out) const;
 
   // General form every dispatch above reduces to.
   Result<DispatchStats> dispatch_input_into(const DispatchInput& input, OutputBuffers& out,
@@ -145,8 +142,8 @@ class Megakernel {
 
   // Dispatch, then decode every buffer strictly.
   Result<Readback> dispatch_readback(ConstByteSpan control, ConstByteSpan ring) const;
-  Result<Readback> dispatch_with_io_queue_readback(ConstByteSpan control, ConstByteSpan ring,
-                                                   ConstByteSpan debug_log, ConstByteSpan io_queue) const;
+  Result<Readback> dispatch_with_io_queue_readback(ConstByteSpan control, ConstByteSpan ring, ConstByteSpan debug_log,
+                                                   ConstByteSpan io_queue) const;
   Status dispatch_readback_into(const DispatchInput& input, OutputBuffers& scratch, Readback& out) const;
 
   // --- Bulk (Feature::CompactBatch): every item of a compact batch runs once through

@@ -48,8 +48,7 @@ struct WorkItem {
   std::uint32_t arg_count = 0;  // words of args that are meaningful (<= MAX_ARGS)
 
   // InvalidArgument when args.size() > MAX_ARGS.
-  static Result<WorkItem> make(std::uint32_t opcode, std::uint32_t tenant,
-                               std::span<const std::uint32_t> args);
+  static Result<WorkItem> make(std::uint32_t opcode, std::uint32_t tenant, std::span<const std::uint32_t> args);
   // The same for a braced list: WorkItem::make(OP_STORE_U32, 0, {3, 7}).
   static Result<WorkItem> make(std::uint32_t opcode, std::uint32_t tenant, std::initializer_list<std::uint32_t> args) {
     return make(opcode, tenant, std::span<const std::uint32_t>(args.begin(), args.size()));
@@ -95,13 +94,10 @@ struct ControlHeader {
 // tenant_count <= 64; every tenant below it is enabled, allowed every opcode and sees
 // the whole observable region; tenant 0 is admin. The built-in opcode ids are stamped
 // into OPCODE_IDS[0..11].
-Result<Bytes> try_encode_control(bool shutdown, std::uint32_t tenant_count,
-                                 std::uint32_t observable_slots);
+Result<Bytes> try_encode_control(bool shutdown, std::uint32_t tenant_count, std::uint32_t observable_slots);
 Bytes encode_control(bool shutdown, std::uint32_t tenant_count, std::uint32_t observable_slots);
-Status try_encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count,
-                               std::uint32_t observable_slots);
-void encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count,
-                         std::uint32_t observable_slots);
+Status try_encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count, std::uint32_t observable_slots);
+void encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count, std::uint32_t observable_slots);
 Status try_encode_control_words_into(WordSpan out, bool shutdown, std::uint32_t tenant_count,
                                      std::uint32_t observable_slots);
 
@@ -111,10 +107,8 @@ Result<ControlHeader> try_validate_control_words(ConstWordSpan control);
 
 // Narrow one tenant: allowed_opcodes is a mask over opcode-table indices; the window
 // must lie inside the observable region. tenant < TENANT_COUNT.
-Status try_set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes,
-                             Window window);
-void set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes,
-                       Window window);
+Status try_set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes, Window window);
+void set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes, Window window);
 // Enable/disable a tenant and grant/revoke admin (SHUTDOWN).
 Status try_set_tenant_flags(ByteSpan control, std::uint32_t tenant, bool enabled, bool admin);
 
@@ -183,25 +177,20 @@ Status try_publish_slot_words(WordSpan ring, std::uint32_t slot, const WorkItem&
 // Publish items into slots first_slot, first_slot+1, ... (no wrap); cost is
 // proportional to the items, the rest of the ring is not touched. Returns the slot
 // after the last one written. The whole batch is validated first.
-Result<std::uint32_t> try_publish_work_items(ByteSpan ring, std::uint32_t first_slot,
-                                             std::span<const WorkItem> items);
-std::uint32_t publish_work_items(ByteSpan ring, std::uint32_t first_slot,
-                                 std::span<const WorkItem> items);
+Result<std::uint32_t> try_publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items);
+std::uint32_t publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items);
 
 // Encode a whole ring: items in slots 0..n-1 PUBLISHED, every other slot EMPTY.
 Status try_encode_work_items_ring_into(ByteSpan ring, std::span<const WorkItem> items);
 Status try_encode_work_items_ring_words_into(WordSpan ring, std::span<const WorkItem> items);
 
-Status try_publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant,
-                               std::span<const PackedOp> ops);
-void publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant,
-                         std::span<const PackedOp> ops);
+Status try_publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops);
+void publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops);
 
 // Publish items into first_slot.. and a BATCH_FENCE (tenant fence_tenant, tag) right
 // after them covering exactly those slots. Returns the next free slot.
-Result<std::uint32_t> try_batch_publish(ByteSpan ring, std::uint32_t first_slot,
-                                        std::span<const WorkItem> items, std::uint32_t fence_tag,
-                                        std::uint32_t fence_tenant = 0);
+Result<std::uint32_t> try_batch_publish(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items,
+                                        std::uint32_t fence_tag, std::uint32_t fence_tenant = 0);
 std::uint32_t batch_publish(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items,
                             std::uint32_t fence_tag, std::uint32_t fence_tenant = 0);
 
@@ -231,9 +220,9 @@ struct DebugRecord {
 struct DebugLog {
   std::vector<DebugRecord> records;  // committed records, by index
   std::uint32_t capacity = 0;
-  std::uint32_t claimed = 0;       // CURSOR as read
-  std::uint32_t dropped = 0;       // claimed past capacity: never silent
-  std::uint32_t partial = 0;       // claimed in range but COMMIT still 0
+  std::uint32_t claimed = 0;  // CURSOR as read
+  std::uint32_t dropped = 0;  // claimed past capacity: never silent
+  std::uint32_t partial = 0;  // claimed in range but COMMIT still 0
 };
 
 enum class DecodeMode {
@@ -265,8 +254,8 @@ struct IoRequest {
 
 struct IoQueueView {
   std::uint32_t capacity = 0;
-  std::uint32_t head = 0;             // requests ever posted
-  std::vector<IoRequest> requests;    // entries whose STATUS is not EMPTY
+  std::uint32_t head = 0;           // requests ever posted
+  std::vector<IoRequest> requests;  // entries whose STATUS is not EMPTY
 };
 
 Result<IoQueueView> try_read_io_requests(ConstByteSpan io);
@@ -274,8 +263,7 @@ IoQueueView read_io_requests(ConstByteSpan io);
 
 // Host side of servicing: mark entry `index` OK with `bytes_delivered`, or ERROR.
 // The entry must be REQUESTED or SERVICING.
-Status try_complete_io_request(ByteSpan io, std::uint32_t index, bool ok,
-                               std::uint32_t bytes_delivered);
+Status try_complete_io_request(ByteSpan io, std::uint32_t index, bool ok, std::uint32_t bytes_delivered);
 
 // Names for statuses, opcodes and fault codes (for messages, the CLI and tests).
 std::string_view status_name(std::uint32_t status) noexcept;

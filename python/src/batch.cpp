@@ -52,7 +52,8 @@ void bind_batch(pyb::module_& m) {
            pyb::arg("opcode") = abi::OP_NOP, pyb::arg("tenant") = 0, pyb::arg("arg_count") = 0)
       .def_static("uniform", &BatchShape::uniform, pyb::arg("opcode"), pyb::arg("tenant"), pyb::arg("arg_count"),
                   "Every item runs `opcode` for `tenant`: records are `arg_count` words.")
-      .def_static("mixed", &BatchShape::mixed, pyb::arg("arg_count"), "Records carry {opcode, tenant, args[arg_count]}.")
+      .def_static("mixed", &BatchShape::mixed, pyb::arg("arg_count"),
+                  "Records carry {opcode, tenant, args[arg_count]}.")
       .def_readwrite("per_item_opcode", &BatchShape::per_item_opcode)
       .def_readwrite("per_item_tenant", &BatchShape::per_item_tenant)
       .def_readwrite("opcode", &BatchShape::opcode)
@@ -71,34 +72,51 @@ void bind_batch(pyb::module_& m) {
       .def(pyb::init<>())
       .def("__len__", [](const PyBatchOutput& o) { return o.out.size(); })
       .def_property_readonly("size", [](const PyBatchOutput& o) { return o.out.size(); })
-      .def_property_readonly("results", [](pyb::object self) {
-        auto words = self.cast<PyBatchOutput&>().out.results();
-        return u32_view(words.data(), words.size(), 4, export_of(self), false);
-      }, "RESULT per item (the fault code where faulted): read-only numpy.uint32 view.")
-      .def_property_readonly("fault_bits", [](pyb::object self) {
-        auto words = self.cast<PyBatchOutput&>().out.fault_bits();
-        return u32_view(words.data(), words.size(), 4, export_of(self), false);
-      }, "Bit i % 32 of word i // 32: item i faulted.")
-      .def_property_readonly("control", [](pyb::object self) {
-        const auto& control = self.cast<PyBatchOutput&>().out.control();
-        return u8_view(control.data(), control.size(), export_of(self), false);
-      }, "The control buffer after the batch (read-only numpy.uint8 view).")
-      .def_property_readonly("observables", [](pyb::object self) {
-        const auto& control = self.cast<PyBatchOutput&>().out.control();
-        const auto header = unwrap(try_validate_control(control));
-        return u32_view(control.data() + std::size_t{abi::CTRL_OBSERVABLES} * 4, header.observable_count, 4,
-                        export_of(self), false);
-      })
-      .def("faulted", [](const PyBatchOutput& o, std::uint32_t item) {
-        if (item >= o.out.size()) throw pyb::index_error("item " + std::to_string(item) + " >= size " + std::to_string(o.out.size()));
-        return o.out.faulted(item);
-      }, pyb::arg("item"))
+      .def_property_readonly(
+          "results",
+          [](pyb::object self) {
+            auto words = self.cast<PyBatchOutput&>().out.results();
+            return u32_view(words.data(), words.size(), 4, export_of(self), false);
+          },
+          "RESULT per item (the fault code where faulted): read-only numpy.uint32 view.")
+      .def_property_readonly(
+          "fault_bits",
+          [](pyb::object self) {
+            auto words = self.cast<PyBatchOutput&>().out.fault_bits();
+            return u32_view(words.data(), words.size(), 4, export_of(self), false);
+          },
+          "Bit i % 32 of word i // 32: item i faulted.")
+      .def_property_readonly(
+          "control",
+          [](pyb::object self) {
+            const auto& control = self.cast<PyBatchOutput&>().out.control();
+            return u8_view(control.data(), control.size(), export_of(self), false);
+          },
+          "The control buffer after the batch (read-only numpy.uint8 view).")
+      .def_property_readonly("observables",
+                             [](pyb::object self) {
+                               const auto& control = self.cast<PyBatchOutput&>().out.control();
+                               const auto header = unwrap(try_validate_control(control));
+                               return u32_view(control.data() + std::size_t{abi::CTRL_OBSERVABLES} * 4,
+                                               header.observable_count, 4, export_of(self), false);
+                             })
+      .def(
+          "faulted",
+          [](const PyBatchOutput& o, std::uint32_t item) {
+            if (item >= o.out.size())
+              throw pyb::index_error("item " + std::to_string(item) + " >= size " + std::to_string(o.out.size()));
+            return o.out.faulted(item);
+          },
+          pyb::arg("item"))
       .def_property_readonly("fault_count", [](const PyBatchOutput& o) { return o.out.fault_count(); })
-      .def("faults", [](const PyBatchOutput& o) {
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> list;
-        for (const auto& f : o.out.faults()) list.emplace_back(f.item, f.code);
-        return list;
-      }, "[(item, fault code)] in ascending item order.")
+      .def(
+          "faults",
+          [](const PyBatchOutput& o) {
+            std::vector<std::pair<std::uint32_t, std::uint32_t>> list;
+            for (const auto& f : o.out.faults()) list.emplace_back(f.item, f.code);
+            return list;
+          },
+          "[(item, fault code)] in ascending item order.")
       .def_property_readonly("stats", [](const PyBatchOutput& o) { return o.out.stats(); });
 
   auto megakernel = pyb::reinterpret_borrow<pyb::class_<Megakernel, std::shared_ptr<Megakernel>>>(m.attr("Megakernel"));
@@ -115,8 +133,9 @@ void bind_batch(pyb::module_& m) {
         if (count > abi::BATCH_MAX_ITEMS)
           throw pyb::value_error("argument 'records' has " + std::to_string(count) + " rows; at most BATCH_MAX_ITEMS");
         if (target.exports > 0 && (count > target.out.size() || c.bytes().size() > target.out.control().size()))
-          throw pyb::buffer_error("argument 'out' has live NumPy views and this batch may move its memory; "
-                                  "drop the views or pass a fresh BatchOutput");
+          throw pyb::buffer_error(
+              "argument 'out' has live NumPy views and this batch may move its memory; "
+              "drop the views or pass a fresh BatchOutput");
         if (target.busy) throw pyb::value_error("argument 'out' is in use by another dispatch_batch");
         BatchView view{shape, static_cast<std::uint32_t>(count),
                        ConstWordSpan(rows.data(), static_cast<std::size_t>(count) * shape.stride())};

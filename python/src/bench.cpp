@@ -26,7 +26,8 @@ void bind_bench(pyb::module_& m) {
             pyb::gil_scoped_acquire acquire;
             throw pyb::value_error("native submit/wait failed");
           }
-          submit_ns.push_back(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
+          submit_ns.push_back(
+              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
         }
         return submit_ns;
       },

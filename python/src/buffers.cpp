@@ -14,8 +14,8 @@ std::string type_name(pyb::handle object) { return Py_TYPE(object.ptr())->tp_nam
 
 BufferArg::BufferArg(pyb::handle object, const char* name, bool writable) {
   if (!PyObject_CheckBuffer(object.ptr()))
-    throw pyb::type_error(std::string("argument '") + name + "' must be a buffer (bytes, bytearray or a NumPy array), got " +
-                          type_name(object));
+    throw pyb::type_error(std::string("argument '") + name +
+                          "' must be a buffer (bytes, bytearray or a NumPy array), got " + type_name(object));
   if (PyObject_GetBuffer(object.ptr(), &m_view, PyBUF_RECORDS_RO) != 0) throw pyb::error_already_set();
   if (!PyBuffer_IsContiguous(&m_view, 'C')) {
     PyBuffer_Release(&m_view);
@@ -65,12 +65,16 @@ pyb::dtype work_item_dtype() {
   static_assert(std::is_standard_layout_v<WorkItem> && sizeof(WorkItem) == (3 + abi::MAX_ARGS) * 4,
                 "WORK_ITEM_DTYPE mirrors WorkItem's layout");
   // Leaked on purpose: a static pyb::object would be released after the interpreter finalised.
-  static PyObject* const dtype = pyb::module_::import("numpy").attr("dtype")(pyb::dict(
-      pyb::arg("names") = pyb::make_tuple("opcode", "tenant", "args", "arg_count"),
-      pyb::arg("formats") = pyb::make_tuple("<u4", "<u4", pyb::make_tuple("<u4", abi::MAX_ARGS), "<u4"),
-      pyb::arg("offsets") = pyb::make_tuple(offsetof(WorkItem, opcode), offsetof(WorkItem, tenant),
-                                            offsetof(WorkItem, args), offsetof(WorkItem, arg_count)),
-      pyb::arg("itemsize") = sizeof(WorkItem))).release().ptr();
+  static PyObject* const dtype =
+      pyb::module_::import("numpy")
+          .attr("dtype")(pyb::dict(
+              pyb::arg("names") = pyb::make_tuple("opcode", "tenant", "args", "arg_count"),
+              pyb::arg("formats") = pyb::make_tuple("<u4", "<u4", pyb::make_tuple("<u4", abi::MAX_ARGS), "<u4"),
+              pyb::arg("offsets") = pyb::make_tuple(offsetof(WorkItem, opcode), offsetof(WorkItem, tenant),
+                                                    offsetof(WorkItem, args), offsetof(WorkItem, arg_count)),
+              pyb::arg("itemsize") = sizeof(WorkItem)))
+          .release()
+          .ptr();
   return pyb::reinterpret_borrow<pyb::dtype>(dtype);
 }
 
@@ -107,7 +111,8 @@ std::span<const WorkItem> work_items_from(pyb::handle object, const char* name, 
   out.clear();
   if (!pyb::isinstance<pyb::sequence>(object) || pyb::isinstance<pyb::str>(object))
     throw pyb::type_error(std::string("argument '") + name +
-                          "' must be a WORK_ITEM_DTYPE array, a 2-D numpy.uint32 array of {opcode, tenant, args...} rows or a list of WorkItem, got " +
+                          "' must be a WORK_ITEM_DTYPE array, a 2-D numpy.uint32 array of {opcode, tenant, args...} "
+                          "rows or a list of WorkItem, got " +
                           type_name(object));
   auto items = pyb::reinterpret_borrow<pyb::sequence>(object);
   out.reserve(items.size());

@@ -6,10 +6,10 @@
 namespace mk::py {
 
 namespace {
-constexpr std::array<ErrorKind, 6> KINDS = {ErrorKind::QueueFull,  ErrorKind::Malformed,  ErrorKind::Unsupported,
-                                            ErrorKind::Backend,    ErrorKind::DeviceLost, ErrorKind::InvalidArgument};
+constexpr std::array<ErrorKind, 6> KINDS = {ErrorKind::QueueFull, ErrorKind::Malformed,  ErrorKind::Unsupported,
+                                            ErrorKind::Backend,   ErrorKind::DeviceLost, ErrorKind::InvalidArgument};
 // Python names; ErrorKind::Backend is BackendError so it does not read as a backend object.
-constexpr std::array<const char*, 6> NAMES = {"QueueFull", "Malformed", "Unsupported",
+constexpr std::array<const char*, 6> NAMES = {"QueueFull",    "Malformed",  "Unsupported",
                                               "BackendError", "DeviceLost", "InvalidArgument"};
 // Owned by the module for the interpreter's life (never released: classes outlive calls).
 PyObject* g_base = nullptr;

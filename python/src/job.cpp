@@ -17,9 +17,9 @@ void bind_job(pyb::module_& m) {
           throw pyb::value_error("argument 'backend' must be \"auto\", \"cpu\" or \"cuda\", got \"" + backend + "\"");
         if (repeat == 0) throw pyb::value_error("argument 'repeat' must be >= 1");
         const std::string text = json_text(job);
-        const std::filesystem::path base =
-            base_dir.is_none() ? std::filesystem::current_path()
-                               : std::filesystem::path(pyb::str(base_dir).cast<std::string>());
+        const std::filesystem::path base = base_dir.is_none()
+                                               ? std::filesystem::current_path()
+                                               : std::filesystem::path(pyb::str(base_dir).cast<std::string>());
         std::string report;
         {
           pyb::gil_scoped_release release;
@@ -30,13 +30,14 @@ void bind_job(pyb::module_& m) {
             throw_error(Error(ErrorKind::Malformed, e.where.empty() ? e.message : e.where + ": " + e.message, e.fix));
           }
           auto opened = cli::open_backend(backend);
-          Result<cli::RunOutcome> outcome = opened ? cli::run_job(*parsed, *opened, repeat)
-                                                   : cuda::std::unexpected<Error>(std::move(opened.error()));
+          Result<cli::RunOutcome> outcome =
+              opened ? cli::run_job(*parsed, *opened, repeat) : cuda::std::unexpected<Error>(std::move(opened.error()));
           if (!outcome) {
             pyb::gil_scoped_acquire acquire;
             throw_error(outcome.error());
           }
-          report = cli::run_report_json(*parsed, *outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          report =
+              cli::run_report_json(*parsed, *outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         }
         return pyb::module_::import("json").attr("loads")(report);
       },

@@ -63,16 +63,22 @@ void bind_live(pyb::module_& m) {
       .def("__len__", &Ticket::size)
       .def_property_readonly("ready", &Ticket::ready, "Every item reached DONE or FAULT.")
       .def_property_readonly("fault_count", &Ticket::fault_count)
-      .def_property_readonly("results", [](pyb::object self) {
-        auto items = self.cast<const Ticket&>().results();
-        return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, result), items.size(),
-                        sizeof(ItemResult), self, false);
-      }, "RESULT per item in submit order (read-only numpy.uint32 view, no copy); empty until ready.")
-      .def_property_readonly("statuses", [](pyb::object self) {
-        auto items = self.cast<const Ticket&>().results();
-        return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, status), items.size(),
-                        sizeof(ItemResult), self, false);
-      }, "STATUS_DONE or STATUS_FAULT per item (read-only numpy.uint32 view); empty until ready.");
+      .def_property_readonly(
+          "results",
+          [](pyb::object self) {
+            auto items = self.cast<const Ticket&>().results();
+            return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, result),
+                            items.size(), sizeof(ItemResult), self, false);
+          },
+          "RESULT per item in submit order (read-only numpy.uint32 view, no copy); empty until ready.")
+      .def_property_readonly(
+          "statuses",
+          [](pyb::object self) {
+            auto items = self.cast<const Ticket&>().results();
+            return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, status),
+                            items.size(), sizeof(ItemResult), self, false);
+          },
+          "STATUS_DONE or STATUS_FAULT per item (read-only numpy.uint32 view); empty until ready.");
 
   pyb::class_<LiveStats>(m, "LiveStats", "Counters of the host side of a live session.")
       .def_readonly("submitted", &LiveStats::submitted)
@@ -89,8 +95,8 @@ void bind_live(pyb::module_& m) {
           "start",
           [](const Megakernel& k, std::uint32_t slot_count, std::uint32_t tenant_count, std::uint32_t observable_count,
              pyb::handle control, std::uint32_t quota, double watchdog_s, std::uint32_t lanes, double backoff_s) {
-            auto options = live_options(slot_count, tenant_count, observable_count, control, quota, watchdog_s, lanes,
-                                        backoff_s);
+            auto options =
+                live_options(slot_count, tenant_count, observable_count, control, quota, watchdog_s, lanes, backoff_s);
             Result<LiveSession> started = fail(ErrorKind::Backend, "not run", "");
             {
               pyb::gil_scoped_release release;
@@ -134,11 +140,13 @@ void bind_live(pyb::module_& m) {
           "wait",
           [](LiveSession& s, const Ticket& ticket, pyb::handle timeout) {
             if (!ticket) throw pyb::value_error("argument 'ticket' is empty");
-            return unwrap(blocking(seconds_arg(timeout), [&](std::chrono::nanoseconds slice) { return s.wait(ticket, slice); }));
+            return unwrap(
+                blocking(seconds_arg(timeout), [&](std::chrono::nanoseconds slice) { return s.wait(ticket, slice); }));
           },
           pyb::arg("ticket"), pyb::arg("timeout") = pyb::none(),
           "True once every item finished, False on timeout (seconds; None waits forever). Releases the GIL.")
-      .def("poll", [](LiveSession& s) { return unwrap(s.poll()); }, "Harvest finished slots; how many completed.")
+      .def(
+          "poll", [](LiveSession& s) { return unwrap(s.poll()); }, "Harvest finished slots; how many completed.")
       .def(
           "drain",
           [](LiveSession& s, pyb::handle timeout) {
@@ -161,10 +169,13 @@ void bind_live(pyb::module_& m) {
             unwrap(std::move(status));
           },
           pyb::arg("timeout") = 10.0, "Stop after in-flight items finish; later submits fail.")
-      .def("read_control", [](const LiveSession& s) { return u32_array(unwrap(s.read_control())); },
-           "The whole control buffer now, as a numpy.uint32 array.")
+      .def(
+          "read_control", [](const LiveSession& s) { return u32_array(unwrap(s.read_control())); },
+          "The whole control buffer now, as a numpy.uint32 array.")
       .def("stats", &LiveSession::stats)
-      .def("health", [](const LiveSession& s) { unwrap(s.health()); }, "None while healthy; raises the watchdog's error.")
+      .def(
+          "health", [](const LiveSession& s) { unwrap(s.health()); },
+          "None while healthy; raises the watchdog's error.")
       .def_property_readonly("slot_count", &LiveSession::slot_count)
       .def_property_readonly("lanes", &LiveSession::lanes)
       .def("__enter__", [](pyb::object self) { return self; })

@@ -21,13 +21,17 @@ Result<std::shared_ptr<Backend>> open_backend(const std::string& name, std::uint
 }
 
 // The C++ enumerator names, which Python callers spell: supports("LiveSession").
-constexpr std::pair<const char*, Feature> FEATURES[] = {
-    {"OneShot", Feature::OneShot},           {"IoQueue", Feature::IoQueue},
-    {"DebugLog", Feature::DebugLog},         {"CustomOpcodes", Feature::CustomOpcodes},
-    {"PayloadProcessor", Feature::PayloadProcessor}, {"DeviceTime", Feature::DeviceTime},
-    {"ResidentHandles", Feature::ResidentHandles},   {"ManyLaunch", Feature::ManyLaunch},
-    {"LiveSession", Feature::LiveSession},   {"Trace", Feature::Trace},
-    {"CompactBatch", Feature::CompactBatch}};
+constexpr std::pair<const char*, Feature> FEATURES[] = {{"OneShot", Feature::OneShot},
+                                                        {"IoQueue", Feature::IoQueue},
+                                                        {"DebugLog", Feature::DebugLog},
+                                                        {"CustomOpcodes", Feature::CustomOpcodes},
+                                                        {"PayloadProcessor", Feature::PayloadProcessor},
+                                                        {"DeviceTime", Feature::DeviceTime},
+                                                        {"ResidentHandles", Feature::ResidentHandles},
+                                                        {"ManyLaunch", Feature::ManyLaunch},
+                                                        {"LiveSession", Feature::LiveSession},
+                                                        {"Trace", Feature::Trace},
+                                                        {"CompactBatch", Feature::CompactBatch}};
 
 Feature feature_from(const std::string& name) {
   std::string known;
@@ -51,37 +55,51 @@ void bind_megakernel(pyb::module_& m) {
       .def_readonly("sweeps", &DispatchStats::sweeps)
       .def_readonly("rounds", &DispatchStats::rounds);
 
-  pyb::class_<PyOutput>(m, "OutputBuffers",
-                        "A dispatch's ABI buffers. Every property is a NumPy view (no copy) that keeps this object alive.")
-      .def_property_readonly("control", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.control;
-        return u8_view(b.data(), b.size(), self, true);
-      })
-      .def_property_readonly("ring", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.ring;
-        return u8_view(b.data(), b.size(), self, true);
-      })
-      .def_property_readonly("debug_log", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.debug_log;
-        return u8_view(b.data(), b.size(), self, true);
-      })
-      .def_property_readonly("io_queue", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.io_queue;
-        return u8_view(b.data(), b.size(), self, true);
-      })
-      .def_property_readonly("observables", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.control;
-        const auto header = unwrap(try_validate_control(b));
-        return u32_view(b.data() + std::size_t{abi::CTRL_OBSERVABLES} * 4, header.observable_count, 4, self, true);
-      }, "Observable words (numpy.uint32 view of control).")
-      .def_property_readonly("results", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.ring;
-        return u32_view(b.data() + abi::SLOT_RESULT * 4, b.size() / abi::SLOT_BYTES, abi::SLOT_BYTES, self, false);
-      }, "RESULT word of every slot (strided numpy.uint32 view of ring).")
-      .def_property_readonly("statuses", [](pyb::object self) {
-        auto& b = self.cast<PyOutput&>().buffers.ring;
-        return u32_view(b.data() + abi::SLOT_STATUS * 4, b.size() / abi::SLOT_BYTES, abi::SLOT_BYTES, self, false);
-      }, "STATUS word of every slot (strided numpy.uint32 view of ring).")
+  pyb::class_<PyOutput>(
+      m, "OutputBuffers",
+      "A dispatch's ABI buffers. Every property is a NumPy view (no copy) that keeps this object alive.")
+      .def_property_readonly("control",
+                             [](pyb::object self) {
+                               auto& b = self.cast<PyOutput&>().buffers.control;
+                               return u8_view(b.data(), b.size(), self, true);
+                             })
+      .def_property_readonly("ring",
+                             [](pyb::object self) {
+                               auto& b = self.cast<PyOutput&>().buffers.ring;
+                               return u8_view(b.data(), b.size(), self, true);
+                             })
+      .def_property_readonly("debug_log",
+                             [](pyb::object self) {
+                               auto& b = self.cast<PyOutput&>().buffers.debug_log;
+                               return u8_view(b.data(), b.size(), self, true);
+                             })
+      .def_property_readonly("io_queue",
+                             [](pyb::object self) {
+                               auto& b = self.cast<PyOutput&>().buffers.io_queue;
+                               return u8_view(b.data(), b.size(), self, true);
+                             })
+      .def_property_readonly(
+          "observables",
+          [](pyb::object self) {
+            auto& b = self.cast<PyOutput&>().buffers.control;
+            const auto header = unwrap(try_validate_control(b));
+            return u32_view(b.data() + std::size_t{abi::CTRL_OBSERVABLES} * 4, header.observable_count, 4, self, true);
+          },
+          "Observable words (numpy.uint32 view of control).")
+      .def_property_readonly(
+          "results",
+          [](pyb::object self) {
+            auto& b = self.cast<PyOutput&>().buffers.ring;
+            return u32_view(b.data() + abi::SLOT_RESULT * 4, b.size() / abi::SLOT_BYTES, abi::SLOT_BYTES, self, false);
+          },
+          "RESULT word of every slot (strided numpy.uint32 view of ring).")
+      .def_property_readonly(
+          "statuses",
+          [](pyb::object self) {
+            auto& b = self.cast<PyOutput&>().buffers.ring;
+            return u32_view(b.data() + abi::SLOT_STATUS * 4, b.size() / abi::SLOT_BYTES, abi::SLOT_BYTES, self, false);
+          },
+          "STATUS word of every slot (strided numpy.uint32 view of ring).")
       .def_readonly("stats", &PyOutput::stats);
 
   pyb::class_<Megakernel, std::shared_ptr<Megakernel>>(
@@ -99,7 +117,8 @@ void bind_megakernel(pyb::module_& m) {
               if (!opened) {
                 made = cuda::std::unexpected<Error>(std::move(opened.error()));
               } else {
-                made = Megakernel::bootstrap_sharded(std::move(*opened), slot_count, workgroup_size_x, std::move(handlers));
+                made = Megakernel::bootstrap_sharded(std::move(*opened), slot_count, workgroup_size_x,
+                                                     std::move(handlers));
               }
             }
             return std::make_shared<Megakernel>(unwrap(std::move(made)));
@@ -113,18 +132,21 @@ void bind_megakernel(pyb::module_& m) {
       .def_property_readonly("workgroup_size_x", &Megakernel::workgroup_size_x)
       .def_property_readonly("worker_groups", &Megakernel::worker_groups)
       .def_property_readonly("pipeline_id", &Megakernel::pipeline_id)
-      .def_property_readonly("opcode_table", [](const Megakernel& k) {
-        return std::vector<std::uint32_t>(k.opcode_table().begin(), k.opcode_table().end());
-      })
-      .def("opcode_index",
-           [](const Megakernel& k, std::uint32_t opcode) -> std::optional<std::uint32_t> {
-             const auto index = k.opcode_index(opcode);
-             if (index == abi::NO_OPCODE_INDEX) return std::nullopt;
-             return index;
-           },
-           pyb::arg("opcode"), "Opcode-table index of an opcode id, or None.")
-      .def("supports", [](const Megakernel& k, const std::string& f) { return k.backend().supports(feature_from(f)); },
-           pyb::arg("feature"), "Does the backend have this Feature (\"LiveSession\", \"CompactBatch\", ...)?")
+      .def_property_readonly("opcode_table",
+                             [](const Megakernel& k) {
+                               return std::vector<std::uint32_t>(k.opcode_table().begin(), k.opcode_table().end());
+                             })
+      .def(
+          "opcode_index",
+          [](const Megakernel& k, std::uint32_t opcode) -> std::optional<std::uint32_t> {
+            const auto index = k.opcode_index(opcode);
+            if (index == abi::NO_OPCODE_INDEX) return std::nullopt;
+            return index;
+          },
+          pyb::arg("opcode"), "Opcode-table index of an opcode id, or None.")
+      .def(
+          "supports", [](const Megakernel& k, const std::string& f) { return k.backend().supports(feature_from(f)); },
+          pyb::arg("feature"), "Does the backend have this Feature (\"LiveSession\", \"CompactBatch\", ...)?")
       .def(
           "dispatch",
           [](const Megakernel& k, pyb::handle control, pyb::handle ring, pyb::handle debug_log, pyb::handle io_queue) {
@@ -144,7 +166,8 @@ void bind_megakernel(pyb::module_& m) {
             out->stats = unwrap(std::move(stats));
             return out;
           },
-          pyb::arg("control"), pyb::arg("ring"), pyb::arg("debug_log") = pyb::none(), pyb::arg("io_queue") = pyb::none(),
+          pyb::arg("control"), pyb::arg("ring"), pyb::arg("debug_log") = pyb::none(),
+          pyb::arg("io_queue") = pyb::none(),
           "One-shot dispatch over copies of the buffers; the GIL is released while it runs.");
 }
 

@@ -26,7 +26,8 @@ Result<std::shared_ptr<Backend>> make_backend(std::string_view name) {
     return detail::make_cuda_backend();
 #else
     return fail(ErrorKind::Unsupported, "this build has no CUDA backend (nvcc was not found at configure time)",
-                "install the CUDA toolkit and reconfigure with -DMK_ENABLE_CUDA=ON, or use the CPU backend (make_backend(\"cpu\"))");
+                "install the CUDA toolkit and reconfigure with -DMK_ENABLE_CUDA=ON, or use the CPU backend "
+                "(make_backend(\"cpu\"))");
 #endif
   }
   if (name == "auto") {

@@ -44,9 +44,10 @@ Result<BatchBuilder> BatchBuilder::make(const Megakernel& megakernel, BatchShape
 Status BatchBuilder::reserve(std::uint32_t items) {
   if (items <= m_capacity) return {};
   if (items > abi::BATCH_MAX_ITEMS)
-    return fail(ErrorKind::InvalidArgument,
-                "batch: " + std::to_string(items) + " items exceed BATCH_MAX_ITEMS " + std::to_string(abi::BATCH_MAX_ITEMS),
-                "split the work into several batches");
+    return fail(
+        ErrorKind::InvalidArgument,
+        "batch: " + std::to_string(items) + " items exceed BATCH_MAX_ITEMS " + std::to_string(abi::BATCH_MAX_ITEMS),
+        "split the work into several batches");
   auto fresh = m_backend->allocate_host(std::size_t{items} * m_stride * sizeof(Word));
   if (!fresh) return cuda::std::unexpected(std::move(fresh.error()));
   if (m_count != 0) std::copy_n(m_words, std::size_t{m_count} * m_stride, fresh->words());
@@ -65,9 +66,7 @@ void BatchBuilder::grow_or_throw(std::uint32_t more) {
   if (auto grown = reserve(items); !grown) throw std::move(grown.error());
 }
 
-Status BatchBuilder::add(std::span<const Word> args) {
-  return add(m_shape.opcode, m_shape.tenant, args);
-}
+Status BatchBuilder::add(std::span<const Word> args) { return add(m_shape.opcode, m_shape.tenant, args); }
 
 Status BatchBuilder::add(std::uint32_t opcode, std::uint32_t tenant, std::span<const Word> args) {
   if (args.size() > m_shape.arg_count)
@@ -131,9 +130,11 @@ Result<SlotView> try_batch_item_slot(const BatchView& batch, const BatchOutput& 
 // ---------------------------------------------------------------------------
 // Megakernel::dispatch_batch
 
-Result<DispatchStats> Megakernel::dispatch_batch(ConstByteSpan control, const BatchView& batch, BatchOutput& out) const {
+Result<DispatchStats> Megakernel::dispatch_batch(ConstByteSpan control, const BatchView& batch,
+                                                 BatchOutput& out) const {
   const auto start = std::chrono::steady_clock::now();
-  if (!m_backend->supports(Feature::CompactBatch)) return cuda::std::unexpected(unsupported(*m_backend, Feature::CompactBatch));
+  if (!m_backend->supports(Feature::CompactBatch))
+    return cuda::std::unexpected(unsupported(*m_backend, Feature::CompactBatch));
   auto control_words = try_as_words(control, "control");
   if (!control_words) return cuda::std::unexpected(std::move(control_words.error()));
   auto header = try_validate_control_words(*control_words);

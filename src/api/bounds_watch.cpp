@@ -37,7 +37,8 @@ void BoundsWatch::watch() {
       return;
     }
     if (m_sweeps_left) {
-      const std::uint32_t ran = word(m_control, abi::CTRL_HEARTBEAT).load(std::memory_order_relaxed) - m_heartbeat_start;
+      const std::uint32_t ran =
+          word(m_control, abi::CTRL_HEARTBEAT).load(std::memory_order_relaxed) - m_heartbeat_start;
       if (ran >= *m_sweeps_left) {
         trip(DispatchStop::SweepBudget);
         return;

@@ -44,17 +44,16 @@ Status validate_debug_log_words(ConstWordSpan log) {
 
 Status validate_io_queue_words(ConstWordSpan io) {
   if (io.empty()) return {};
-  return validate_header(io, "I/O queue", abi::IO_MAGIC, abi::IO_HEADER_WORDS, abi::IO_REQUEST_WORDS,
-                         abi::IO_CAPACITY, "encode_empty_io_queue");
+  return validate_header(io, "I/O queue", abi::IO_MAGIC, abi::IO_HEADER_WORDS, abi::IO_REQUEST_WORDS, abi::IO_CAPACITY,
+                         "encode_empty_io_queue");
 }
 
 Status validate_ring_words(ConstWordSpan ring, std::uint32_t slot_count) {
   const std::uint64_t need = static_cast<std::uint64_t>(slot_count) * abi::SLOT_WORDS;
   if (ring.size() != need)
     return fail(ErrorKind::InvalidArgument,
-                "ring has " + std::to_string(ring.size() / abi::SLOT_WORDS) + " slots (" +
-                    std::to_string(ring.size()) + " words) but the megakernel was bootstrapped for " +
-                    std::to_string(slot_count) + " slots",
+                "ring has " + std::to_string(ring.size() / abi::SLOT_WORDS) + " slots (" + std::to_string(ring.size()) +
+                    " words) but the megakernel was bootstrapped for " + std::to_string(slot_count) + " slots",
                 "encode the ring with encode_empty_ring(" + std::to_string(slot_count) +
                     ") or bootstrap_sharded with the ring's slot count");
   return {};

@@ -103,8 +103,7 @@ Status check_source_name(std::uint32_t id, const std::string& name) {
   for (const char c : name) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F)
-      return fail(ErrorKind::InvalidArgument,
-                  source_label(id, name) + ": the name holds a NUL or control character",
+      return fail(ErrorKind::InvalidArgument, source_label(id, name) + ": the name holds a NUL or control character",
                   "use a file name of printable characters only");
   }
   return {};
@@ -112,7 +111,8 @@ Status check_source_name(std::uint32_t id, const std::string& name) {
 
 Result<UniqueFd> open_root_dir(const std::filesystem::path& root) {
   if (root.empty())
-    return fail(ErrorKind::InvalidArgument, "the I/O root is an empty path", "name a directory (\".\" for the current one)");
+    return fail(ErrorKind::InvalidArgument, "the I/O root is an empty path",
+                "name a directory (\".\" for the current one)");
   if (!check_source_name(0, root.native()))
     return fail(ErrorKind::InvalidArgument, "the I/O root holds a NUL or control character",
                 "name a directory of printable characters");
@@ -138,7 +138,8 @@ Result<UniqueFd> open_source_file(std::uint32_t id, const std::filesystem::path&
   }
   const std::string in_root = " (I/O root \"" + root_shown.string() + "\")";
   if (path.is_absolute())
-    return fail(ErrorKind::InvalidArgument, label + " is an absolute path; sources resolve inside the I/O root" + in_root,
+    return fail(ErrorKind::InvalidArgument,
+                label + " is an absolute path; sources resolve inside the I/O root" + in_root,
                 "name the file relative to the I/O root, or move it there");
   for (const auto& part : path) {
     if (part == "..")
@@ -146,11 +147,13 @@ Result<UniqueFd> open_source_file(std::uint32_t id, const std::filesystem::path&
                   "name the file relative to the I/O root without \"..\", or move it there");
   }
   int fd = openat2_beneath(root_fd, name.c_str());
-  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_walk_no_symlinks(root_fd, path);  // no openat2 (old kernel, seccomp)
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+    fd = open_walk_no_symlinks(root_fd, path);  // no openat2 (old kernel, seccomp)
   if (fd < 0) {
     const int error = errno;
     if (error == EXDEV || error == ELOOP)
-      return fail(ErrorKind::InvalidArgument, label + " goes through a symbolic link that leaves the I/O root" + in_root,
+      return fail(ErrorKind::InvalidArgument,
+                  label + " goes through a symbolic link that leaves the I/O root" + in_root,
                   "replace the link by the file itself, or move its target into the I/O root");
     if (error == ENOENT || error == ENOTDIR)
       return fail(ErrorKind::InvalidArgument, label + " not found" + in_root,

@@ -18,7 +18,8 @@ Result<std::vector<IoRequest>> poll_io_requests(ConstByteSpan io_queue) {
   std::vector<IoRequest> pending;
   for (const auto& r : view->requests)
     if (r.status == abi::IO_STATUS_REQUESTED) pending.push_back(r);
-  std::sort(pending.begin(), pending.end(), [](const IoRequest& a, const IoRequest& b) { return a.ring_slot < b.ring_slot; });
+  std::sort(pending.begin(), pending.end(),
+            [](const IoRequest& a, const IoRequest& b) { return a.ring_slot < b.ring_slot; });
   return pending;
 }
 
@@ -95,9 +96,12 @@ DispatchStop bound_reached(const DispatchLimits& limits, const DispatchStats& to
 
 std::string_view to_string(DispatchStop stop) noexcept {
   switch (stop) {
-    case DispatchStop::Idle: return "idle";
-    case DispatchStop::Deadline: return "deadline";
-    case DispatchStop::SweepBudget: return "sweep budget";
+    case DispatchStop::Idle:
+      return "idle";
+    case DispatchStop::Deadline:
+      return "deadline";
+    case DispatchStop::SweepBudget:
+      return "sweep budget";
   }
   return "unknown";
 }

@@ -69,12 +69,13 @@ Result<IoSources> IoSources::confined(const std::filesystem::path& root) {
 
 Status IoSources::add_file(std::uint32_t id, const std::filesystem::path& path) {
   if (contains(id)) return duplicate_id(id);
-  auto fd = detail::open_source_file(id, path, m_root ? m_root->fd.get() : -1,
-                                     m_root_path.value_or(std::filesystem::path()));
+  auto fd =
+      detail::open_source_file(id, path, m_root ? m_root->fd.get() : -1, m_root_path.value_or(std::filesystem::path()));
   if (!fd) return cuda::std::unexpected(std::move(fd.error()));
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0)
-    return fail(ErrorKind::InvalidArgument, "cannot stat I/O source " + std::to_string(id) + ": " + std::strerror(errno),
+    return fail(ErrorKind::InvalidArgument,
+                "cannot stat I/O source " + std::to_string(id) + ": " + std::strerror(errno),
                 "check the file's permissions");
   auto s = std::make_shared<Source>();
   s->fd = fd->release();
@@ -112,8 +113,9 @@ Status IoSources::read(std::uint32_t id, std::uint64_t offset, std::span<std::by
     const ssize_t n = ::pread(s.fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
-      return fail(ErrorKind::Backend, "reading I/O source " + std::to_string(id) + " failed: " +
-                                          (n == 0 ? std::string("file shrank") : std::strerror(errno)),
+      return fail(ErrorKind::Backend,
+                  "reading I/O source " + std::to_string(id) +
+                      " failed: " + (n == 0 ? std::string("file shrank") : std::strerror(errno)),
                   "keep registered files unchanged while a dispatch runs");
     done += static_cast<std::size_t>(n);
   }

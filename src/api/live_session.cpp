@@ -17,11 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 // How far ahead of the harvest walk the next slot's line is fetched (the GPU's write
 // of STATUS evicted it from the CPU's caches).
 constexpr std::uint32_t HARVEST_PREFETCH = 8;
-
 
 // Waiting without burning a core the lanes may need (CPU backend on few cores): spin
 // briefly, then yield, then sleep in short steps. Only ever a back-off, never the
@@ -61,13 +59,15 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (items[i].opcode == abi::OP_BATCH_FENCE)
       return fail(ErrorKind::InvalidArgument,
-                  "item " + std::to_string(i) + " is a BATCH_FENCE, which a live session does not run (its slot "
-                  "numbers are chosen by the session, not the caller)",
+                  "item " + std::to_string(i) +
+                      " is a BATCH_FENCE, which a live session does not run (its slot "
+                      "numbers are chosen by the session, not the caller)",
                   "wait on the ticket of the batch instead: LiveSession::wait is the live fence");
     if (items[i].opcode == abi::OP_SHUTDOWN)
       return fail(ErrorKind::InvalidArgument,
-                  "item " + std::to_string(i) + " is a SHUTDOWN, which a live session does not run (it would stop "
-                  "the lanes under every other submitter's work)",
+                  "item " + std::to_string(i) +
+                      " is a SHUTDOWN, which a live session does not run (it would stop "
+                      "the lanes under every other submitter's work)",
                   "end the session with LiveSession::shutdown() or by destroying it");
     if (items[i].arg_count > abi::MAX_ARGS)
       return fail(ErrorKind::InvalidArgument, "item " + std::to_string(i) + " has arg_count > 12",
@@ -105,7 +105,8 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
       // The GPU's write of a record evicted its line from the CPU's caches.
       __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
       if (++ahead == slot_count) ahead = 0;
-      const std::uint64_t record = live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
+      const std::uint64_t record =
+          live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
       if (!interp::wire_completed(record, lap)) break;
       const std::uint32_t status = interp::wire_completion_status(record);
       ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
@@ -199,9 +200,7 @@ Status LiveState::stop_engine(std::chrono::nanoseconds timeout) {
 
 std::uint64_t Ticket::sequence() const noexcept { return m_state ? m_state->first : 0; }
 std::uint32_t Ticket::size() const noexcept { return m_state ? m_state->count : 0; }
-bool Ticket::ready() const noexcept {
-  return m_state && m_state->remaining.load(std::memory_order_acquire) == 0;
-}
+bool Ticket::ready() const noexcept { return m_state && m_state->remaining.load(std::memory_order_acquire) == 0; }
 std::span<const ItemResult> Ticket::results() const noexcept {
   if (!ready()) return {};
   return m_state->results;
@@ -230,8 +229,9 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   Backend& backend = megakernel.backend();
   if (!backend.supports(Feature::LiveSession)) return cuda::std::unexpected(unsupported(backend, Feature::LiveSession));
   if (options.slot_count == 0 || options.slot_count > abi::MAX_RING_SLOTS)
-    return fail(ErrorKind::InvalidArgument, "LiveOptions::slot_count " + std::to_string(options.slot_count) +
-                                                " is outside 1.." + std::to_string(abi::MAX_RING_SLOTS),
+    return fail(ErrorKind::InvalidArgument,
+                "LiveOptions::slot_count " + std::to_string(options.slot_count) + " is outside 1.." +
+                    std::to_string(abi::MAX_RING_SLOTS),
                 "pick a ring size such as 4096");
   if (options.watchdog_timeout <= std::chrono::milliseconds(0))
     return fail(ErrorKind::InvalidArgument, "LiveOptions::watchdog_timeout must be positive",
@@ -260,7 +260,7 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   state->control_words = static_cast<std::uint32_t>(control.size());
   state->initial_done = control[abi::CTRL_DONE_COUNT];
   state->quota = options.max_in_flight_per_tenant == 0 ? options.slot_count
-                                                        : std::min(options.max_in_flight_per_tenant, options.slot_count);
+                                                       : std::min(options.max_in_flight_per_tenant, options.slot_count);
   state->slot_ticket = std::make_unique<std::atomic<detail::TicketState*>[]>(options.slot_count);
   state->slot_tenant = std::make_unique<std::uint8_t[]>(options.slot_count);
   LiveEngineConfig config;
@@ -365,8 +365,8 @@ Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const Wor
     // Registered first: chunk 0 is stored last, so a lane that reads the whole item, and
     // the collector after its completion record, see the ticket and the tenant.
     s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    s.slot_tenant[slot] = items[k].tenant < abi::MAX_TENANTS ? static_cast<std::uint8_t>(items[k].tenant)
-                                                             : LiveState::NO_TENANT;
+    s.slot_tenant[slot] =
+        items[k].tenant < abi::MAX_TENANTS ? static_cast<std::uint8_t>(items[k].tenant) : LiveState::NO_TENANT;
     if (publish) live_wire_publish(s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS, items[k], lap);
     if (++slot == s.slot_count) {
       slot = 0;
@@ -398,8 +398,10 @@ Result<Ticket> LiveSession::submit_wait(std::span<const WorkItem> items, std::ch
     auto ticket = submit(items);
     if (ticket || ticket.error().kind() != ErrorKind::QueueFull) return ticket;
     if (detail::Clock::now() >= deadline) return ticket;
-    if (m_state->harvest() == 0) backoff.pause();
-    else backoff.reset();
+    if (m_state->harvest() == 0)
+      backoff.pause();
+    else
+      backoff.reset();
   }
 }
 
@@ -469,7 +471,8 @@ Status LiveSession::shutdown(std::chrono::nanoseconds timeout) {
   while (s.active_submits.load(std::memory_order_seq_cst) != 0) backoff.pause();
   Status drained = s.failure_status() ? drain(timeout) : Status{};
   Status stopped = s.stop_engine(timeout);
-  if (!stopped) s.set_failure(stopped.error());
+  if (!stopped)
+    s.set_failure(stopped.error());
   else if (!s.failed.load(std::memory_order_acquire) && s.head.load() < s.tail.load())
     s.set_failure(Error(ErrorKind::Backend, "the live session was shut down with items still in flight",
                         "drain() before shutdown to let every ticket finish"));

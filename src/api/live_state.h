@@ -17,8 +17,8 @@
 namespace mk::detail {
 
 struct TicketState {
-  std::uint64_t owner = 0;      // id of the session that issued it
-  std::uint64_t first = 0;      // ring position of item 0
+  std::uint64_t owner = 0;  // id of the session that issued it
+  std::uint64_t first = 0;  // ring position of item 0
   std::uint32_t count = 0;
   std::atomic<std::uint32_t> remaining{0};
   std::atomic<std::uint32_t> faults{0};
@@ -47,12 +47,12 @@ struct LiveState {
   std::shared_ptr<Backend> backend;  // keeps the backend alive as long as its engine
   std::shared_ptr<const Pipeline> pipeline;
   std::unique_ptr<LiveEngine> engine;
-  WordSpan ring;                          // wire words
-  std::span<std::uint64_t> completions;   // one record per slot
+  WordSpan ring;                         // wire words
+  std::span<std::uint64_t> completions;  // one record per slot
   std::uint32_t slot_count = 0;
   std::uint32_t control_words = 0;
   std::uint32_t initial_done = 0;  // DONE_COUNT of the initial control words
-  std::uint32_t quota = 0;  // per tenant; == slot_count means none
+  std::uint32_t quota = 0;         // per tenant; == slot_count means none
   std::unique_ptr<std::atomic<TicketState*>[]> slot_ticket;
   // Tenant of each slot's item for the quota (NO_TENANT when outside 0..63); written by
   // its producer before it publishes, read by the collector after the completion.

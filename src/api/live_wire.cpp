@@ -73,7 +73,8 @@ void live_wire_publish(std::uint32_t* slot, const WorkItem& item, std::uint32_t 
                                     _mm_cvtsi32_si128(static_cast<int>(head[1])));
     const __m128i c2 = _mm_or_si128(_mm_or_si128(_mm_slli_si128(_mm_srli_si128(a[1], 8), 4), _mm_slli_si128(a[2], 12)),
                                     _mm_cvtsi32_si128(static_cast<int>(head[2])));
-    const __m128i c3 = _mm_or_si128(_mm_slli_si128(_mm_srli_si128(a[2], 4), 4), _mm_cvtsi32_si128(static_cast<int>(head[3])));
+    const __m128i c3 =
+        _mm_or_si128(_mm_slli_si128(_mm_srli_si128(a[2], 4), 4), _mm_cvtsi32_si128(static_cast<int>(head[3])));
     auto* out = reinterpret_cast<__m128i*>(slot);
     _mm_store_si128(out + 3, c3);
     _mm_store_si128(out + 2, c2);

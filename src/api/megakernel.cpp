@@ -43,26 +43,24 @@ template Result<DispatchStats> Megakernel::note_loss(Result<DispatchStats>) cons
 template Result<ManyStats> Megakernel::note_loss(Result<ManyStats>) const;
 template Result<LaunchStats> Megakernel::note_loss(Result<LaunchStats>) const;
 
-Result<std::uint32_t> Megakernel::worker_groups_for_geometry(std::uint32_t slot_count,
-                                                             std::uint32_t workgroup_size_x) {
+Result<std::uint32_t> Megakernel::worker_groups_for_geometry(std::uint32_t slot_count, std::uint32_t workgroup_size_x) {
   if (slot_count == 0 || slot_count > abi::MAX_RING_SLOTS)
     return fail(ErrorKind::QueueFull,
                 "slot_count " + std::to_string(slot_count) + " is outside 1.." + std::to_string(abi::MAX_RING_SLOTS),
                 "use a slot count between 1 and MAX_RING_SLOTS");
   if (workgroup_size_x == 0 || slot_count % workgroup_size_x != 0)
-    return fail(ErrorKind::QueueFull,
-                "slot_count " + std::to_string(slot_count) + " does not map to whole workgroups of " +
-                    std::to_string(workgroup_size_x) + " lanes",
-                "make slot_count a multiple of workgroup_size_x (e.g. " +
-                    std::to_string(workgroup_size_x == 0 ? 64 : (slot_count / workgroup_size_x + 1) * workgroup_size_x) +
-                    ")");
+    return fail(
+        ErrorKind::QueueFull,
+        "slot_count " + std::to_string(slot_count) + " does not map to whole workgroups of " +
+            std::to_string(workgroup_size_x) + " lanes",
+        "make slot_count a multiple of workgroup_size_x (e.g. " +
+            std::to_string(workgroup_size_x == 0 ? 64 : (slot_count / workgroup_size_x + 1) * workgroup_size_x) + ")");
   return slot_count / workgroup_size_x;
 }
 
 Result<Megakernel> Megakernel::build(std::shared_ptr<Backend> backend, Geometry geometry,
                                      std::vector<OpcodeHandler> handlers, std::optional<std::uint32_t> processor) {
-  if (!backend)
-    return fail(ErrorKind::InvalidArgument, "backend is null", "pass mk::make_backend(\"auto\")");
+  if (!backend) return fail(ErrorKind::InvalidArgument, "backend is null", "pass mk::make_backend(\"auto\")");
   auto groups = worker_groups_for_geometry(geometry.slot_count, geometry.workgroup_size_x);
   if (!groups) return cuda::std::unexpected(std::move(groups.error()));
   geometry.worker_groups = *groups;

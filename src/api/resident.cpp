@@ -36,7 +36,8 @@ Status ResidentHandles::upload_items(std::uint32_t first_slot, std::span<const W
   std::vector<std::uint32_t> words(items.size() * abi::SLOT_WORDS);
   for (std::size_t i = 0; i < items.size(); ++i)
     encode_slot_words(items[i], std::span<Word, abi::SLOT_WORDS>(words.data() + i * abi::SLOT_WORDS, abi::SLOT_WORDS));
-  return m_buffers->upload(BufferKind::Ring, std::uint64_t{first_slot} * abi::SLOT_BYTES, std::as_bytes(std::span(words)));
+  return m_buffers->upload(BufferKind::Ring, std::uint64_t{first_slot} * abi::SLOT_BYTES,
+                           std::as_bytes(std::span(words)));
 }
 
 Status ResidentHandles::readback(OutputBuffers& out) {
@@ -52,7 +53,8 @@ Status ResidentHandles::readback(OutputBuffers& out) {
 Result<ResidentHandles> Megakernel::create_resident_handles(const DispatchInput& initial) const {
   if (!m_backend->supports(Feature::ResidentHandles))
     return cuda::std::unexpected(unsupported(*m_backend, Feature::ResidentHandles));
-  OutputBuffers host{Bytes(initial.control.begin(), initial.control.end()), Bytes(initial.ring.begin(), initial.ring.end()),
+  OutputBuffers host{Bytes(initial.control.begin(), initial.control.end()),
+                     Bytes(initial.ring.begin(), initial.ring.end()),
                      Bytes(initial.debug_log.begin(), initial.debug_log.end()),
                      Bytes(initial.io_queue.begin(), initial.io_queue.end())};
   auto set = detail::validated_buffers(host, *this, nullptr);
@@ -65,8 +67,9 @@ Result<ResidentHandles> Megakernel::create_resident_handles(const DispatchInput&
 Result<DispatchStats> Megakernel::dispatch_persistent_handles(ResidentHandles& handles) const {
   const auto start = std::chrono::steady_clock::now();
   if (handles.slot_count() != m_geometry.slot_count)
-    return fail(ErrorKind::InvalidArgument, "resident ring has " + std::to_string(handles.slot_count()) +
-                                                " slots, the megakernel " + std::to_string(m_geometry.slot_count),
+    return fail(ErrorKind::InvalidArgument,
+                "resident ring has " + std::to_string(handles.slot_count()) + " slots, the megakernel " +
+                    std::to_string(m_geometry.slot_count),
                 "create the handles with this megakernel");
   auto launch = note_loss(m_backend->launch_resident(*m_pipeline, handles.buffers()));
   if (!launch) return cuda::std::unexpected(std::move(launch.error()));
@@ -95,7 +98,8 @@ Result<DispatchStats> Megakernel::dispatch_persistent_handles_into(ResidentHandl
 Result<ManyStats> Megakernel::dispatch_persistent_handles_many_observed(ResidentHandles& handles,
                                                                         std::span<const Submission> submissions) const {
   const auto start = std::chrono::steady_clock::now();
-  if (!m_backend->supports(Feature::ManyLaunch)) return cuda::std::unexpected(unsupported(*m_backend, Feature::ManyLaunch));
+  if (!m_backend->supports(Feature::ManyLaunch))
+    return cuda::std::unexpected(unsupported(*m_backend, Feature::ManyLaunch));
   if (submissions.empty())
     return fail(ErrorKind::InvalidArgument, "a many-launch batch needs at least one submission",
                 "pass the submissions to run");

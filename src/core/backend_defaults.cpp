@@ -10,27 +10,42 @@ namespace mk {
 
 std::string_view to_string(Feature feature) noexcept {
   switch (feature) {
-    case Feature::OneShot: return "one-shot dispatch";
-    case Feature::IoQueue: return "I/O queue";
-    case Feature::DebugLog: return "debug log";
-    case Feature::CustomOpcodes: return "custom opcodes";
-    case Feature::PayloadProcessor: return "payload processor (bootstrap_jit)";
-    case Feature::DeviceTime: return "device timing";
-    case Feature::ResidentHandles: return "resident handles";
-    case Feature::ManyLaunch: return "many-launch graphs";
-    case Feature::LiveSession: return "live session";
-    case Feature::Trace: return "trace";
-    case Feature::CompactBatch: return "compact batches";
+    case Feature::OneShot:
+      return "one-shot dispatch";
+    case Feature::IoQueue:
+      return "I/O queue";
+    case Feature::DebugLog:
+      return "debug log";
+    case Feature::CustomOpcodes:
+      return "custom opcodes";
+    case Feature::PayloadProcessor:
+      return "payload processor (bootstrap_jit)";
+    case Feature::DeviceTime:
+      return "device timing";
+    case Feature::ResidentHandles:
+      return "resident handles";
+    case Feature::ManyLaunch:
+      return "many-launch graphs";
+    case Feature::LiveSession:
+      return "live session";
+    case Feature::Trace:
+      return "trace";
+    case Feature::CompactBatch:
+      return "compact batches";
   }
   return "unknown feature";
 }
 
 std::string_view to_string(BufferKind kind) noexcept {
   switch (kind) {
-    case BufferKind::Control: return "control";
-    case BufferKind::Ring: return "ring";
-    case BufferKind::DebugLog: return "debug log";
-    case BufferKind::IoQueue: return "I/O queue";
+    case BufferKind::Control:
+      return "control";
+    case BufferKind::Ring:
+      return "ring";
+    case BufferKind::DebugLog:
+      return "debug log";
+    case BufferKind::IoQueue:
+      return "I/O queue";
   }
   return "buffer";
 }
@@ -55,11 +70,11 @@ Result<LaunchStats> Backend::launch_batch(const Pipeline&, const BatchLaunch&) {
 Result<HostMemory> Backend::allocate_host(std::size_t bytes) {
   if (bytes == 0) return HostMemory{};
   // 64-byte alignment: a record array may be read with 16-byte loads, results by lines.
-  void* p = ::operator new(bytes, std::align_val_t{64}, std::nothrow);
+  void* p = ::operator new (bytes, std::align_val_t{64}, std::nothrow);
   if (p == nullptr)
     return fail(ErrorKind::InvalidArgument, "host allocation of " + std::to_string(bytes) + " bytes failed",
                 "use smaller batches, or free memory");
-  return HostMemory(p, bytes, [](void* q) noexcept { ::operator delete(q, std::align_val_t{64}); });
+  return HostMemory(p, bytes, [](void* q) noexcept { ::operator delete (q, std::align_val_t{64}); });
 }
 
 Result<std::unique_ptr<LiveEngine>> Backend::start_live(const Pipeline&, const LiveEngineConfig&) {

@@ -5,12 +5,18 @@ namespace mk {
 
 std::string_view to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::QueueFull: return "QueueFull";
-    case ErrorKind::Malformed: return "Malformed";
-    case ErrorKind::Unsupported: return "Unsupported";
-    case ErrorKind::Backend: return "Backend";
-    case ErrorKind::DeviceLost: return "DeviceLost";
-    case ErrorKind::InvalidArgument: return "InvalidArgument";
+    case ErrorKind::QueueFull:
+      return "QueueFull";
+    case ErrorKind::Malformed:
+      return "Malformed";
+    case ErrorKind::Unsupported:
+      return "Unsupported";
+    case ErrorKind::Backend:
+      return "Backend";
+    case ErrorKind::DeviceLost:
+      return "DeviceLost";
+    case ErrorKind::InvalidArgument:
+      return "InvalidArgument";
   }
   return "Unknown";
 }

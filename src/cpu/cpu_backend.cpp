@@ -21,7 +21,6 @@ constexpr auto SCOPE = cuda::thread_scope_system;
 // Below this many slots per thread, extra threads cost more in barriers than they save.
 constexpr std::uint32_t MIN_SLOTS_PER_THREAD = 64;
 
-
 std::uint32_t default_threads(std::uint32_t requested) {
   if (requested != 0) return requested;
   const unsigned hw = std::thread::hardware_concurrency();
@@ -35,8 +34,8 @@ std::uint64_t now_ns(std::chrono::steady_clock::time_point origin) {
 
 // A sweep that records one trace event per step that did something.
 template <class Custom, class Acct>
-interp::SweepCounts traced_sweep(const interp::View& v, std::uint32_t first, std::uint32_t stride,
-                                 Custom& custom, Acct& acct, std::chrono::steady_clock::time_point origin,
+interp::SweepCounts traced_sweep(const interp::View& v, std::uint32_t first, std::uint32_t stride, Custom& custom,
+                                 Acct& acct, std::chrono::steady_clock::time_point origin,
                                  std::vector<TraceEvent>& events) {
   interp::SweepCounts counts;
   for (std::uint64_t s = first; s < v.slot_count; s += stride) {
@@ -44,7 +43,8 @@ interp::SweepCounts traced_sweep(const interp::View& v, std::uint32_t first, std
     const interp::StepResult r = interp::step_slot<SCOPE>(v, static_cast<std::uint32_t>(s), custom, acct);
     if (r == interp::StepResult::Idle) continue;
     interp::count_step(counts, r);
-    const std::uint32_t status = interp::Atomics<SCOPE>::load_relaxed(v.slot_word(static_cast<std::uint32_t>(s), abi::SLOT_STATUS));
+    const std::uint32_t status =
+        interp::Atomics<SCOPE>::load_relaxed(v.slot_word(static_cast<std::uint32_t>(s), abi::SLOT_STATUS));
     events.push_back(TraceEvent{static_cast<std::uint32_t>(s), first, start, now_ns(origin), status});
   }
   acct.flush(v);
@@ -100,10 +100,10 @@ Result<LaunchStats> CpuBackend::launch_one_shot(const Pipeline& pipeline, const 
   auto cast = pipeline_as<CpuPipeline>(pipeline);
   if (!cast) return cuda::std::unexpected(std::move(cast.error()));
   const CpuPipeline* pipe = *cast;
-  const interp::View view = interp::make_view(
-      buffers.ring.data(), static_cast<std::uint32_t>(buffers.ring.size() / abi::SLOT_WORDS), buffers.control.data(),
-      buffers.debug_log.empty() ? nullptr : buffers.debug_log.data(),
-      buffers.io_queue.empty() ? nullptr : buffers.io_queue.data());
+  const interp::View view =
+      interp::make_view(buffers.ring.data(), static_cast<std::uint32_t>(buffers.ring.size() / abi::SLOT_WORDS),
+                        buffers.control.data(), buffers.debug_log.empty() ? nullptr : buffers.debug_log.data(),
+                        buffers.io_queue.empty() ? nullptr : buffers.io_queue.data());
 
   std::uint32_t threads = m_pool.size();
   const std::uint32_t useful = view.slot_count / MIN_SLOTS_PER_THREAD;

@@ -135,8 +135,10 @@ class CpuLiveEngine final : public LiveEngine {
       }
       // Idle back-off: yield first (other workers and producers may share the core), then
       // short sleeps; the next sweep re-reads every slot either way.
-      if (++idle < 64) std::this_thread::yield();
-      else std::this_thread::sleep_for(std::max(m_max_backoff, std::chrono::nanoseconds(20000)));
+      if (++idle < 64)
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::max(m_max_backoff, std::chrono::nanoseconds(20000)));
     }
     m_running.fetch_sub(1, std::memory_order_acq_rel);
   }

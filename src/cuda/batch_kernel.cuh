@@ -18,7 +18,8 @@ __device__ __forceinline__ void batch_run(const BatchParams& p) {
   // BATCH_ITEMS_PER_THREAD items per thread, strided by the grid so a warp's loads stay
   // coalesced; counters and the tenant's policy are kept across them and flushed once.
   const unsigned stride = gridDim.x * blockDim.x;
-  for (unsigned local = blockIdx.x * blockDim.x + threadIdx.x, k = 0; k < BATCH_ITEMS_PER_THREAD; ++k, local += stride) {
+  for (unsigned local = blockIdx.x * blockDim.x + threadIdx.x, k = 0; k < BATCH_ITEMS_PER_THREAD;
+       ++k, local += stride) {
     if (local >= p.count) break;
     const unsigned item = p.first_item + local;
     interp::expand_batch_record(p.layout, p.records + static_cast<unsigned long long>(local) * p.layout.stride, slot);

@@ -18,13 +18,13 @@ MK_HD inline unsigned batch_blocks(unsigned count) {
 
 // One chunk of a batch: items [first_item, first_item + count).
 struct BatchParams {
-  interp::View view;          // control (and nothing else) on the device
+  interp::View view;  // control (and nothing else) on the device
   interp::BatchLayout layout;
   const unsigned* records = nullptr;  // the chunk's first record
   unsigned first_item = 0;
   unsigned count = 0;
-  unsigned* results = nullptr;        // RESULT of the chunk's first item
-  unsigned* fault_bits = nullptr;     // the whole batch's bitmap
+  unsigned* results = nullptr;     // RESULT of the chunk's first item
+  unsigned* fault_bits = nullptr;  // the whole batch's bitmap
 };
 
 }  // namespace mk::detail

@@ -57,10 +57,10 @@ bool CudaBackend::supports(Feature feature) const noexcept {
     case Feature::Trace:
     case Feature::ResidentHandles:
     case Feature::ManyLaunch:
-    case Feature::CustomOpcodes:     // JIT: src/cuda/jit/
+    case Feature::CustomOpcodes:  // JIT: src/cuda/jit/
     case Feature::PayloadProcessor:
-    case Feature::LiveSession:       // built-in opcodes (cuda_live.cpp)
-    case Feature::CompactBatch:      // cuda_batch.cpp
+    case Feature::LiveSession:   // built-in opcodes (cuda_live.cpp)
+    case Feature::CompactBatch:  // cuda_batch.cpp
       return true;
     default:
       return false;
@@ -123,8 +123,10 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   // A large ring goes up through pinned staging and comes back as STATUS and RESULT
   // only: the kernel writes no other ring word (ring_transfer.cuh).
   const bool staged_ring = bytes_of(buffers.ring) >= RING_STAGED_MIN_BYTES;
-  if (staged_ring) MK_TRY(m_ring_transfer.upload(buffers.ring, m_ring.get<Word>(), m_stream, stats.bytes_up));
-  else MK_TRY(upload(m_ring, buffers.ring));
+  if (staged_ring)
+    MK_TRY(m_ring_transfer.upload(buffers.ring, m_ring.get<Word>(), m_stream, stats.bytes_up));
+  else
+    MK_TRY(upload(m_ring, buffers.ring));
   MK_TRY(upload(m_log, buffers.debug_log));
   MK_TRY(upload(m_io, buffers.io_queue));
   MK_CUDA_CHECK(cudaMemsetAsync(m_round_state.get(), 0, ROUND_STATE_WORDS * sizeof(unsigned), m_stream));
@@ -154,14 +156,18 @@ Result<LaunchStats> CudaBackend::launch_one_shot(const Pipeline& pipeline, const
   MK_CUDA_CHECK(cudaEventRecord(m_stop, m_stream));
 
   MK_TRY(download(buffers.control, m_control));
-  if (staged_ring) MK_TRY(m_ring_transfer.download_heads(m_ring.get<Word>(), slot_count, m_stream, stats.bytes_down));
-  else MK_TRY(download(buffers.ring, m_ring));
+  if (staged_ring)
+    MK_TRY(m_ring_transfer.download_heads(m_ring.get<Word>(), slot_count, m_stream, stats.bytes_down));
+  else
+    MK_TRY(download(buffers.ring, m_ring));
   MK_TRY(download(buffers.debug_log, m_log));
   MK_TRY(download(buffers.io_queue, m_io));
   unsigned round_state[ROUND_STATE_WORDS] = {};
-  MK_CUDA_CHECK(cudaMemcpyAsync(round_state, m_round_state.get(), sizeof round_state, cudaMemcpyDeviceToHost, m_stream));
+  MK_CUDA_CHECK(
+      cudaMemcpyAsync(round_state, m_round_state.get(), sizeof round_state, cudaMemcpyDeviceToHost, m_stream));
   std::vector<unsigned long long> records(trace ? std::size_t{slot_count} * TRACE_WORDS_PER_SLOT : 0);
-  if (trace) MK_CUDA_CHECK(cudaMemcpyAsync(records.data(), m_trace.get(), trace_bytes, cudaMemcpyDeviceToHost, m_stream));
+  if (trace)
+    MK_CUDA_CHECK(cudaMemcpyAsync(records.data(), m_trace.get(), trace_bytes, cudaMemcpyDeviceToHost, m_stream));
   MK_CUDA_CHECK(cudaStreamSynchronize(m_stream));
   if (staged_ring) m_ring_transfer.scatter_heads(buffers.ring);
 
@@ -189,14 +195,15 @@ Result<unsigned> CudaBackend::co_resident_blocks(std::uint32_t groups, std::uint
   int max_blocks = 0;
   MK_CUDA_CHECK(one_shot_max_blocks(threads, traced, &max_blocks));
   if (max_blocks <= 0)
-    return fail(ErrorKind::Backend, "the interpreter kernel cannot run " + std::to_string(threads) + " threads per block",
+    return fail(ErrorKind::Backend,
+                "the interpreter kernel cannot run " + std::to_string(threads) + " threads per block",
                 "use a smaller workgroup_size_x");
   // Never more blocks than can be co-resident: lanes wait on each other at the barrier.
   return std::max(1u, std::min<unsigned>(groups, static_cast<unsigned>(max_blocks)));
 }
 
 Result<unsigned> CudaBackend::co_resident_blocks(const JitModule* jit, std::uint32_t groups, std::uint32_t threads,
-                                                bool traced) const {
+                                                 bool traced) const {
   if (jit == nullptr) return co_resident_blocks(groups, threads, traced);
   auto per_sm = jit->max_active_blocks_per_sm(threads);
   if (!per_sm) return cuda::std::unexpected(std::move(per_sm.error()));

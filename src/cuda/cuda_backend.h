@@ -67,8 +67,8 @@ class CudaBackend final : public Backend {
   static constexpr unsigned BATCH_STREAMS = 4;
   Status init_batch_streams();
   cudaStream_t m_batch_streams[BATCH_STREAMS] = {};
-  cudaEvent_t m_batch_events[BATCH_STREAMS] = {};   // per stream: its chunks are done
-  cudaEvent_t m_batch_staged[BATCH_STREAMS] = {};   // per stream: its staging buffer is free
+  cudaEvent_t m_batch_events[BATCH_STREAMS] = {};  // per stream: its chunks are done
+  cudaEvent_t m_batch_staged[BATCH_STREAMS] = {};  // per stream: its staging buffer is free
   DeviceBuffer m_batch_records, m_batch_results;
   DeviceBuffer m_batch_faults;  // the tail: [control | fault bits]
   PinnedBuffer m_batch_staging[BATCH_STREAMS];

@@ -60,8 +60,7 @@ Result<HostMemory> CudaBackend::allocate_host(std::size_t bytes) {
   void* p = nullptr;
   if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) != cudaSuccess) {
     (void)cudaGetLastError();
-    return fail(ErrorKind::InvalidArgument,
-                "page-locked host allocation of " + std::to_string(bytes) + " bytes failed",
+    return fail(ErrorKind::InvalidArgument, "page-locked host allocation of " + std::to_string(bytes) + " bytes failed",
                 "use smaller batches (or several), or free page-locked memory");
   }
   return HostMemory(p, bytes, [](void* q) noexcept { MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(q)); });
@@ -116,8 +115,8 @@ Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const Ba
   BatchParams params;
   params.view = interp::make_view(nullptr, n, launch.control.data(), nullptr, nullptr);  // headers from the host copy
   params.view.control = device_control;
-  params.layout = interp::BatchLayout{batch.shape.flags(), batch.shape.opcode, batch.shape.tenant,
-                                      batch.shape.arg_count, stride};
+  params.layout =
+      interp::BatchLayout{batch.shape.flags(), batch.shape.opcode, batch.shape.tenant, batch.shape.arg_count, stride};
   params.fault_bits = device_faults;
 
   bool staged_used[BATCH_STREAMS] = {};
@@ -147,8 +146,10 @@ Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const Ba
     params.first_item = at;
     params.count = count;
     params.results = m_batch_results.get<Word>() + at;
-    if (jit != nullptr) MK_TRY(jit->launch_batch(params, stream));
-    else MK_CUDA_CHECK(launch_batch_kernel(params, stream));
+    if (jit != nullptr)
+      MK_TRY(jit->launch_batch(params, stream));
+    else
+      MK_CUDA_CHECK(launch_batch_kernel(params, stream));
     MK_CUDA_CHECK(cudaMemcpyAsync(launch.results.data() + at, params.results, std::size_t{count} * sizeof(Word),
                                   cudaMemcpyDeviceToHost, stream));
     stats.bytes_up += bytes;

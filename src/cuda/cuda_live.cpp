@@ -139,7 +139,8 @@ class CudaLiveEngine final : public LiveEngine {
 
     // Lanes: one per slot up to a full co-resident grid, in whole blocks.
     const std::uint32_t wanted = config.lanes != 0 ? config.lanes : config.slot_count;
-    unsigned blocks = static_cast<unsigned>((std::min<std::uint64_t>(wanted, config.slot_count) + LIVE_THREADS - 1) / LIVE_THREADS);
+    unsigned blocks =
+        static_cast<unsigned>((std::min<std::uint64_t>(wanted, config.slot_count) + LIVE_THREADS - 1) / LIVE_THREADS);
     blocks = std::max(1u, std::min(blocks, max_blocks));
     // A block sits on one SM, so a grid of at most max_sms blocks occupies at most max_sms
     // SMs, whatever the block scheduler does.
@@ -164,7 +165,8 @@ class CudaLiveEngine final : public LiveEngine {
     params.completions = reinterpret_cast<unsigned long long*>(*completions_device);
     params.page = *page_device;
     params.flags = static_cast<std::uint32_t*>(m_flags.get());
-    params.max_backoff_ns = static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
+    params.max_backoff_ns =
+        static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
     MK_CUDA_CHECK(launch_live_kernel(params, blocks, LIVE_THREADS, m_stream));
     LiveMemoryRegistry::instance().kernel_started();
     m_launched = true;
@@ -184,8 +186,8 @@ class CudaLiveEngine final : public LiveEngine {
   Status read_control(WordSpan out) override {
     MK_CUDA_CHECK(cudaSetDevice(m_device));
     const std::size_t words = std::min(out.size(), m_control_words);
-    MK_CUDA_CHECK(cudaMemcpyAsync(m_staging.get(), m_control.get(), words * sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
-                                  m_copy_stream));
+    MK_CUDA_CHECK(cudaMemcpyAsync(m_staging.get(), m_control.get(), words * sizeof(std::uint32_t),
+                                  cudaMemcpyDeviceToHost, m_copy_stream));
     MK_CUDA_CHECK(cudaStreamSynchronize(m_copy_stream));
     std::copy_n(m_staging.get<const std::uint32_t>(), words, out.begin());
     return {};
@@ -233,8 +235,10 @@ class CudaLiveEngine final : public LiveEngine {
       if (std::chrono::steady_clock::now() >= deadline)
         return fail(ErrorKind::Backend, "the live kernel did not stop after SHUTDOWN was set",
                     "its lanes may be stuck in a handler; restart the process to reclaim the GPU");
-      if (spins < 1000) std::this_thread::yield();
-      else std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (spins < 1000)
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     m_finished = true;
     return {};

@@ -16,9 +16,10 @@ Result<RecoveryDecision> CudaBackend::recover() {
   m_stop = nullptr;
   const cudaError_t reset = cudaDeviceReset();
   if (reset != cudaSuccess)
-    return fail(ErrorKind::DeviceLost,
-                std::string("cudaDeviceReset failed: ") + cudaGetErrorName(reset) + " (" + cudaGetErrorString(reset) + ")",
-                "the device cannot be recovered in this process: restart it (and check `nvidia-smi`)");
+    return fail(
+        ErrorKind::DeviceLost,
+        std::string("cudaDeviceReset failed: ") + cudaGetErrorName(reset) + " (" + cudaGetErrorString(reset) + ")",
+        "the device cannot be recovered in this process: restart it (and check `nvidia-smi`)");
   ++m_generation;
   // The driver may take a moment to release the old context (seen on H100 as
   // cudaErrorDevicesUnavailable right after the reset): retry with backoff, bounded.

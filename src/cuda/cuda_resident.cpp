@@ -52,10 +52,14 @@ CudaResidentBuffers::~CudaResidentBuffers() {
 
 DeviceBuffer& CudaResidentBuffers::buffer(BufferKind kind) noexcept {
   switch (kind) {
-    case BufferKind::Control: return m_control;
-    case BufferKind::Ring: return m_ring;
-    case BufferKind::DebugLog: return m_log;
-    case BufferKind::IoQueue: break;
+    case BufferKind::Control:
+      return m_control;
+    case BufferKind::Ring:
+      return m_ring;
+    case BufferKind::DebugLog:
+      return m_log;
+    case BufferKind::IoQueue:
+      break;
   }
   return m_io;
 }
@@ -105,7 +109,8 @@ Status CudaResidentBuffers::upload(BufferKind kind, std::uint64_t offset, ConstB
   if (offset > size || bytes.size() > size - offset || offset % 4 != 0 || bytes.size() % 4 != 0)
     return fail(ErrorKind::InvalidArgument,
                 "upload of " + std::to_string(bytes.size()) + " bytes at offset " + std::to_string(offset) +
-                    " does not fit the resident " + std::string(to_string(kind)) + " (" + std::to_string(size) + " bytes)",
+                    " does not fit the resident " + std::string(to_string(kind)) + " (" + std::to_string(size) +
+                    " bytes)",
                 "upload whole words inside the buffer; resident buffers keep the size they were created with");
   if (m_generation != m_backend.m_generation.load()) {
     // First upload after recovery: the old allocations died with the old context.

@@ -14,5 +14,4 @@ int cuda_device_count() noexcept {
   return count;
 }
 
-
 }  // namespace mk::detail

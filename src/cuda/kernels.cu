@@ -34,7 +34,8 @@ cudaError_t launch_gather_heads(const unsigned* ring, unsigned slots, void* head
   return cudaGetLastError();
 }
 
-cudaError_t launch_one_shot_kernel(const OneShotParams& params, unsigned blocks, unsigned threads, cudaStream_t stream) {
+cudaError_t launch_one_shot_kernel(const OneShotParams& params, unsigned blocks, unsigned threads,
+                                   cudaStream_t stream) {
   return params.trace ? launch_cooperative(one_shot_kernel<true>, params, blocks, threads, stream)
                       : launch_cooperative(one_shot_kernel<false>, params, blocks, threads, stream);
 }

@@ -7,9 +7,7 @@
 namespace mk::detail {
 namespace {
 
-__global__ void live_kernel(LiveParams p) {
-  live_run<interp::NoCustomOps>(p);
-}
+__global__ void live_kernel(LiveParams p) { live_run<interp::NoCustomOps>(p); }
 
 }  // namespace
 

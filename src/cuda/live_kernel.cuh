@@ -151,8 +151,9 @@ __device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCurso
   // The step runs on this worker's own ABI copy of the slot in shared memory: no other
   // lane touches it, so the interpreter's claim and reloads cost shared-memory latency.
   static_assert(abi::SLOT_STATUS == 0 && abi::SLOT_OPCODE == 1 && abi::SLOT_TENANT == 2 && abi::SLOT_RESULT == 3 &&
-                abi::SLOT_ARGS == 4 && abi::wire_arg_word(0) == 1 && abi::wire_arg_word(3) == 5 &&
-                abi::wire_arg_word(6) == 9 && abi::wire_arg_word(9) == 13, "ABI copy layout below");
+                    abi::SLOT_ARGS == 4 && abi::wire_arg_word(0) == 1 && abi::wire_arg_word(3) == 5 &&
+                    abi::wire_arg_word(6) == 9 && abi::wire_arg_word(9) == 13,
+                "ABI copy layout below");
   uint4* words = reinterpret_cast<uint4*>(own);
   words[0] = make_uint4(abi::STATUS_PUBLISHED, opcode, interp::wire_tenant(w), 0);
   words[1] = make_uint4(c0.y, c0.z, c0.w, c1.y);

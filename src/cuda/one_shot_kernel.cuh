@@ -108,8 +108,7 @@ __device__ inline void publish_staged(const OneShotParams& p, const SubmissionDe
 
 #if MK_TEST_HOOKS
 // Test builds only: trap on TEST_TRAP_OPCODE to exercise device-loss recovery.
-__device__ inline void trap_hook(const OneShotParams& p, unsigned begin, unsigned end, unsigned lane,
-                                 unsigned lanes) {
+__device__ inline void trap_hook(const OneShotParams& p, unsigned begin, unsigned end, unsigned lane, unsigned lanes) {
   for (unsigned s = begin + lane; s < end; s += lanes)
     if (*p.view.slot_word(s, abi::SLOT_STATUS) == abi::STATUS_PUBLISHED &&
         *p.view.slot_word(s, abi::SLOT_OPCODE) == TEST_TRAP_OPCODE &&

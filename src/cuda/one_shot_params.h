@@ -27,14 +27,14 @@ struct SubmissionDesc {
 
 struct OneShotParams {
   interp::View view;
-  unsigned* round_state = nullptr;     // ROUND_STATE_WORDS, zeroed before launch
-  unsigned long long* trace = nullptr; // slot_count * TRACE_WORDS_PER_SLOT, or null
+  unsigned* round_state = nullptr;      // ROUND_STATE_WORDS, zeroed before launch
+  unsigned long long* trace = nullptr;  // slot_count * TRACE_WORDS_PER_SLOT, or null
   // Many-launch: phases processed in order; none means one drain of the whole ring.
   const SubmissionDesc* submissions = nullptr;
   unsigned submission_count = 0;
   const unsigned* staged = nullptr;          // staged slot words
   const unsigned* staged_targets = nullptr;  // ring slot of each staged slot
-  unsigned* rejected = nullptr;        // staged slots not published: target slot in flight
+  unsigned* rejected = nullptr;              // staged slots not published: target slot in flight
 };
 
 }  // namespace mk::detail

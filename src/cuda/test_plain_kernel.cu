@@ -33,7 +33,8 @@ Result<std::uint64_t> test_plain_kernel_count(std::uint32_t blocks, std::chrono:
   for (;;) {
     const cudaError_t q = cudaStreamQuery(stream);
     if (q == cudaSuccess) break;
-    if (q != cudaErrorNotReady) return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(plain kernel)", __FILE__, __LINE__));
+    if (q != cudaErrorNotReady)
+      return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(plain kernel)", __FILE__, __LINE__));
     if (std::chrono::steady_clock::now() >= deadline)
       return fail(ErrorKind::Backend, "a plain kernel of " + std::to_string(blocks) + " blocks did not finish in time",
                   "a live session holds the SMs it needs: bound it with LiveOptions::max_sms");

@@ -28,22 +28,38 @@ Stmt make_stmt(StmtKind kind, std::string name, std::vector<Expr> exprs, std::ui
 
 std::string_view to_string(BinaryOp op) noexcept {
   switch (op) {
-    case BinaryOp::Add: return "+";
-    case BinaryOp::Sub: return "-";
-    case BinaryOp::Mul: return "*";
-    case BinaryOp::Div: return "/";
-    case BinaryOp::Rem: return "%";
-    case BinaryOp::And: return "&";
-    case BinaryOp::Or: return "|";
-    case BinaryOp::Xor: return "^";
-    case BinaryOp::Shl: return "<<";
-    case BinaryOp::Shr: return ">>";
-    case BinaryOp::Eq: return "==";
-    case BinaryOp::Ne: return "!=";
-    case BinaryOp::Lt: return "<";
-    case BinaryOp::Le: return "<=";
-    case BinaryOp::Gt: return ">";
-    case BinaryOp::Ge: return ">=";
+    case BinaryOp::Add:
+      return "+";
+    case BinaryOp::Sub:
+      return "-";
+    case BinaryOp::Mul:
+      return "*";
+    case BinaryOp::Div:
+      return "/";
+    case BinaryOp::Rem:
+      return "%";
+    case BinaryOp::And:
+      return "&";
+    case BinaryOp::Or:
+      return "|";
+    case BinaryOp::Xor:
+      return "^";
+    case BinaryOp::Shl:
+      return "<<";
+    case BinaryOp::Shr:
+      return ">>";
+    case BinaryOp::Eq:
+      return "==";
+    case BinaryOp::Ne:
+      return "!=";
+    case BinaryOp::Lt:
+      return "<";
+    case BinaryOp::Le:
+      return "<=";
+    case BinaryOp::Gt:
+      return ">";
+    case BinaryOp::Ge:
+      return ">=";
   }
   return "?";
 }
@@ -171,14 +187,18 @@ bool equal(const Expr& a, const Expr& b) {
   if (x.kind != y.kind) return false;
   switch (x.kind) {
     case ExprKind::Const:
-    case ExprKind::Arg: return x.value == y.value;
+    case ExprKind::Arg:
+      return x.value == y.value;
     case ExprKind::Tenant:
-    case ExprKind::Slot: return true;
-    case ExprKind::Var: return x.name == y.name;
+    case ExprKind::Slot:
+      return true;
+    case ExprKind::Var:
+      return x.name == y.name;
     case ExprKind::Binary:
       if (x.op != y.op) return false;
       break;
-    default: break;
+    default:
+      break;
   }
   return equal_exprs(x.operands, y.operands);
 }
@@ -200,7 +220,8 @@ bool equal(const Stmt& a, const Stmt& b) {
     case StmtKind::Fault:
       if (a.number != b.number) return false;
       break;
-    default: break;
+    default:
+      break;
   }
   return equal_exprs(a.exprs, b.exprs);
 }

@@ -16,7 +16,9 @@ using detail::Op;
 
 constexpr std::uint64_t STEP_CAP = std::uint64_t{1} << 62;
 
-std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) { return a > STEP_CAP - std::min(b, STEP_CAP) ? STEP_CAP : a + b; }
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > STEP_CAP - std::min(b, STEP_CAP) ? STEP_CAP : a + b;
+}
 std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
   if (a == 0 || b == 0) return 0;
   return a > STEP_CAP / b ? STEP_CAP : a * b;
@@ -67,19 +69,33 @@ class Compiler {
     const ExprNode& n = e.node();
     const std::uint32_t saved = m_next;
     switch (n.kind) {
-      case ExprKind::Const: emit({Op::Const, dst, n.value}); break;
-      case ExprKind::Arg: emit({Op::Arg, dst, n.value}); break;
-      case ExprKind::Tenant: emit({Op::Tenant, dst}); break;
-      case ExprKind::Slot: emit({Op::Slot, dst}); break;
-      case ExprKind::Var: emit({Op::Move, dst, m_vars.at(n.name)}); break;
+      case ExprKind::Const:
+        emit({Op::Const, dst, n.value});
+        break;
+      case ExprKind::Arg:
+        emit({Op::Arg, dst, n.value});
+        break;
+      case ExprKind::Tenant:
+        emit({Op::Tenant, dst});
+        break;
+      case ExprKind::Slot:
+        emit({Op::Slot, dst});
+        break;
+      case ExprKind::Var:
+        emit({Op::Move, dst, m_vars.at(n.name)});
+        break;
       case ExprKind::Binary: {
         const std::uint32_t a = operand(n.operands[0]);
         const std::uint32_t b = operand(n.operands[1]);
         emit({static_cast<Op>(n.op), dst, a, b});
         break;
       }
-      case ExprKind::Not: emit({Op::Not, dst, operand(n.operands[0])}); break;
-      case ExprKind::Load: emit({Op::Load, dst, operand(n.operands[0])}); break;
+      case ExprKind::Not:
+        emit({Op::Not, dst, operand(n.operands[0])});
+        break;
+      case ExprKind::Load:
+        emit({Op::Load, dst, operand(n.operands[0])});
+        break;
       case ExprKind::AtomicAdd: {
         const std::uint32_t a = operand(n.operands[0]);
         const std::uint32_t v = operand(n.operands[1]);
@@ -128,7 +144,9 @@ class Compiler {
         introduced.push_back(s.name);
         return;  // keeps the variable's register
       }
-      case StmtKind::Set: into(s.exprs[0], m_vars.at(s.name)); break;
+      case StmtKind::Set:
+        into(s.exprs[0], m_vars.at(s.name));
+        break;
       case StmtKind::Store: {
         const std::uint32_t addr = operand(s.exprs[0]);
         const std::uint32_t value = operand(s.exprs[1]);
@@ -170,9 +188,15 @@ class Compiler {
         emit({Op::Printf, 0, s.number, first, static_cast<std::uint32_t>(s.exprs.size())});
         break;
       }
-      case StmtKind::Result: emit({Op::Result, 0, operand(s.exprs[0])}); break;
-      case StmtKind::Fault: emit({Op::Fault, 0, s.number}); break;
-      case StmtKind::Requeue: emit({Op::Requeue}); break;
+      case StmtKind::Result:
+        emit({Op::Result, 0, operand(s.exprs[0])});
+        break;
+      case StmtKind::Fault:
+        emit({Op::Fault, 0, s.number});
+        break;
+      case StmtKind::Requeue:
+        emit({Op::Requeue});
+        break;
     }
     m_next = saved;
   }

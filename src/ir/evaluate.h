@@ -35,9 +35,15 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
   for (;;) {
     const Instr& in = code[pc++];
     switch (in.op) {
-      case Op::Add: r[in.d] = r[in.a] + r[in.b]; break;
-      case Op::Sub: r[in.d] = r[in.a] - r[in.b]; break;
-      case Op::Mul: r[in.d] = r[in.a] * r[in.b]; break;
+      case Op::Add:
+        r[in.d] = r[in.a] + r[in.b];
+        break;
+      case Op::Sub:
+        r[in.d] = r[in.a] - r[in.b];
+        break;
+      case Op::Mul:
+        r[in.d] = r[in.a] * r[in.b];
+        break;
       case Op::Div:
         if (r[in.b] == 0) return Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);
         r[in.d] = r[in.a] / r[in.b];
@@ -46,23 +52,57 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
         if (r[in.b] == 0) return Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);
         r[in.d] = r[in.a] % r[in.b];
         break;
-      case Op::And: r[in.d] = r[in.a] & r[in.b]; break;
-      case Op::Or: r[in.d] = r[in.a] | r[in.b]; break;
-      case Op::Xor: r[in.d] = r[in.a] ^ r[in.b]; break;
-      case Op::Shl: r[in.d] = r[in.b] >= 32 ? 0u : r[in.a] << r[in.b]; break;
-      case Op::Shr: r[in.d] = r[in.b] >= 32 ? 0u : r[in.a] >> r[in.b]; break;
-      case Op::Eq: r[in.d] = r[in.a] == r[in.b] ? 1u : 0u; break;
-      case Op::Ne: r[in.d] = r[in.a] != r[in.b] ? 1u : 0u; break;
-      case Op::Lt: r[in.d] = r[in.a] < r[in.b] ? 1u : 0u; break;
-      case Op::Le: r[in.d] = r[in.a] <= r[in.b] ? 1u : 0u; break;
-      case Op::Gt: r[in.d] = r[in.a] > r[in.b] ? 1u : 0u; break;
-      case Op::Ge: r[in.d] = r[in.a] >= r[in.b] ? 1u : 0u; break;
-      case Op::Const: r[in.d] = in.a; break;
-      case Op::Arg: r[in.d] = env.arg(in.a); break;
-      case Op::Tenant: r[in.d] = env.tenant; break;
-      case Op::Slot: r[in.d] = env.slot; break;
-      case Op::Move: r[in.d] = r[in.a]; break;
-      case Op::Not: r[in.d] = r[in.a] == 0 ? 1u : 0u; break;
+      case Op::And:
+        r[in.d] = r[in.a] & r[in.b];
+        break;
+      case Op::Or:
+        r[in.d] = r[in.a] | r[in.b];
+        break;
+      case Op::Xor:
+        r[in.d] = r[in.a] ^ r[in.b];
+        break;
+      case Op::Shl:
+        r[in.d] = r[in.b] >= 32 ? 0u : r[in.a] << r[in.b];
+        break;
+      case Op::Shr:
+        r[in.d] = r[in.b] >= 32 ? 0u : r[in.a] >> r[in.b];
+        break;
+      case Op::Eq:
+        r[in.d] = r[in.a] == r[in.b] ? 1u : 0u;
+        break;
+      case Op::Ne:
+        r[in.d] = r[in.a] != r[in.b] ? 1u : 0u;
+        break;
+      case Op::Lt:
+        r[in.d] = r[in.a] < r[in.b] ? 1u : 0u;
+        break;
+      case Op::Le:
+        r[in.d] = r[in.a] <= r[in.b] ? 1u : 0u;
+        break;
+      case Op::Gt:
+        r[in.d] = r[in.a] > r[in.b] ? 1u : 0u;
+        break;
+      case Op::Ge:
+        r[in.d] = r[in.a] >= r[in.b] ? 1u : 0u;
+        break;
+      case Op::Const:
+        r[in.d] = in.a;
+        break;
+      case Op::Arg:
+        r[in.d] = env.arg(in.a);
+        break;
+      case Op::Tenant:
+        r[in.d] = env.tenant;
+        break;
+      case Op::Slot:
+        r[in.d] = env.slot;
+        break;
+      case Op::Move:
+        r[in.d] = r[in.a];
+        break;
+      case Op::Not:
+        r[in.d] = r[in.a] == 0 ? 1u : 0u;
+        break;
       case Op::Load: {
         u32 value = 0;
         if (const u32 f = env.load(r[in.a], value)) return Outcome::fault(f);
@@ -87,7 +127,9 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
       case Op::JumpIfZero:
         if (r[in.a] == 0) pc = in.b;
         break;
-      case Op::Jump: pc = in.b; break;
+      case Op::Jump:
+        pc = in.b;
+        break;
       case Op::LoopTest:
         if (r[in.a] >= in.b) pc = in.c;
         break;
@@ -105,10 +147,14 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
         if (const u32 f = env.printf(in.a, values, in.c, record)) return Outcome::fault(f);
         break;
       }
-      case Op::Result: return Outcome::done(r[in.a]);
-      case Op::Fault: return Outcome::fault(in.a);
-      case Op::Requeue: return Outcome::requeue(0);
-      case Op::End: return Outcome::done(0);
+      case Op::Result:
+        return Outcome::done(r[in.a]);
+      case Op::Fault:
+        return Outcome::fault(in.a);
+      case Op::Requeue:
+        return Outcome::requeue(0);
+      case Op::End:
+        return Outcome::done(0);
     }
   }
 }

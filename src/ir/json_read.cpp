@@ -18,13 +18,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 11> EXPR_KEYS = {
-    "const", "arg", "tenant", "slot", "var", "op", "not", "select", "load", "atomic_add", "cas"};
-constexpr std::array<std::string_view, 9> STMT_KEYS = {
-    "let", "set", "store", "if", "for", "printf", "result", "fault", "requeue"};
+constexpr std::array<std::string_view, 11> EXPR_KEYS = {"const", "arg",    "tenant", "slot",       "var", "op",
+                                                        "not",   "select", "load",   "atomic_add", "cas"};
+constexpr std::array<std::string_view, 9> STMT_KEYS = {"let",    "set",    "store", "if",     "for",
+                                                       "printf", "result", "fault", "requeue"};
 
-cuda::std::unexpected<Error> malformed(const std::string& path, const std::string& message,
-                                       std::string fix) {
+cuda::std::unexpected<Error> malformed(const std::string& path, const std::string& message, std::string fix) {
   return fail(ErrorKind::Malformed, path + ": " + message, std::move(fix));
 }
 
@@ -111,8 +110,9 @@ class Reader {
       const auto& s = j.get_ref<const std::string&>();
       if (s == "tenant") return tenant();
       if (s == "slot") return slot();
-      return malformed(path, "the string " + detail::quote(s) + " is not an expression",
-                       "write a variable as {\"var\": " + detail::quote(s) + "}; the only bare strings are \"tenant\" and \"slot\"");
+      return malformed(
+          path, "the string " + detail::quote(s) + " is not an expression",
+          "write a variable as {\"var\": " + detail::quote(s) + "}; the only bare strings are \"tenant\" and \"slot\"");
     }
     if (!j.is_object())
       return malformed(path, "expected an expression (number, \"tenant\", \"slot\" or object), got " + describe(j),
@@ -170,8 +170,9 @@ class Reader {
     // select, atomic_add, cas: a fixed-length array of operands.
     const std::size_t arity = key == "atomic_add" ? 2 : 3;
     if (!v.is_array() || v.size() != arity)
-      return malformed(sub, "expected an array of " + std::to_string(arity) + " expressions, got " +
-                                (v.is_array() ? "an array of " + std::to_string(v.size()) : describe(v)),
+      return malformed(sub,
+                       "expected an array of " + std::to_string(arity) + " expressions, got " +
+                           (v.is_array() ? "an array of " + std::to_string(v.size()) : describe(v)),
                        key == "select"       ? "write {\"select\": [COND, THEN, ELSE]}"
                        : key == "atomic_add" ? "write {\"atomic_add\": [ADDR, DELTA]}"
                                              : "write {\"cas\": [ADDR, EXPECTED, DESIRED]}");
@@ -308,7 +309,8 @@ class Reader {
       bool known = false;
       for (std::string_view k : keys) known = known || item.key() == k;
       if (!known)
-        return malformed(path, "unknown opcode handler key " + detail::quote(item.key()), unknown_key_fix(item.key(), keys));
+        return malformed(path, "unknown opcode handler key " + detail::quote(item.key()),
+                         unknown_key_fix(item.key(), keys));
     }
     for (std::string_view k : keys)
       if (!j.contains(std::string(k)))
@@ -345,22 +347,21 @@ class Reader {
   // The one key that says what kind of node an object is.
   template <std::size_t N>
   static Result<std::string_view> discriminator(const json& j, const std::string& path,
-                                                const std::array<std::string_view, N>& keys,
-                                                std::string_view what) {
+                                                const std::array<std::string_view, N>& keys, std::string_view what) {
     std::string_view found;
     for (std::string_view k : keys) {
       if (!j.contains(std::string(k))) continue;
       if (!found.empty())
-        return malformed(path, std::string(what) + " has both \"" + std::string(found) + "\" and \"" +
-                                   std::string(k) + "\"",
+        return malformed(path,
+                         std::string(what) + " has both \"" + std::string(found) + "\" and \"" + std::string(k) + "\"",
                          "write one " + std::string(what) + " per object");
       found = k;
     }
     if (!found.empty()) return found;
-    if (j.empty())
-      return malformed(path, "empty " + std::string(what) + " object", "use one of " + key_list(keys));
+    if (j.empty()) return malformed(path, "empty " + std::string(what) + " object", "use one of " + key_list(keys));
     const std::string& first = j.begin().key();
-    return malformed(path, "unknown " + std::string(what) + " key " + detail::quote(first), unknown_key_fix(first, keys));
+    return malformed(path, "unknown " + std::string(what) + " key " + detail::quote(first),
+                     unknown_key_fix(first, keys));
   }
 
   static Status only_keys(const json& j, const std::string& path, std::string_view kind,
@@ -392,7 +393,9 @@ Result<json> parse(std::string_view text, std::string_view what) {
   std::optional<std::string> duplicate;
   const json::parser_callback_t strict = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
       case json::parse_event_t::object_end:
         if (!open_objects.empty()) open_objects.pop_back();
         break;
@@ -400,14 +403,16 @@ Result<json> parse(std::string_view text, std::string_view what) {
         if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second && !duplicate)
           duplicate = parsed.get<std::string>();
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
   try {
     json j = json::parse(text.begin(), text.end(), strict);
     if (duplicate)
-      return fail(ErrorKind::Malformed, std::string(what) + " has the key " + json(*duplicate).dump() + " twice in one object",
+      return fail(ErrorKind::Malformed,
+                  std::string(what) + " has the key " + json(*duplicate).dump() + " twice in one object",
                   "keep one of them");
     return j;
   } catch (const json::exception& e) {

@@ -19,11 +19,16 @@ J expr_json(const Expr& e) {
   const ExprNode& n = e.node();
   const auto& ops = n.operands;
   switch (n.kind) {
-    case ExprKind::Const: return J(n.value);
-    case ExprKind::Arg: return J{{"arg", n.value}};
-    case ExprKind::Tenant: return J("tenant");
-    case ExprKind::Slot: return J("slot");
-    case ExprKind::Var: return J{{"var", n.name}};
+    case ExprKind::Const:
+      return J(n.value);
+    case ExprKind::Arg:
+      return J{{"arg", n.value}};
+    case ExprKind::Tenant:
+      return J("tenant");
+    case ExprKind::Slot:
+      return J("slot");
+    case ExprKind::Var:
+      return J{{"var", n.name}};
     case ExprKind::Binary: {
       J out = J::object();
       out["op"] = std::string(to_string(n.op));
@@ -31,8 +36,10 @@ J expr_json(const Expr& e) {
       out["b"] = expr_json<J>(child(ops, 1));
       return out;
     }
-    case ExprKind::Not: return J{{"not", expr_json<J>(child(ops, 0))}};
-    case ExprKind::Load: return J{{"load", expr_json<J>(child(ops, 0))}};
+    case ExprKind::Not:
+      return J{{"not", expr_json<J>(child(ops, 0))}};
+    case ExprKind::Load:
+      return J{{"load", expr_json<J>(child(ops, 0))}};
     case ExprKind::Select:
     case ExprKind::AtomicAdd:
     case ExprKind::Cas: {
@@ -82,9 +89,15 @@ J stmt_json(const Stmt& s) {
       out["args"] = std::move(args);
       break;
     }
-    case StmtKind::Result: out["result"] = expr_json<J>(child(s.exprs, 0)); break;
-    case StmtKind::Fault: out["fault"] = s.number; break;
-    case StmtKind::Requeue: out["requeue"] = true; break;
+    case StmtKind::Result:
+      out["result"] = expr_json<J>(child(s.exprs, 0));
+      break;
+    case StmtKind::Fault:
+      out["fault"] = s.number;
+      break;
+    case StmtKind::Requeue:
+      out["requeue"] = true;
+      break;
   }
   return out;
 }

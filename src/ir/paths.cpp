@@ -17,26 +17,40 @@ std::string quote(std::string_view text) {
 
 std::string operand_segment(ExprKind kind, std::size_t i) {
   switch (kind) {
-    case ExprKind::Binary: return i == 0 ? ".a" : ".b";
-    case ExprKind::Not: return ".not";
-    case ExprKind::Load: return ".load";
-    case ExprKind::Select: return ".select" + index_segment(i);
-    case ExprKind::AtomicAdd: return ".atomic_add" + index_segment(i);
-    case ExprKind::Cas: return ".cas" + index_segment(i);
-    default: return index_segment(i);
+    case ExprKind::Binary:
+      return i == 0 ? ".a" : ".b";
+    case ExprKind::Not:
+      return ".not";
+    case ExprKind::Load:
+      return ".load";
+    case ExprKind::Select:
+      return ".select" + index_segment(i);
+    case ExprKind::AtomicAdd:
+      return ".atomic_add" + index_segment(i);
+    case ExprKind::Cas:
+      return ".cas" + index_segment(i);
+    default:
+      return index_segment(i);
   }
 }
 
 std::string stmt_expr_segment(StmtKind kind, std::size_t i) {
   switch (kind) {
     case StmtKind::Let:
-    case StmtKind::Set: return ".value";
-    case StmtKind::Store: return i == 0 ? ".store" : ".value";
-    case StmtKind::If: return ".if";
-    case StmtKind::For: return i == 0 ? ".from" : ".to";
-    case StmtKind::Printf: return ".args" + index_segment(i);
-    case StmtKind::Result: return ".result";
-    default: return index_segment(i);
+    case StmtKind::Set:
+      return ".value";
+    case StmtKind::Store:
+      return i == 0 ? ".store" : ".value";
+    case StmtKind::If:
+      return ".if";
+    case StmtKind::For:
+      return i == 0 ? ".from" : ".to";
+    case StmtKind::Printf:
+      return ".args" + index_segment(i);
+    case StmtKind::Result:
+      return ".result";
+    default:
+      return index_segment(i);
   }
 }
 

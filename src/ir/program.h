@@ -17,7 +17,22 @@ namespace detail {
 
 // The first 16 mirror BinaryOp, in order, so a binary node maps by a cast.
 enum class Op : std::uint8_t {
-  Add, Sub, Mul, Div, Rem, And, Or, Xor, Shl, Shr, Eq, Ne, Lt, Le, Gt, Ge,  // r[d] = r[a] op r[b]
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Rem,
+  And,
+  Or,
+  Xor,
+  Shl,
+  Shr,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,          // r[d] = r[a] op r[b]
   Const,       // r[d] = a
   Arg,         // r[d] = env.arg(a)
   Tenant,      // r[d] = env.tenant
@@ -65,7 +80,7 @@ class Program {
   // Validates (validate_handlers) and compiles. Handler k gets table index
   // abi::FIRST_CUSTOM_INDEX + k. `step_budget`: steps one item may take per run.
   static Result<std::shared_ptr<const Program>> build(std::span<const OpcodeHandler> handlers,
-                                                     std::uint32_t step_budget = 1u << 16);
+                                                      std::uint32_t step_budget = 1u << 16);
 
   // The handler at an opcode-table index, or nullptr.
   const Entry* entry(std::uint32_t table_index) const noexcept {

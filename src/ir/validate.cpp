@@ -25,12 +25,16 @@ bool is_identifier(std::string_view name) {
 std::size_t expected_operands(ExprKind kind) {
   switch (kind) {
     case ExprKind::Binary:
-    case ExprKind::AtomicAdd: return 2;
+    case ExprKind::AtomicAdd:
+      return 2;
     case ExprKind::Not:
-    case ExprKind::Load: return 1;
+    case ExprKind::Load:
+      return 1;
     case ExprKind::Select:
-    case ExprKind::Cas: return 3;
-    default: return 0;
+    case ExprKind::Cas:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -68,8 +72,9 @@ class Checker {
 
   Status name_ok(const std::string& name, const std::string& path) const {
     if (is_identifier(name)) return {};
-    return invalid(path, "variable name " + detail::quote(name) + " is not an identifier",
-                   "use 1 to " + std::to_string(MAX_NAME_LENGTH) + " characters of [A-Za-z0-9_], not starting with a digit");
+    return invalid(
+        path, "variable name " + detail::quote(name) + " is not an identifier",
+        "use 1 to " + std::to_string(MAX_NAME_LENGTH) + " characters of [A-Za-z0-9_], not starting with a digit");
   }
 
   Status bind(const std::string& name, bool read_only, const std::string& path, std::vector<std::string>& introduced) {
@@ -85,10 +90,13 @@ class Checker {
   Status expr(const Expr& e, const std::string& path, std::uint32_t depth) {
     if (depth > MAX_DEPTH) return too_deep(path);
     const ExprNode& n = e.node();
-    if (n.kind > ExprKind::Cas) return invalid(path, "unknown expression kind " + std::to_string(int(n.kind)), "build expressions with the mk::ir functions");
+    if (n.kind > ExprKind::Cas)
+      return invalid(path, "unknown expression kind " + std::to_string(int(n.kind)),
+                     "build expressions with the mk::ir functions");
     if (n.operands.size() != expected_operands(n.kind))
-      return invalid(path, "expression has " + std::to_string(n.operands.size()) + " operands, expected " +
-                               std::to_string(expected_operands(n.kind)),
+      return invalid(path,
+                     "expression has " + std::to_string(n.operands.size()) + " operands, expected " +
+                         std::to_string(expected_operands(n.kind)),
                      "build expressions with the mk::ir functions");
     switch (n.kind) {
       case ExprKind::Arg:
@@ -105,7 +113,8 @@ class Checker {
         if (static_cast<std::uint32_t>(n.op) >= BINARY_OP_COUNT)
           return invalid(path, "unknown binary operator " + std::to_string(int(n.op)), "use an mk::ir::BinaryOp value");
         break;
-      default: break;
+      default:
+        break;
     }
     for (std::size_t i = 0; i < n.operands.size(); ++i)
       MK_TRY(expr(n.operands[i], path + detail::operand_segment(n.kind, i), depth + 1));
@@ -125,20 +134,32 @@ class Checker {
       case StmtKind::Let:
       case StmtKind::Set:
       case StmtKind::If:
-      case StmtKind::Result: want = 1; break;
+      case StmtKind::Result:
+        want = 1;
+        break;
       case StmtKind::Store:
-      case StmtKind::For: want = 2; break;
-      case StmtKind::Printf: want = s.exprs.size(); break;
+      case StmtKind::For:
+        want = 2;
+        break;
+      case StmtKind::Printf:
+        want = s.exprs.size();
+        break;
       case StmtKind::Fault:
-      case StmtKind::Requeue: want = 0; break;
-      default: return invalid(path, "unknown statement kind " + std::to_string(int(s.kind)), "build statements with the mk::ir functions");
+      case StmtKind::Requeue:
+        want = 0;
+        break;
+      default:
+        return invalid(path, "unknown statement kind " + std::to_string(int(s.kind)),
+                       "build statements with the mk::ir functions");
     }
     if (s.exprs.size() != want)
-      return invalid(path, "statement has " + std::to_string(s.exprs.size()) + " expressions, expected " + std::to_string(want),
-                     "build statements with the mk::ir functions");
+      return invalid(
+          path, "statement has " + std::to_string(s.exprs.size()) + " expressions, expected " + std::to_string(want),
+          "build statements with the mk::ir functions");
     const bool nests = s.kind == StmtKind::If || s.kind == StmtKind::For;
     if (!nests && !(s.then_body.empty() && s.else_body.empty()))
-      return invalid(path, "only if and for statements carry nested blocks", "build statements with the mk::ir functions");
+      return invalid(path, "only if and for statements carry nested blocks",
+                     "build statements with the mk::ir functions");
     if (s.kind == StmtKind::For && !s.else_body.empty())
       return invalid(path, "a for statement has no else block", "build statements with the mk::ir functions");
 
@@ -159,12 +180,14 @@ class Checker {
         return exprs(s, path, depth);
       }
       case StmtKind::Store:
-      case StmtKind::Result: return exprs(s, path, depth);
+      case StmtKind::Result:
+        return exprs(s, path, depth);
       case StmtKind::If:
         MK_TRY(exprs(s, path, depth));
         MK_TRY(block(s.then_body, path + detail::block_segment(s.kind, false), depth + 1));
         return block(s.else_body, path + detail::block_segment(s.kind, true), depth + 1);
-      case StmtKind::For: return for_loop(s, path, depth);
+      case StmtKind::For:
+        return for_loop(s, path, depth);
       case StmtKind::Printf:
         if (s.exprs.size() > MAX_PRINTF_ARGS)
           return invalid(path, "printf has " + std::to_string(s.exprs.size()) + " arguments, at most 5 fit a record",
@@ -178,7 +201,8 @@ class Checker {
           return invalid(path, "fault code " + std::to_string(s.number) + " is not a fault code",
                          "use 1..9 (abi::FAULT_*); user code normally faults with USER_FAULT = 7");
         return {};
-      case StmtKind::Requeue: return {};
+      case StmtKind::Requeue:
+        return {};
     }
     return {};
   }
@@ -195,8 +219,9 @@ class Checker {
       return invalid(path, "loop runs from " + std::to_string(from.value) + " down to " + std::to_string(to.value),
                      "write from <= to; the loop variable counts up and stops before to");
     if (to.value - from.value > MAX_LOOP_TRIPS)
-      return invalid(path, "loop has " + std::to_string(to.value - from.value) + " iterations, at most " +
-                               std::to_string(MAX_LOOP_TRIPS) + " are allowed",
+      return invalid(path,
+                     "loop has " + std::to_string(to.value - from.value) + " iterations, at most " +
+                         std::to_string(MAX_LOOP_TRIPS) + " are allowed",
                      "split the work over several items or nest two smaller loops");
     std::vector<std::string> loop_var;
     MK_TRY(bind(s.name, true, path, loop_var));
@@ -218,21 +243,27 @@ Status validate_handlers(std::span<const OpcodeHandler> handlers) {
     const OpcodeHandler& h = handlers[k];
     const std::string prefix = "opcode " + std::to_string(h.opcode) + " " + detail::quote(h.name) + " ";
     if (h.name.empty())
-      return fail(ErrorKind::InvalidArgument, "opcode " + std::to_string(h.opcode) + " (handler " + std::to_string(k) + ") has an empty name",
+      return fail(ErrorKind::InvalidArgument,
+                  "opcode " + std::to_string(h.opcode) + " (handler " + std::to_string(k) + ") has an empty name",
                   "give every custom opcode a name, e.g. \"saxpy_word\"");
     if (abi::is_system_opcode(h.opcode))
-      return fail(ErrorKind::InvalidArgument, prefix + "uses a system opcode id (0..7, 0xFFF0..0xFFFF, or the high bit set)",
+      return fail(ErrorKind::InvalidArgument,
+                  prefix + "uses a system opcode id (0..7, 0xFFF0..0xFFFF, or the high bit set)",
                   "pick another id, e.g. 4096 (8..255 can also run inside packed slots)");
     for (std::size_t j = 0; j < k; ++j) {
       if (handlers[j].opcode == h.opcode)
-        return fail(ErrorKind::InvalidArgument, prefix + "reuses the id of handler " + std::to_string(j) + " " + detail::quote(handlers[j].name),
+        return fail(ErrorKind::InvalidArgument,
+                    prefix + "reuses the id of handler " + std::to_string(j) + " " + detail::quote(handlers[j].name),
                     "give every custom opcode its own id");
       if (handlers[j].name == h.name)
-        return fail(ErrorKind::InvalidArgument, prefix + "reuses the name of handler " + std::to_string(j) + " (opcode " + std::to_string(handlers[j].opcode) + ")",
+        return fail(ErrorKind::InvalidArgument,
+                    prefix + "reuses the name of handler " + std::to_string(j) + " (opcode " +
+                        std::to_string(handlers[j].opcode) + ")",
                     "give every custom opcode its own name");
     }
     if (count_nodes(h.body) > MAX_BODY_NODES)
-      return fail(ErrorKind::InvalidArgument, prefix + "body has more than " + std::to_string(MAX_BODY_NODES) + " nodes",
+      return fail(ErrorKind::InvalidArgument,
+                  prefix + "body has more than " + std::to_string(MAX_BODY_NODES) + " nodes",
                   "split the work over several opcodes or use loops instead of unrolled code");
     MK_TRY(Checker(prefix).block(h.body, "body", 0));
   }

@@ -27,7 +27,8 @@ Status check_opcode(std::uint32_t opcode, std::span<const std::uint32_t> table, 
                     ")",
                 "publish it into a ring slot and use dispatch / dispatch_until_idle instead");
   if (!table.empty() && std::find(table.begin(), table.end(), opcode) == table.end())
-    return fail(ErrorKind::InvalidArgument, where + ": opcode " + opcode_label(opcode) + " is not in the megakernel's opcode table",
+    return fail(ErrorKind::InvalidArgument,
+                where + ": opcode " + opcode_label(opcode) + " is not in the megakernel's opcode table",
                 "register it as a custom opcode at bootstrap, or fix the opcode id");
   return {};
 }
@@ -125,14 +126,15 @@ Result<BatchView> try_decode_batch(ConstWordSpan words) {
                     std::to_string(abi::BATCH_HEADER_WORDS) + "-word header",
                 "pass a whole batch: header (try_encode_batch_header) then records");
   if (words[abi::BATCH_MAGIC_WORD] != abi::BATCH_MAGIC)
-    return malformed(abi::BATCH_MAGIC_WORD, "magic " + detail::hex32(words[abi::BATCH_MAGIC_WORD]) + " is not " +
-                                                detail::hex32(abi::BATCH_MAGIC),
-                     "encode the header with try_encode_batch_header");
+    return malformed(
+        abi::BATCH_MAGIC_WORD,
+        "magic " + detail::hex32(words[abi::BATCH_MAGIC_WORD]) + " is not " + detail::hex32(abi::BATCH_MAGIC),
+        "encode the header with try_encode_batch_header");
   if (words[abi::BATCH_VERSION_WORD] != abi::BATCH_VERSION)
-    return malformed(abi::BATCH_VERSION_WORD,
-                     "version " + std::to_string(words[abi::BATCH_VERSION_WORD]) + " is not " +
-                         std::to_string(abi::BATCH_VERSION),
-                     "re-encode the batch with this library's version");
+    return malformed(
+        abi::BATCH_VERSION_WORD,
+        "version " + std::to_string(words[abi::BATCH_VERSION_WORD]) + " is not " + std::to_string(abi::BATCH_VERSION),
+        "re-encode the batch with this library's version");
   const std::uint32_t flags = words[abi::BATCH_FLAGS];
   if ((flags & ~abi::BATCH_FLAGS_KNOWN) != 0)
     return malformed(abi::BATCH_FLAGS, "unknown flag bits " + detail::hex32(flags & ~abi::BATCH_FLAGS_KNOWN),
@@ -144,8 +146,8 @@ Result<BatchView> try_decode_batch(ConstWordSpan words) {
   const std::uint32_t stride = abi::batch_stride(flags, arg_count);
   if (words[abi::BATCH_STRIDE] != stride)
     return malformed(abi::BATCH_STRIDE,
-                     "stride " + std::to_string(words[abi::BATCH_STRIDE]) + " does not match the flags and argument count (" +
-                         std::to_string(stride) + " words)",
+                     "stride " + std::to_string(words[abi::BATCH_STRIDE]) +
+                         " does not match the flags and argument count (" + std::to_string(stride) + " words)",
                      "encode the header with try_encode_batch_header");
   const std::uint32_t count = words[abi::BATCH_ITEM_COUNT];
   if (count > abi::BATCH_MAX_ITEMS)

@@ -58,15 +58,13 @@ Result<ControlHeader> validate_words(ConstWordSpan words) {
   if (words[abi::CTRL_ABI_VERSION] != abi::ABI_VERSION) {
     return fail(ErrorKind::Malformed,
                 detail::control_word_label(abi::CTRL_ABI_VERSION) + " is " +
-                    std::to_string(words[abi::CTRL_ABI_VERSION]) + ", expected " +
-                    std::to_string(abi::ABI_VERSION),
+                    std::to_string(words[abi::CTRL_ABI_VERSION]) + ", expected " + std::to_string(abi::ABI_VERSION),
                 "re-encode the buffer with this build's encode_control()");
   }
   ControlHeader header{words[abi::CTRL_TENANT_COUNT], words[abi::CTRL_OBSERVABLE_COUNT]};
   if (header.tenant_count > abi::MAX_TENANTS) {
     return fail(ErrorKind::Malformed,
-                detail::control_word_label(abi::CTRL_TENANT_COUNT) + " is " +
-                    std::to_string(header.tenant_count) +
+                detail::control_word_label(abi::CTRL_TENANT_COUNT) + " is " + std::to_string(header.tenant_count) +
                     ", more than MAX_TENANTS=" + std::to_string(abi::MAX_TENANTS),
                 fix);
   }
@@ -75,9 +73,8 @@ Result<ControlHeader> validate_words(ConstWordSpan words) {
     return fail(ErrorKind::Malformed,
                 "control is " + std::to_string(words.size()) + " words, but " +
                     detail::control_word_label(abi::CTRL_OBSERVABLE_COUNT) + " = " +
-                    std::to_string(header.observable_count) + " needs " +
-                    std::to_string(abi::CTRL_OBSERVABLES) + " + " + std::to_string(header.observable_count) +
-                    " = " + std::to_string(want) + " words",
+                    std::to_string(header.observable_count) + " needs " + std::to_string(abi::CTRL_OBSERVABLES) +
+                    " + " + std::to_string(header.observable_count) + " = " + std::to_string(want) + " words",
                 "pass the whole control buffer, sized with try_control_bytes(observable_count)");
   }
   return header;
@@ -104,8 +101,7 @@ Status try_encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant
   return try_encode_control_words_into(*words, shutdown, tenant_count, observable_slots);
 }
 
-void encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count,
-                         std::uint32_t observable_slots) {
+void encode_control_into(ByteSpan out, bool shutdown, std::uint32_t tenant_count, std::uint32_t observable_slots) {
   value_or_throw(try_encode_control_into(out, shutdown, tenant_count, observable_slots));
 }
 
@@ -155,8 +151,8 @@ Result<MutableControlView> mutable_control_view(ByteSpan control) {
 Status check_tenant(const ControlHeader& header, std::uint32_t tenant) {
   if (tenant < header.tenant_count) return {};
   return fail(ErrorKind::InvalidArgument,
-              "tenant " + std::to_string(tenant) + " is not below " +
-                  control_word_label(abi::CTRL_TENANT_COUNT) + " = " + std::to_string(header.tenant_count),
+              "tenant " + std::to_string(tenant) + " is not below " + control_word_label(abi::CTRL_TENANT_COUNT) +
+                  " = " + std::to_string(header.tenant_count),
               "use a tenant below TENANT_COUNT, or encode the control buffer with more tenants");
 }
 

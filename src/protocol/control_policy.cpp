@@ -5,8 +5,7 @@
 
 namespace mk {
 
-Status try_set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes,
-                             Window window) {
+Status try_set_tenant_policy(ByteSpan control, std::uint32_t tenant, std::uint64_t allowed_opcodes, Window window) {
   auto view = detail::mutable_control_view(control);
   if (!view) return detail::error_of(view);
   MK_TRY(detail::check_tenant(view->header, tenant));
@@ -69,16 +68,15 @@ Status try_stamp_opcode_table_words(WordSpan control, std::span<const std::uint3
     }
     if (abi::is_system_opcode(ids[i])) {
       return fail(ErrorKind::InvalidArgument,
-                  where + " is " + detail::hex32(ids[i]) +
-                      ", a system opcode (high bit set, 0xFFF0..0xFFFF, or <= 7)",
+                  where + " is " + detail::hex32(ids[i]) + ", a system opcode (high bit set, 0xFFF0..0xFFFF, or <= 7)",
                   "give the custom opcode an id in 8..0xFFEF or 0x10000..0x7FFFFFFF");
     }
     const auto earlier = std::find(ids.begin() + abi::BUILTIN_OPCODES, ids.begin() + i, ids[i]);
     if (earlier != ids.begin() + i) {
-      return fail(ErrorKind::InvalidArgument,
-                  where + " is " + detail::hex32(ids[i]) + ", a duplicate of entry " +
-                      std::to_string(earlier - ids.begin()),
-                  "register each custom opcode id once");
+      return fail(
+          ErrorKind::InvalidArgument,
+          where + " is " + detail::hex32(ids[i]) + ", a duplicate of entry " + std::to_string(earlier - ids.begin()),
+          "register each custom opcode id once");
     }
   }
   WordSpan table = view->words.subspan(abi::CTRL_OPCODE_IDS, abi::MAX_OPCODES);
@@ -99,9 +97,8 @@ Status try_write_observables(ByteSpan control, std::uint32_t at, std::span<const
   if (end > view->header.observable_count) {
     return fail(ErrorKind::InvalidArgument,
                 "observables [" + std::to_string(at) + ", " + std::to_string(end) +
-                    ") run past the observable region of " +
-                    detail::control_word_label(abi::CTRL_OBSERVABLE_COUNT) + " = " +
-                    std::to_string(view->header.observable_count) + " words",
+                    ") run past the observable region of " + detail::control_word_label(abi::CTRL_OBSERVABLE_COUNT) +
+                    " = " + std::to_string(view->header.observable_count) + " words",
                 "write inside [0, OBSERVABLE_COUNT), or encode the control buffer with more observables");
   }
   std::copy(words.begin(), words.end(), view->words.begin() + abi::CTRL_OBSERVABLES + at);

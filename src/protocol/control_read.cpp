@@ -15,9 +15,7 @@ Result<std::uint32_t> read_counter(ConstByteSpan control, std::uint32_t word) {
 
 }  // namespace
 
-Result<std::uint32_t> try_read_done_count(ConstByteSpan control) {
-  return read_counter(control, abi::CTRL_DONE_COUNT);
-}
+Result<std::uint32_t> try_read_done_count(ConstByteSpan control) { return read_counter(control, abi::CTRL_DONE_COUNT); }
 Result<std::uint32_t> try_read_epoch(ConstByteSpan control) { return read_counter(control, abi::CTRL_EPOCH); }
 Result<std::uint32_t> try_read_last_fence_tag(ConstByteSpan control) {
   return read_counter(control, abi::CTRL_LAST_FENCE_TAG);
@@ -48,12 +46,8 @@ Result<std::vector<std::uint32_t>> try_read_observables(ConstByteSpan control) {
 
 std::uint32_t read_done_count(ConstByteSpan control) { return value_or_throw(try_read_done_count(control)); }
 std::uint32_t read_epoch(ConstByteSpan control) { return value_or_throw(try_read_epoch(control)); }
-std::uint32_t read_last_fence_tag(ConstByteSpan control) {
-  return value_or_throw(try_read_last_fence_tag(control));
-}
-std::uint32_t read_fault_count(ConstByteSpan control) {
-  return value_or_throw(try_read_fault_count(control));
-}
+std::uint32_t read_last_fence_tag(ConstByteSpan control) { return value_or_throw(try_read_last_fence_tag(control)); }
+std::uint32_t read_fault_count(ConstByteSpan control) { return value_or_throw(try_read_fault_count(control)); }
 std::uint32_t read_observable(ConstByteSpan control, std::uint32_t index) {
   return value_or_throw(try_read_observable(control, index));
 }
@@ -78,9 +72,7 @@ Result<std::vector<OpcodeCount>> try_read_metrics(ConstByteSpan control) {
   return out;
 }
 
-std::vector<OpcodeCount> read_metrics(ConstByteSpan control) {
-  return value_or_throw(try_read_metrics(control));
-}
+std::vector<OpcodeCount> read_metrics(ConstByteSpan control) { return value_or_throw(try_read_metrics(control)); }
 
 Result<TenantCounters> try_read_tenant_counters(ConstByteSpan control, std::uint32_t tenant) {
   auto view = detail::control_view(control);

@@ -25,9 +25,9 @@ Result<DebugLogHeader> debug_log_header(ConstWordSpan log) {
   const std::uint64_t want = abi::LOG_HEADER_WORDS + std::uint64_t{header.capacity} * abi::LOG_RECORD_WORDS;
   if (header.capacity > abi::MAX_LOG_RECORDS || log.size() != want) {
     return fail(ErrorKind::Malformed,
-                "debug log is " + std::to_string(log.size()) + " words, but word " +
-                    std::to_string(abi::LOG_CAPACITY) + " (CAPACITY) = " + std::to_string(header.capacity) +
-                    " records needs " + std::to_string(want) + " words",
+                "debug log is " + std::to_string(log.size()) + " words, but word " + std::to_string(abi::LOG_CAPACITY) +
+                    " (CAPACITY) = " + std::to_string(header.capacity) + " records needs " + std::to_string(want) +
+                    " words",
                 "pass the whole log, sized with try_debug_log_bytes(capacity)");
   }
   return header;
@@ -73,8 +73,8 @@ Status try_read_debug_log_into(ConstByteSpan log, DebugLog& out, DecodeMode mode
   const std::uint32_t in_range = std::min(header->cursor, header->capacity);
   out.dropped = header->cursor - in_range;
   for (std::uint32_t index = 0; index < in_range; ++index) {
-    const ConstWordSpan record = words->subspan(
-        abi::LOG_HEADER_WORDS + std::size_t{index} * abi::LOG_RECORD_WORDS, abi::LOG_RECORD_WORDS);
+    const ConstWordSpan record =
+        words->subspan(abi::LOG_HEADER_WORDS + std::size_t{index} * abi::LOG_RECORD_WORDS, abi::LOG_RECORD_WORDS);
     // COMMIT is stored last with release; acquiring it makes the record's words visible.
     const std::uint32_t commit = detail::load_acquire(record[abi::REC_COMMIT]);
     if ((commit & abi::REC_COMMIT_BIT) == 0) {
@@ -82,15 +82,13 @@ Status try_read_debug_log_into(ConstByteSpan log, DebugLog& out, DecodeMode mode
         ++out.partial;
         continue;
       }
-      const std::size_t word =
-          abi::LOG_HEADER_WORDS + std::size_t{index} * abi::LOG_RECORD_WORDS + abi::REC_COMMIT;
-      const std::string what = commit == 0
-                                   ? "is 0: the record was claimed but never committed (partial record)"
-                                   : "is " + detail::hex32(commit) + ", which lacks the commit bit " +
-                                         detail::hex32(abi::REC_COMMIT_BIT);
+      const std::size_t word = abi::LOG_HEADER_WORDS + std::size_t{index} * abi::LOG_RECORD_WORDS + abi::REC_COMMIT;
+      const std::string what = commit == 0 ? "is 0: the record was claimed but never committed (partial record)"
+                                           : "is " + detail::hex32(commit) + ", which lacks the commit bit " +
+                                                 detail::hex32(abi::REC_COMMIT_BIT);
       return fail(ErrorKind::Malformed,
-                  "debug log record " + std::to_string(index) + " word " + std::to_string(word) +
-                      " (COMMIT) " + what + "; CURSOR = " + std::to_string(header->cursor),
+                  "debug log record " + std::to_string(index) + " word " + std::to_string(word) + " (COMMIT) " + what +
+                      "; CURSOR = " + std::to_string(header->cursor),
                   "read the log after the kernel has finished, or decode with DecodeMode::Lenient to "
                   "count partial records and skip them");
     }
@@ -111,8 +109,6 @@ Result<DebugLog> try_read_debug_log(ConstByteSpan log, DecodeMode mode) {
   return out;
 }
 
-DebugLog read_debug_log(ConstByteSpan log, DecodeMode mode) {
-  return value_or_throw(try_read_debug_log(log, mode));
-}
+DebugLog read_debug_log(ConstByteSpan log, DecodeMode mode) { return value_or_throw(try_read_debug_log(log, mode)); }
 
 }  // namespace mk

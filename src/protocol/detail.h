@@ -44,9 +44,8 @@ inline void store_release(Word& word, std::uint32_t value) {
 
 // (header_words + count * item_words) * WORD_BYTES with overflow checks; count above
 // max_count (the ABI limit) is InvalidArgument naming the buffer and `count_name`.
-Result<std::size_t> checked_buffer_bytes(std::string_view buffer, std::string_view count_name,
-                                         std::uint32_t count, std::uint32_t max_count,
-                                         std::uint32_t header_words, std::uint32_t item_words);
+Result<std::size_t> checked_buffer_bytes(std::string_view buffer, std::string_view count_name, std::uint32_t count,
+                                         std::uint32_t max_count, std::uint32_t header_words, std::uint32_t item_words);
 
 // An output buffer of the wrong size for an `_into` encoder: InvalidArgument.
 Status check_output_size(std::string_view buffer, std::size_t have_words, std::size_t want_bytes);

@@ -44,17 +44,16 @@ Result<std::uint32_t> io_queue_capacity(ConstWordSpan io) {
   }
   if (io[abi::IO_MAGIC_WORD] != abi::IO_MAGIC) {
     return fail(ErrorKind::Malformed,
-                "io queue word " + std::to_string(abi::IO_MAGIC_WORD) + " (MAGIC) is " +
-                    hex32(io[abi::IO_MAGIC_WORD]) + ", expected " + hex32(abi::IO_MAGIC),
+                "io queue word " + std::to_string(abi::IO_MAGIC_WORD) + " (MAGIC) is " + hex32(io[abi::IO_MAGIC_WORD]) +
+                    ", expected " + hex32(abi::IO_MAGIC),
                 fix);
   }
   const std::uint32_t capacity = io[abi::IO_CAPACITY];
   const std::uint64_t want = abi::IO_HEADER_WORDS + std::uint64_t{capacity} * abi::IO_REQUEST_WORDS;
   if (capacity > abi::MAX_IO_REQUESTS || io.size() != want) {
     return fail(ErrorKind::Malformed,
-                "io queue is " + std::to_string(io.size()) + " words, but word " +
-                    std::to_string(abi::IO_CAPACITY) + " (CAPACITY) = " + std::to_string(capacity) +
-                    " requests needs " + std::to_string(want) + " words",
+                "io queue is " + std::to_string(io.size()) + " words, but word " + std::to_string(abi::IO_CAPACITY) +
+                    " (CAPACITY) = " + std::to_string(capacity) + " requests needs " + std::to_string(want) + " words",
                 "pass the whole queue, sized with try_io_queue_bytes(capacity)");
   }
   return capacity;
@@ -102,8 +101,8 @@ Result<IoQueueView> try_read_io_requests(ConstByteSpan io) {
     if (status > abi::IO_STATUS_POSTING) {
       return fail(ErrorKind::Malformed,
                   "io queue request " + std::to_string(index) + " word " +
-                      std::to_string(request_word(index, abi::REQ_STATUS)) + " (STATUS) is " +
-                      std::to_string(status) + ", not a request status (EMPTY..POSTING)",
+                      std::to_string(request_word(index, abi::REQ_STATUS)) + " (STATUS) is " + std::to_string(status) +
+                      ", not a request status (EMPTY..POSTING)",
                   "only the kernel and try_complete_io_request() should write request STATUS; "
                   "re-encode the queue with encode_empty_io_queue()");
     }
@@ -130,8 +129,8 @@ Status try_complete_io_request(ByteSpan io, std::uint32_t index, bool ok, std::u
   if (!capacity) return detail::error_of(capacity);
   if (index >= *capacity) {
     return fail(ErrorKind::InvalidArgument,
-                "io queue request " + std::to_string(index) + " is not below word " +
-                    std::to_string(abi::IO_CAPACITY) + " (CAPACITY) = " + std::to_string(*capacity),
+                "io queue request " + std::to_string(index) + " is not below word " + std::to_string(abi::IO_CAPACITY) +
+                    " (CAPACITY) = " + std::to_string(*capacity),
                 "complete an index returned by try_read_io_requests()");
   }
   Word& status_word = (*words)[request_word(index, abi::REQ_STATUS)];
@@ -140,17 +139,15 @@ Status try_complete_io_request(ByteSpan io, std::uint32_t index, bool ok, std::u
     return fail(ErrorKind::InvalidArgument,
                 "io queue request " + std::to_string(index) + " word " +
                     std::to_string(request_word(index, abi::REQ_STATUS)) + " (STATUS) is " +
-                    std::string(io_status_name(status)) +
-                    "; only REQUESTED or SERVICING requests can be completed",
+                    std::string(io_status_name(status)) + "; only REQUESTED or SERVICING requests can be completed",
                 "complete each request once, after try_read_io_requests() lists it as REQUESTED");
   }
   Word& byte_count = (*words)[request_word(index, abi::REQ_BYTE_COUNT)];
   if (ok && bytes_delivered > byte_count) {
     return fail(ErrorKind::InvalidArgument,
-                "io queue request " + std::to_string(index) + ": bytes_delivered " +
-                    std::to_string(bytes_delivered) + " is more than the " + std::to_string(byte_count) +
-                    " bytes asked in word " + std::to_string(request_word(index, abi::REQ_BYTE_COUNT)) +
-                    " (BYTE_COUNT)",
+                "io queue request " + std::to_string(index) + ": bytes_delivered " + std::to_string(bytes_delivered) +
+                    " is more than the " + std::to_string(byte_count) + " bytes asked in word " +
+                    std::to_string(request_word(index, abi::REQ_BYTE_COUNT)) + " (BYTE_COUNT)",
                 "deliver at most BYTE_COUNT bytes (a short read is fine)");
   }
   if (ok) byte_count = bytes_delivered;

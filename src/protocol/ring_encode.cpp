@@ -11,9 +11,7 @@ Result<Bytes> try_encode_empty_ring(std::uint32_t slot_count) {
   return Bytes(*bytes, std::byte{0});  // EMPTY is 0, and so is every other word
 }
 
-Bytes encode_empty_ring(std::uint32_t slot_count) {
-  return value_or_throw(try_encode_empty_ring(slot_count));
-}
+Bytes encode_empty_ring(std::uint32_t slot_count) { return value_or_throw(try_encode_empty_ring(slot_count)); }
 
 Status try_encode_empty_ring_into(ByteSpan out, std::uint32_t slot_count) {
   auto bytes = try_ring_bytes(slot_count);
@@ -29,10 +27,10 @@ Status try_encode_work_items_ring_words_into(WordSpan ring, std::span<const Work
   auto slot_count = detail::ring_slot_count(ring);
   if (!slot_count) return detail::error_of(slot_count);
   if (items.size() > *slot_count) {
-    return fail(ErrorKind::InvalidArgument,
-                std::to_string(items.size()) + " work items do not fit a ring of " +
-                    std::to_string(*slot_count) + " slots",
-                "use a ring with at least as many slots as items, or publish in several rounds");
+    return fail(
+        ErrorKind::InvalidArgument,
+        std::to_string(items.size()) + " work items do not fit a ring of " + std::to_string(*slot_count) + " slots",
+        "use a ring with at least as many slots as items, or publish in several rounds");
   }
   // Two read passes (items, then every slot's STATUS: every slot is rewritten, so every
   // slot must be free), then one write pass. Nothing polls a ring while it is encoded

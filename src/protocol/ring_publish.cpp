@@ -43,8 +43,7 @@ void publish_slot(ByteSpan ring, std::uint32_t slot, const WorkItem& item) {
   value_or_throw(try_publish_slot(ring, slot, item));
 }
 
-Result<std::uint32_t> try_publish_work_items(ByteSpan ring, std::uint32_t first_slot,
-                                             std::span<const WorkItem> items) {
+Result<std::uint32_t> try_publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items) {
   auto words = try_as_words(ring, detail::RING);
   if (!words) return detail::error_of(words);
   return publish_run(*words, first_slot, items, nullptr);
@@ -54,27 +53,23 @@ std::uint32_t publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::s
   return value_or_throw(try_publish_work_items(ring, first_slot, items));
 }
 
-Status try_publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant,
-                               std::span<const PackedOp> ops) {
+Status try_publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops) {
   auto item = try_make_packed_item(tenant, ops);
   if (!item) return detail::error_of(item);
   return try_publish_slot(ring, slot, *item);
 }
 
-void publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant,
-                         std::span<const PackedOp> ops) {
+void publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops) {
   value_or_throw(try_publish_packed_slot(ring, slot, tenant, ops));
 }
 
-Result<std::uint32_t> try_batch_publish(ByteSpan ring, std::uint32_t first_slot,
-                                        std::span<const WorkItem> items, std::uint32_t fence_tag,
-                                        std::uint32_t fence_tenant) {
+Result<std::uint32_t> try_batch_publish(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items,
+                                        std::uint32_t fence_tag, std::uint32_t fence_tenant) {
   auto words = try_as_words(ring, detail::RING);
   if (!words) return detail::error_of(words);
   if (items.size() >= abi::MAX_RING_SLOTS) {
     // Keeps the fence's COUNT argument a u32; the range check would refuse it anyway.
-    return fail(ErrorKind::InvalidArgument,
-                "batch of " + std::to_string(items.size()) + " items does not fit any ring",
+    return fail(ErrorKind::InvalidArgument, "batch of " + std::to_string(items.size()) + " items does not fit any ring",
                 "split the batch");
   }
   WorkItem fence;

@@ -12,9 +12,8 @@ namespace mk::detail {
 Result<std::uint32_t> ring_slot_count(ConstWordSpan ring) {
   if (ring.size() % abi::SLOT_WORDS != 0) {
     return fail(ErrorKind::Malformed,
-                "ring is " + std::to_string(ring.size() * abi::WORD_BYTES) +
-                    " bytes, not a whole number of " + std::to_string(abi::SLOT_BYTES) +
-                    "-byte slots (truncated)",
+                "ring is " + std::to_string(ring.size() * abi::WORD_BYTES) + " bytes, not a whole number of " +
+                    std::to_string(abi::SLOT_BYTES) + "-byte slots (truncated)",
                 "pass the whole ring; size it with try_ring_bytes(slot_count)");
   }
   const std::size_t slots = ring.size() / abi::SLOT_WORDS;
@@ -32,8 +31,7 @@ Status check_slot_range(std::uint32_t slot_count, std::uint32_t first_slot, std:
   if (end <= slot_count) return {};
   const std::string size = "the ring has " + std::to_string(slot_count) + " slots";
   if (count == 1) {
-    return fail(ErrorKind::InvalidArgument,
-                "ring slot " + std::to_string(first_slot) + " is out of range: " + size,
+    return fail(ErrorKind::InvalidArgument, "ring slot " + std::to_string(first_slot) + " is out of range: " + size,
                 "use a slot index below " + std::to_string(slot_count) + " or a larger ring");
   }
   return fail(ErrorKind::InvalidArgument,
@@ -45,8 +43,8 @@ Status check_slot_range(std::uint32_t slot_count, std::uint32_t first_slot, std:
 Status check_item(const WorkItem& item, std::uint32_t slot) {
   if (item.arg_count > abi::MAX_ARGS) {
     return fail(ErrorKind::InvalidArgument,
-                "work item for ring slot " + std::to_string(slot) + " has arg_count=" +
-                    std::to_string(item.arg_count) + ", more than MAX_ARGS=" + std::to_string(abi::MAX_ARGS),
+                "work item for ring slot " + std::to_string(slot) + " has arg_count=" + std::to_string(item.arg_count) +
+                    ", more than MAX_ARGS=" + std::to_string(abi::MAX_ARGS),
                 "build items with WorkItem::make(), which keeps arg_count <= MAX_ARGS");
   }
   return {};
@@ -57,9 +55,8 @@ Status check_slot_reusable(ConstWordSpan ring, std::uint32_t slot) {
   const std::uint32_t status = load_acquire(ring[word]);
   if (abi::slot_reusable(status)) return {};
   return fail(ErrorKind::QueueFull,
-              "ring slot " + std::to_string(slot) +
-                  " still in flight (STATUS=" + std::string(status_name(status)) + "); ring word " +
-                  std::to_string(word) + " (STATUS) is " + hex32(status),
+              "ring slot " + std::to_string(slot) + " still in flight (STATUS=" + std::string(status_name(status)) +
+                  "); ring word " + std::to_string(word) + " (STATUS) is " + hex32(status),
               "wait for the slot to reach DONE or FAULT (poll it with try_read_slot), reclaim it, "
               "or publish into another slot");
 }
@@ -106,13 +103,15 @@ bool items_and_slots_ok(ConstWordSpan ring, std::span<const WorkItem> items, std
   const Word* status = ring.data() + abi::SLOT_STATUS;
   bool ok = true;
   for (std::size_t i = 0; i < items.size(); ++i, status += abi::SLOT_WORDS)
-    ok &= static_cast<unsigned>(items[i].arg_count <= abi::MAX_ARGS) & static_cast<unsigned>(abi::slot_reusable(load_acquire(*status)));
+    ok &= static_cast<unsigned>(items[i].arg_count <= abi::MAX_ARGS) &
+          static_cast<unsigned>(abi::slot_reusable(load_acquire(*status)));
   return ok && slots_reusable(ring, static_cast<std::uint32_t>(items.size()), slot_count - items.size());
 }
 
 Status check_items(std::span<const WorkItem> items, std::uint32_t first_slot) {
   if (items_valid(items)) return {};
-  for (std::size_t i = 0; i < items.size(); ++i) MK_TRY(check_item(items[i], first_slot + static_cast<std::uint32_t>(i)));
+  for (std::size_t i = 0; i < items.size(); ++i)
+    MK_TRY(check_item(items[i], first_slot + static_cast<std::uint32_t>(i)));
   return {};
 }
 

@@ -14,8 +14,7 @@ std::uint32_t byte_of(std::uint32_t word, std::uint32_t k) { return (word >> (8 
 
 }  // namespace
 
-Result<WorkItem> WorkItem::make(std::uint32_t opcode, std::uint32_t tenant,
-                                std::span<const std::uint32_t> args) {
+Result<WorkItem> WorkItem::make(std::uint32_t opcode, std::uint32_t tenant, std::span<const std::uint32_t> args) {
   if (args.size() > abi::MAX_ARGS) {
     return fail(ErrorKind::InvalidArgument,
                 "work item (opcode " + detail::hex32(opcode) + ") has " + std::to_string(args.size()) +
@@ -32,10 +31,9 @@ Result<WorkItem> WorkItem::make(std::uint32_t opcode, std::uint32_t tenant,
 
 Result<WorkItem> try_make_packed_item(std::uint32_t tenant, std::span<const PackedOp> ops) {
   if (ops.empty() || ops.size() > abi::PACKED_MAX_OPS) {
-    return fail(
-        ErrorKind::InvalidArgument,
-        "packed slot has " + std::to_string(ops.size()) + " inner ops; PACKED_SLOT ARGS[0] holds 1..4",
-        "pack between 1 and 4 ops per slot; publish the rest in other slots");
+    return fail(ErrorKind::InvalidArgument,
+                "packed slot has " + std::to_string(ops.size()) + " inner ops; PACKED_SLOT ARGS[0] holds 1..4",
+                "pack between 1 and 4 ops per slot; publish the rest in other slots");
   }
   std::size_t used = 0;
   for (std::size_t k = 0; k < ops.size(); ++k) {
@@ -80,8 +78,8 @@ Result<std::vector<PackedOp>> try_decode_packed_args(std::span<const std::uint32
   const std::string fix = "encode packed slots with try_make_packed_item()";
   if (count == 0 || count > abi::PACKED_MAX_OPS) {
     return fail(ErrorKind::Malformed,
-                "PACKED_SLOT ARGS[0] (header " + detail::hex32(header) + ") has op count " +
-                    std::to_string(count) + ", expected 1..4",
+                "PACKED_SLOT ARGS[0] (header " + detail::hex32(header) + ") has op count " + std::to_string(count) +
+                    ", expected 1..4",
                 fix);
   }
   if (used > abi::PACKED_MAX_WORDS) {
@@ -96,14 +94,13 @@ Result<std::vector<PackedOp>> try_decode_packed_args(std::span<const std::uint32
     const std::uint32_t end = k + 1 < count ? byte_of(args[abi::PACKED_ARG_OFFSETS], k + 1) : used;
     if (begin > end || end > used) {
       return fail(ErrorKind::Malformed,
-                  "PACKED_SLOT ARGS[2] (offsets " + detail::hex32(args[abi::PACKED_ARG_OFFSETS]) +
-                      ") gives op " + std::to_string(k) + " words [" + std::to_string(begin) + ", " +
-                      std::to_string(end) + "), outside the " + std::to_string(used) + " used words",
+                  "PACKED_SLOT ARGS[2] (offsets " + detail::hex32(args[abi::PACKED_ARG_OFFSETS]) + ") gives op " +
+                      std::to_string(k) + " words [" + std::to_string(begin) + ", " + std::to_string(end) +
+                      "), outside the " + std::to_string(used) + " used words",
                   fix);
     }
     ops[k].opcode = byte_of(args[abi::PACKED_ARG_OPCODES], k);
-    ops[k].args.assign(args.begin() + abi::PACKED_ARG_WORDS + begin,
-                       args.begin() + abi::PACKED_ARG_WORDS + end);
+    ops[k].args.assign(args.begin() + abi::PACKED_ARG_WORDS + begin, args.begin() + abi::PACKED_ARG_WORDS + end);
   }
   return ops;
 }

@@ -58,7 +58,8 @@ ExeResult run_command(const std::string& prefix, const std::vector<std::string>&
   ++counter;
   std::string command = prefix + shell_quote(MEGAKERNEL_EXE);
   for (const auto& arg : args) command += " " + shell_quote(arg);
-  command += " >" + shell_quote(out_path.string()) + " 2>" + shell_quote(err_path.string()) + " <" + shell_quote(stdin_file);
+  command +=
+      " >" + shell_quote(out_path.string()) + " 2>" + shell_quote(err_path.string()) + " <" + shell_quote(stdin_file);
   const int status = std::system(command.c_str());
   ExeResult result;
   result.exit_code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
@@ -77,9 +78,7 @@ ExeResult run_megakernel_limited(const std::vector<std::string>& args, std::uint
   return run_command("ulimit -v " + std::to_string(virtual_kib) + " && ", args, "/dev/null");
 }
 
-std::filesystem::path example_job(const std::string& name) {
-  return std::filesystem::path(MK_EXAMPLE_JOBS_DIR) / name;
-}
+std::filesystem::path example_job(const std::string& name) { return std::filesystem::path(MK_EXAMPLE_JOBS_DIR) / name; }
 
 std::size_t line_count(const std::string& text) {
   std::size_t lines = 0;

@@ -56,8 +56,8 @@ TEST(cli_info, JitCacheFollowsXdg) {
 
 TEST(cli_trace, WritesChromeTraceEvents) {
   const auto trace_path = temp_dir() / "trace.json";
-  const auto result = run_megakernel({"trace", example_job("hello.json").string(), "-o", trace_path.string(),
-                                      "--backend", "cpu"});
+  const auto result =
+      run_megakernel({"trace", example_job("hello.json").string(), "-o", trace_path.string(), "--backend", "cpu"});
   if (!make_cpu_backend()->supports(Feature::Trace)) {
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.err.find("Unsupported"), std::string::npos) << result.err;
@@ -95,8 +95,8 @@ TEST(cli_trace, WritesChromeTraceEvents) {
 
 TEST(cli_trace, IoJobTracesEveryRound) {
   const auto trace_path = temp_dir() / "trace_io.json";
-  const auto result = run_megakernel({"trace", example_job("io.json").string(), "-o", trace_path.string(),
-                                      "--backend", "cpu"});
+  const auto result =
+      run_megakernel({"trace", example_job("io.json").string(), "-o", trace_path.string(), "--backend", "cpu"});
   if (!make_cpu_backend()->supports(Feature::Trace)) GTEST_SKIP() << "cpu backend has no Feature::Trace";
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const Json trace = Json::parse(read_text(trace_path));

@@ -11,7 +11,8 @@ namespace {
 
 // Runs `megakernel run` on `job_text` and checks exit 2, a single stderr line, and
 // that the line contains every fragment (what is wrong, where, how to fix).
-void expect_invalid(const std::string& name, const std::string& job_text, std::initializer_list<std::string> fragments) {
+void expect_invalid(const std::string& name, const std::string& job_text,
+                    std::initializer_list<std::string> fragments) {
   const auto path = write_temp(name + ".json", job_text);
   const auto result = run_megakernel({"run", path.string(), "--backend", "cpu", "--json"});
   EXPECT_EQ(result.exit_code, 2) << result.err;
@@ -60,9 +61,7 @@ TEST(cli_errors, NumberOutOfU32Range) {
                  {"items[0].args[1]", "out of range"});
 }
 
-TEST(cli_errors, NegativeNumber) {
-  expect_invalid("negative", R"({"observables": -4})", {"observables", "negative"});
-}
+TEST(cli_errors, NegativeNumber) { expect_invalid("negative", R"({"observables": -4})", {"observables", "negative"}); }
 
 TEST(cli_errors, TooManyArgs) {
   expect_invalid("too_many_args", R"({"items": [{"op": "NOP", "args": [1,2,3,4,5,6,7,8,9,10,11,12,13]}]})",
@@ -98,14 +97,12 @@ TEST(cli_errors, InitPastObservableRegion) {
 }
 
 TEST(cli_errors, CustomOpcodeInSystemRange) {
-  expect_invalid("system_opcode",
-                 R"({"opcodes": [{"opcode": 65525, "name": "mine", "body": [{"result": 1}]}]})",
+  expect_invalid("system_opcode", R"({"opcodes": [{"opcode": 65525, "name": "mine", "body": [{"result": 1}]}]})",
                  {"opcodes[0].opcode", "system range"});
 }
 
 TEST(cli_errors, CustomOpcodeBadBody) {
-  expect_invalid("bad_body",
-                 R"({"opcodes": [{"opcode": 4096, "name": "mine", "body": [{"result": {"lod": 1}}]}]})",
+  expect_invalid("bad_body", R"({"opcodes": [{"opcode": 4096, "name": "mine", "body": [{"result": {"lod": 1}}]}]})",
                  {"opcodes[0].body", "lod"});
 }
 
@@ -115,8 +112,7 @@ TEST(cli_errors, MissingIoFile) {
 }
 
 TEST(cli_errors, DuplicateTenantIds) {
-  expect_invalid("dup_tenants", R"({"tenants": [{"id": 0}, {"id": 0}]})",
-                 {"tenants[1].id", "duplicate tenant id 0"});
+  expect_invalid("dup_tenants", R"({"tenants": [{"id": 0}, {"id": 0}]})", {"tenants[1].id", "duplicate tenant id 0"});
 }
 
 TEST(cli_errors, DuplicateIoSourceIds) {

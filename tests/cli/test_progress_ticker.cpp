@@ -18,7 +18,8 @@ TEST(cli_progress, ReportNamesThePhaseAndElapsedTimeAndFinishCloses) {
     ticker.finish();
   }
   const std::string text = err.str();
-  EXPECT_NE(text.find("megakernel run: running 1000000 items on cpu as a compact batch (2.5 s)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("megakernel run: running 1000000 items on cpu as a compact batch (2.5 s)\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("megakernel run: done in"), std::string::npos) << text;
 }
 

@@ -83,13 +83,13 @@ TEST(cli_run, HelloJsonFields) {
 TEST(cli_run, IoJobLoadsBytesAndFile) {
   const Json out = run_json(example_job("io.json"));
   EXPECT_EQ(out["fault_count"], 0);
-  EXPECT_EQ(out["items"][0]["result"], 9);   // bytes delivered
+  EXPECT_EQ(out["items"][0]["result"], 9);  // bytes delivered
   EXPECT_EQ(out["items"][1]["result"], 16);
   const Json& obs = out["observables"];
   EXPECT_EQ(obs[0], 1);
   EXPECT_EQ(obs[1], 2);
-  EXPECT_EQ(obs[2], 3);  // trailing partial word zero-padded
-  EXPECT_EQ(obs[8], 0x6167656Du);  // "mega" little-endian, from data.bin
+  EXPECT_EQ(obs[2], 3);             // trailing partial word zero-padded
+  EXPECT_EQ(obs[8], 0x6167656Du);   // "mega" little-endian, from data.bin
   EXPECT_EQ(obs[16], 0x6F206F69u);  // bytes 11..14 "io o"
   EXPECT_EQ(obs[17], 0x6Bu);        // byte 15 "k", zero-padded
 }

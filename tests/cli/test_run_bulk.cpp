@@ -29,10 +29,19 @@ std::string big_job(const std::string& extra = "") {
   for (int i = 0; i < 6000; ++i) {
     if (!items.empty()) items += ',';
     switch (i % 4) {
-      case 0: items += R"({"tenant":0,"op":"STORE_U32","args":[)" + std::to_string(100 + i / 4) + "," + std::to_string(i) + "]}"; break;
-      case 1: items += R"({"tenant":0,"op":"ATOMIC_ADD","args":[)" + std::to_string(i % 7) + ",3]}"; break;
-      case 2: items += R"({"tenant":1,"op":"STORE_U32","args":[)" + std::to_string(i % 300) + ",1]}"; break;
-      default: items += R"({"tenant":0,"op":"LOAD_U32","args":[50]})"; break;
+      case 0:
+        items +=
+            R"({"tenant":0,"op":"STORE_U32","args":[)" + std::to_string(100 + i / 4) + "," + std::to_string(i) + "]}";
+        break;
+      case 1:
+        items += R"({"tenant":0,"op":"ATOMIC_ADD","args":[)" + std::to_string(i % 7) + ",3]}";
+        break;
+      case 2:
+        items += R"({"tenant":1,"op":"STORE_U32","args":[)" + std::to_string(i % 300) + ",1]}";
+        break;
+      default:
+        items += R"({"tenant":0,"op":"LOAD_U32","args":[50]})";
+        break;
     }
   }
   if (!extra.empty()) items += "," + extra;

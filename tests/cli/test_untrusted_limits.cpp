@@ -60,7 +60,8 @@ TEST(cli_untrusted_input, JobOverMaxJobBytesIsRefusedBeforeReading) {
 }
 
 TEST(cli_untrusted_input, StdinJobRunsAndIsBounded) {
-  const auto job = write_temp("stdin_job.json", R"({"observables": 4, "items": [{"op": "STORE_U32", "args": [2, 9]}]})");
+  const auto job =
+      write_temp("stdin_job.json", R"({"observables": 4, "items": [{"op": "STORE_U32", "args": [2, 9]}]})");
   const auto ran = run_megakernel({"run", "-", "--backend", "cpu", "--json"}, job.string());
   ASSERT_EQ(ran.exit_code, 0) << ran.err;
   EXPECT_EQ(Json::parse(ran.out)["observables"][2], 9);
@@ -78,10 +79,10 @@ TEST(cli_untrusted_memory, EverySizeIsCheckedAgainstMaxMemory) {
     const char* field;
     const char* job;
   };
-  for (const Case c : {Case{"observables", R"({"observables": 1000000000})"},
-                       Case{"slot_count", R"({"slot_count": 67108864})"},
-                       Case{"debug_log_records", R"({"debug_log_records": 134217727})"},
-                       Case{"io_queue_capacity", R"({"io_queue_capacity": 134217727})"}}) {
+  for (const Case c :
+       {Case{"observables", R"({"observables": 1000000000})"}, Case{"slot_count", R"({"slot_count": 67108864})"},
+        Case{"debug_log_records", R"({"debug_log_records": 134217727})"},
+        Case{"io_queue_capacity", R"({"io_queue_capacity": 134217727})"}}) {
     const auto job = write_temp(std::string("mem_") + c.field + ".json", c.job);
     const auto result = run_cpu(job, {"--max-memory", "64M"});
     expect_exit(result, 2, {std::string(c.field) + ":", "over the limit of 67108864 bytes", "--max-memory"});
@@ -146,7 +147,8 @@ std::filesystem::path runaway_job() {
   return write_temp("runaway.json", R"({"slot_count": 512, "opcodes": [{"opcode": 4096, "name": "spin", "body": [
       {"let": "acc", "value": 0},
       {"for": "i", "from": 0, "to": 30000, "body": [{"set": "acc", "value": {"op": "+", "a": {"var": "acc"}, "b": {"var": "i"}}}]},
-      {"requeue": true}]}], "items": [)" + items + "]}");
+      {"requeue": true}]}], "items": [)" +
+                                        items + "]}");
 }
 
 TEST(cli_untrusted_bounds, TimeoutStopsTheJobAndSaysHowMuchRan) {
@@ -160,7 +162,8 @@ TEST(cli_untrusted_bounds, SweepBudgetStopsTheJobAndSaysHowMuchRan) {
 }
 
 TEST(cli_untrusted_bounds, BoundsThatAreNotReachedChangeNothing) {
-  const auto job = write_temp("bounded_ok.json", R"({"observables": 4, "items": [{"op": "STORE_U32", "args": [1, 5]}]})");
+  const auto job =
+      write_temp("bounded_ok.json", R"({"observables": 4, "items": [{"op": "STORE_U32", "args": [1, 5]}]})");
   const auto result = run_cpu(job, {"--timeout", "600", "--max-sweeps", "1000"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(Json::parse(result.out)["observables"][1], 5);
@@ -230,7 +233,8 @@ TEST(cli_untrusted_report, JsonReportsShutdown) {
 }
 
 TEST(cli_untrusted_report, StepBudgetFaultKeepsTheStoresMadeBeforeIt) {
-  const auto job = write_temp("step_budget.json", R"({"observables": 4, "opcodes": [{"opcode": 4096, "name": "s", "body": [
+  const auto job =
+      write_temp("step_budget.json", R"({"observables": 4, "opcodes": [{"opcode": 4096, "name": "s", "body": [
       {"store": 0, "value": 7},
       {"for": "i", "from": 0, "to": 60000, "body": [{"for": "j", "from": 0, "to": 4, "body": [{"store": 1, "value": 9}]}]},
       {"store": 2, "value": 5}]}], "items": [{"op": "s"}]})");

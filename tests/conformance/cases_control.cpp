@@ -20,9 +20,15 @@ std::vector<Case> control_cases() {
     c.geometry(64, 32).whole_ring();
     for (u32 s = 0; s < 64; ++s) {
       switch (s % 4) {
-        case 0: c.item(s, OP_STORE_U32, 0, {s, s + 1}).done(s, 0).obs(s, s + 1); break;
-        case 1: c.init(100 + s, {s * 3}).item(s, OP_LOAD_U32, 0, {100 + s}).done(s, s * 3); break;
-        case 2: c.item(s, OP_NOP, 0, {}).done(s, 0); break;
+        case 0:
+          c.item(s, OP_STORE_U32, 0, {s, s + 1}).done(s, 0).obs(s, s + 1);
+          break;
+        case 1:
+          c.init(100 + s, {s * 3}).item(s, OP_LOAD_U32, 0, {100 + s}).done(s, s * 3);
+          break;
+        case 2:
+          c.item(s, OP_NOP, 0, {}).done(s, 0);
+          break;
         default:
           if (s % 16 == 3) {
             c.item(s, OP_STORE_U32, 0, {5000 + s, 1}).fault(s, FAULT_OUT_OF_BOUNDS);
@@ -40,7 +46,10 @@ std::vector<Case> control_cases() {
                              {work(OP_STORE_U32, 0, {0, 10}), work(OP_STORE_U32, 0, {1, 11}),
                               work(OP_ATOMIC_ADD, 0, {2, 5}), work(OP_NOP, 0, {})},
                              9)
-                      .done(0, 0).done(1, 0).done(2, 0).done(3, 0)
+                      .done(0, 0)
+                      .done(1, 0)
+                      .done(2, 0)
+                      .done(3, 0)
                       .done(4, 1)
                       .obs_range(0, {10, 11, 5})
                       .epoch(1)
@@ -51,7 +60,9 @@ std::vector<Case> control_cases() {
                       .tenants(2)
                       .batch(10, {work(OP_STORE_U32, 1, {0, 1}), work(OP_STORE_U32, 1, {1, 2})}, 21, 1)
                       .batch(13, {work(OP_STORE_U32, 0, {2, 3}), work(OP_LOAD_U32, 0, {9999})}, 22)
-                      .done(10, 0).done(11, 0).done(13, 0)
+                      .done(10, 0)
+                      .done(11, 0)
+                      .done(13, 0)
                       .fault(14, FAULT_OUT_OF_BOUNDS)
                       .done_any(12)
                       .done_any(15)
@@ -76,7 +87,11 @@ std::vector<Case> control_cases() {
                       .item(2, OP_STORE_U32, 0, {1, 2})
                       .item(3, OP_STORE_U32, 0, {2, 3})
                       .item(4, OP_STORE_U32, 0, {3, 4})
-                      .done(0, 1).done(1, 0).done(2, 0).done(3, 0).done(4, 0)
+                      .done(0, 1)
+                      .done(1, 0)
+                      .done(2, 0)
+                      .done(3, 0)
+                      .done(4, 0)
                       .obs_range(0, {1, 2, 3, 4})
                       .fence_tag(77));
 
@@ -116,7 +131,9 @@ std::vector<Case> control_cases() {
                       .fence(2, 0, 2, 100)  // inner
                       .item(3, OP_STORE_U32, 0, {3, 1})
                       .fence(4, 0, 4, 200)  // outer: covers the inner fence
-                      .done(0, 0).done(1, 0).done(3, 0)
+                      .done(0, 0)
+                      .done(1, 0)
+                      .done(3, 0)
                       .done(2, 1)
                       .done(4, 2)
                       .obs_range(0, {1, 1, 0, 1})
@@ -138,7 +155,8 @@ std::vector<Case> control_cases() {
                       .fence(1, 0, 1, 1)
                       .item(128, OP_NOP, 0, {})
                       .fence(129, 128, 1, 2)
-                      .done(0, 0).done(128, 0)
+                      .done(0, 0)
+                      .done(128, 0)
                       .done_any(1)
                       .done_any(129)
                       .racy_fence_tag()
@@ -148,7 +166,8 @@ std::vector<Case> control_cases() {
                         const u32 last = run.readback.slots[1].result == 2 ? 1u : 2u;
                         if (tag != last)
                           errors.push_back("LAST_FENCE_TAG " + std::to_string(tag) +
-                                           " is not the tag of the fence that saw EPOCH 2 (" + std::to_string(last) + ")");
+                                           " is not the tag of the fence that saw EPOCH 2 (" + std::to_string(last) +
+                                           ")");
                       }));
 
   // Two fences covering each other can never complete: both stay PUBLISHED, the
@@ -165,10 +184,10 @@ std::vector<Case> control_cases() {
   // Range past the ring: BAD_ARGS, EPOCH untouched.
   cases.push_back(Case("fence_bad_range")
                       .geometry(64, 64)
-                      .fence(0, 60, 5, 1)           // 60 + 5 > 64
-                      .fence(1, 65, 0, 1)           // first past the end
-                      .fence(2, 1, 0xFFFFFFFF, 1)   // count overflows
-                      .fence(3, 64, 0, 8)           // empty range at the end: fine
+                      .fence(0, 60, 5, 1)          // 60 + 5 > 64
+                      .fence(1, 65, 0, 1)          // first past the end
+                      .fence(2, 1, 0xFFFFFFFF, 1)  // count overflows
+                      .fence(3, 64, 0, 8)          // empty range at the end: fine
                       .fault(0, FAULT_BAD_ARGS)
                       .fault(1, FAULT_BAD_ARGS)
                       .fault(2, FAULT_BAD_ARGS)
@@ -214,7 +233,8 @@ std::vector<Case> control_cases() {
   // near misses of the built-in ids.
   {
     Case c("unknown_opcodes");
-    const u32 ops[] = {8, 11, 12, 0x1234, 0xFFEF, 0xFFF0, 0xFFFC, 0x10000, 0x7FFFFFFF, 0x80000000, 0x80000002, 0xFFFFFFFE};
+    const u32 ops[] = {8,      11,      12,         0x1234,     0xFFEF,     0xFFF0,
+                       0xFFFC, 0x10000, 0x7FFFFFFF, 0x80000000, 0x80000002, 0xFFFFFFFE};
     u32 s = 0;
     for (u32 op : ops) c.item(s, op, 0, {1, 2, 3}).fault(s, FAULT_UNKNOWN_OPCODE), s += 3;
     cases.push_back(c);
@@ -226,11 +246,11 @@ std::vector<Case> control_cases() {
                       .policy(1, bit(IDX_NOP), Window{0, 1024})
                       .debug_log(4)
                       .io_queue(2)
-                      .item(0, 0x4242, 0, {})                              // UNKNOWN_OPCODE
-                      .item(1, OP_STORE_U32, 1, {0, 1})                    // UNAUTHORIZED (mask)
-                      .item(2, OP_LOAD_U32, 0, {4096})                     // OUT_OF_BOUNDS
-                      .item(3, OP_PRINTF, 0, {0x80000000})                 // BAD_ARGS
-                      .item(4, OP_LOAD_MISS, 0, {1, 100, 0, 4, 0})         // IO_ERROR (past the end)
+                      .item(0, 0x4242, 0, {})                       // UNKNOWN_OPCODE
+                      .item(1, OP_STORE_U32, 1, {0, 1})             // UNAUTHORIZED (mask)
+                      .item(2, OP_LOAD_U32, 0, {4096})              // OUT_OF_BOUNDS
+                      .item(3, OP_PRINTF, 0, {0x80000000})          // BAD_ARGS
+                      .item(4, OP_LOAD_MISS, 0, {1, 100, 0, 4, 0})  // IO_ERROR (past the end)
                       .item(5, OP_NOP, 1, {})
                       .source(1, bytes_of({1, 2, 3, 4}))
                       .fault(0, FAULT_UNKNOWN_OPCODE)

@@ -11,7 +11,8 @@ namespace {
 std::vector<u32> counting_table(u32 states, unsigned char counted) {
   std::vector<u32> table(states * abi::DFA_ALPHABET);
   for (u32 s = 0; s < states; ++s)
-    for (u32 b = 0; b < abi::DFA_ALPHABET; ++b) table[s * abi::DFA_ALPHABET + b] = (s + (b == counted ? 1 : 0)) % states;
+    for (u32 b = 0; b < abi::DFA_ALPHABET; ++b)
+      table[s * abi::DFA_ALPHABET + b] = (s + (b == counted ? 1 : 0)) % states;
   return table;
 }
 
@@ -82,7 +83,10 @@ std::vector<Case> dfa_cases() {
     for (u32 s = 0; s < 16; ++s) {
       const std::string text(s + 1, 'a');
       const u32 want = count_mod(text, 'a', s % 3, 3);
-      c.init(800 + s, {s % 3}).item(s * 16, OP_DFA_STEP, 0, dfa_args(0, 3, 800 + s, text)).done(s * 16, want).obs(800 + s, want);
+      c.init(800 + s, {s % 3})
+          .item(s * 16, OP_DFA_STEP, 0, dfa_args(0, 3, 800 + s, text))
+          .done(s * 16, want)
+          .obs(800 + s, want);
     }
     cases.push_back(c);
   }
@@ -90,10 +94,10 @@ std::vector<Case> dfa_cases() {
   cases.push_back(Case("dfa_step_bad_args")
                       .init(0, mod3)
                       .init(800, {0, 3})
-                      .item(0, OP_DFA_STEP, 0, dfa_args(0, 0, 800, "a"))                 // state_count 0
-                      .item(1, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "a", 33))             // n_bytes > 32
-                      .item(2, OP_DFA_STEP, 0, dfa_args(0, 3, 801, "a"))                 // state 3 >= 3
-                      .item(3, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "a", 0xFFFFFFFF))     // n_bytes huge
+                      .item(0, OP_DFA_STEP, 0, dfa_args(0, 0, 800, "a"))              // state_count 0
+                      .item(1, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "a", 33))          // n_bytes > 32
+                      .item(2, OP_DFA_STEP, 0, dfa_args(0, 3, 801, "a"))              // state 3 >= 3
+                      .item(3, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "a", 0xFFFFFFFF))  // n_bytes huge
                       .fault(0, FAULT_BAD_ARGS)
                       .fault(1, FAULT_BAD_ARGS)
                       .fault(2, FAULT_BAD_ARGS)
@@ -106,7 +110,7 @@ std::vector<Case> dfa_cases() {
     cases.push_back(Case("dfa_step_next_state_out_of_range")
                         .init(0, table)
                         .init(800, {0})
-                        .item(0, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "aaz"))  // 0 -a-> 1 -a-> 2 -z-> 2: fine
+                        .item(0, OP_DFA_STEP, 0, dfa_args(0, 3, 800, "aaz"))        // 0 -a-> 1 -a-> 2 -z-> 2: fine
                         .item(1, OP_DFA_STEP, 0, {0, 3, 801, 2, 'a' | ('z' << 8)})  // 0 -a-> 1 -z-> 7
                         .init(801, {0})
                         .done(0, 2)
@@ -116,8 +120,8 @@ std::vector<Case> dfa_cases() {
 
   cases.push_back(Case("dfa_step_table_out_of_window")
                       .init(600, {0})
-                      .item(0, OP_DFA_STEP, 0, dfa_args(600, 2, 600, "a"))   // 600 + 512 > 1024
-                      .item(1, OP_DFA_STEP, 0, dfa_args(0, 5, 600, "a"))     // 5 * 256 > 1024
+                      .item(0, OP_DFA_STEP, 0, dfa_args(600, 2, 600, "a"))         // 600 + 512 > 1024
+                      .item(1, OP_DFA_STEP, 0, dfa_args(0, 5, 600, "a"))           // 5 * 256 > 1024
                       .item(2, OP_DFA_STEP, 0, dfa_args(0, 0x01000000, 600, "a"))  // 2^24 * 256 overflows u32
                       .fault(0, FAULT_OUT_OF_BOUNDS)
                       .fault(1, FAULT_OUT_OF_BOUNDS)

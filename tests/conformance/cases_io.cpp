@@ -83,15 +83,13 @@ std::vector<Case> io_cases() {
                       .io_head(5));
 
   // byte_count 0: DONE 0 without I/O, with or without a queue.
-  cases.push_back(Case("load_miss_zero_bytes_no_io")
-                      .io_queue(1)
-                      .item(0, OP_LOAD_MISS, 0, miss(1, 0, 0, 10))
-                      .done(0, 0)
-                      .io_head(0));
+  cases.push_back(
+      Case("load_miss_zero_bytes_no_io").io_queue(1).item(0, OP_LOAD_MISS, 0, miss(1, 0, 0, 10)).done(0, 0).io_head(0));
   cases.push_back(Case("load_miss_zero_bytes_without_queue").item(0, OP_LOAD_MISS, 0, miss(1, 0, 0, 10)).done(0, 0));
 
   // No I/O queue supplied: IO_QUEUE_FULL. A queue of capacity 0 is the same.
-  cases.push_back(Case("load_miss_without_queue").item(0, OP_LOAD_MISS, 0, miss(1, 0, 4, 0)).fault(0, FAULT_IO_QUEUE_FULL));
+  cases.push_back(
+      Case("load_miss_without_queue").item(0, OP_LOAD_MISS, 0, miss(1, 0, 4, 0)).fault(0, FAULT_IO_QUEUE_FULL));
   cases.push_back(Case("load_miss_zero_capacity_queue")
                       .io_queue(0)
                       .source(1, src8)
@@ -153,7 +151,8 @@ std::vector<Case> io_cases() {
     // A fence over LOAD_MISS slots waits across dispatch rounds for the I/O to finish.
     Case c("load_miss_covered_by_fence");
     c.io_queue(2).source(1, big);
-    for (u32 k = 0; k < 5; ++k) c.item(k, OP_LOAD_MISS, 0, miss(1, k * 4, 4, k)).done(k, 4).obs(k, le_words(big, k * 4, 4)[0]);
+    for (u32 k = 0; k < 5; ++k)
+      c.item(k, OP_LOAD_MISS, 0, miss(1, k * 4, 4, k)).done(k, 4).obs(k, le_words(big, k * 4, 4)[0]);
     c.fence(5, 0, 5, 31).done(5, 1).fence_tag(31).io_head(5);
     cases.push_back(c);
   }

@@ -28,11 +28,8 @@ std::vector<Case> memory_cases() {
                       .fault(0, FAULT_OUT_OF_BOUNDS)
                       .fault(1, FAULT_OUT_OF_BOUNDS));
 
-  cases.push_back(Case("atomic_add_returns_previous")
-                      .init(5, {10})
-                      .item(0, OP_ATOMIC_ADD, 0, {5, 3})
-                      .done(0, 10)
-                      .obs(5, 13));
+  cases.push_back(
+      Case("atomic_add_returns_previous").init(5, {10}).item(0, OP_ATOMIC_ADD, 0, {5, 3}).done(0, 10).obs(5, 13));
 
   cases.push_back(Case("atomic_add_wraps_modulo_2_32")
                       .init(6, {0xFFFFFFFF})
@@ -77,7 +74,8 @@ std::vector<Case> memory_cases() {
   {
     Case c("store_u32_disjoint_words_full_ring");
     c.geometry(1024, 256).observables(2048);
-    for (u32 s = 0; s < 1024; ++s) c.item(s, OP_STORE_U32, 0, {2047 - s, s ^ 0x5A5A5A5A}).done(s, 0).obs(2047 - s, s ^ 0x5A5A5A5A);
+    for (u32 s = 0; s < 1024; ++s)
+      c.item(s, OP_STORE_U32, 0, {2047 - s, s ^ 0x5A5A5A5A}).done(s, 0).obs(2047 - s, s ^ 0x5A5A5A5A);
     cases.push_back(c);
   }
 
@@ -96,11 +94,8 @@ std::vector<Case> memory_cases() {
     cases.push_back(c);
   }
 
-  cases.push_back(Case("compare_swap_success")
-                      .init(9, {5})
-                      .item(0, OP_COMPARE_SWAP, 0, {9, 5, 6})
-                      .done(0, 5)
-                      .obs(9, 6));
+  cases.push_back(
+      Case("compare_swap_success").init(9, {5}).item(0, OP_COMPARE_SWAP, 0, {9, 5, 6}).done(0, 5).obs(9, 6));
 
   cases.push_back(Case("compare_swap_failure_leaves_word")
                       .init(9, {5})
@@ -108,9 +103,8 @@ std::vector<Case> memory_cases() {
                       .done(0, 5)
                       .obs(9, 5));
 
-  cases.push_back(Case("compare_swap_out_of_window")
-                      .item(0, OP_COMPARE_SWAP, 0, {1024, 0, 1})
-                      .fault(0, FAULT_OUT_OF_BOUNDS));
+  cases.push_back(
+      Case("compare_swap_out_of_window").item(0, OP_COMPARE_SWAP, 0, {1024, 0, 1}).fault(0, FAULT_OUT_OF_BOUNDS));
 
   {
     // 64 slots race to CAS 0 -> own id + 1: exactly one wins; every slot sees either 0
@@ -125,7 +119,8 @@ std::vector<Case> memory_cases() {
         if (r == 0) {
           ++winners;
           if (final_value != s + 1)
-            errors.push_back("slot " + std::to_string(s * 4) + " won the CAS but the word holds " + std::to_string(final_value));
+            errors.push_back("slot " + std::to_string(s * 4) + " won the CAS but the word holds " +
+                             std::to_string(final_value));
         } else if (r != final_value) {
           errors.push_back("slot " + std::to_string(s * 4) + " lost the CAS but saw " + std::to_string(r) +
                            ", not the winner's " + std::to_string(final_value));
@@ -156,15 +151,9 @@ std::vector<Case> memory_cases() {
                       .done(0, 6)
                       .obs_range(100, {3, 4, 5, 6, 7, 8, 7, 8}));
 
-  cases.push_back(Case("memcpy_same_range")
-                      .init(100, {1, 2, 3})
-                      .item(0, OP_MEMCPY, 0, {100, 100, 3})
-                      .done(0, 3));
+  cases.push_back(Case("memcpy_same_range").init(100, {1, 2, 3}).item(0, OP_MEMCPY, 0, {100, 100, 3}).done(0, 3));
 
-  cases.push_back(Case("memcpy_zero_count")
-                      .init(100, {1, 2})
-                      .item(0, OP_MEMCPY, 0, {100, 101, 0})
-                      .done(0, 0));
+  cases.push_back(Case("memcpy_zero_count").init(100, {1, 2}).item(0, OP_MEMCPY, 0, {100, 101, 0}).done(0, 0));
 
   // A zero-word range starting exactly at the window's end is inside it (Window::contains
   // with count 0); one starting past the end is not.

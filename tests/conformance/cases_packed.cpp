@@ -13,7 +13,8 @@ WorkItem raw_packed(u32 tenant, u32 header, u32 opcodes, u32 offsets, std::vecto
   w.args[abi::PACKED_ARG_HEADER] = header;
   w.args[abi::PACKED_ARG_OPCODES] = opcodes;
   w.args[abi::PACKED_ARG_OFFSETS] = offsets;
-  for (std::size_t i = 0; i < words.size() && i < abi::PACKED_MAX_WORDS; ++i) w.args[abi::PACKED_ARG_WORDS + i] = words[i];
+  for (std::size_t i = 0; i < words.size() && i < abi::PACKED_MAX_WORDS; ++i)
+    w.args[abi::PACKED_ARG_WORDS + i] = words[i];
   w.arg_count = abi::MAX_ARGS;
   return w;
 }
@@ -27,11 +28,8 @@ std::vector<Case> packed_cases() {
   using namespace abi;
   std::vector<Case> cases;
 
-  cases.push_back(Case("packed_one_op")
-                      .packed(0, 0, {{OP_STORE_U32, {3, 7}}})
-                      .done(0, 0)
-                      .obs(3, 7)
-                      .metric(OP_STORE_U32, 1));
+  cases.push_back(
+      Case("packed_one_op").packed(0, 0, {{OP_STORE_U32, {3, 7}}}).done(0, 0).obs(3, 7).metric(OP_STORE_U32, 1));
 
   cases.push_back(Case("packed_two_ops_result_is_last")
                       .init(1, {77})
@@ -50,30 +48,28 @@ std::vector<Case> packed_cases() {
                       .metric(OP_ATOMIC_ADD, 1));
 
   // Four ops over one word, in order: 5, +3 -> 8, load 8, CAS 8 -> 100 returns 8.
-  cases.push_back(Case("packed_four_ops_in_order")
-                      .packed(0, 0,
-                              {{OP_STORE_U32, {10, 5}},
-                               {OP_ATOMIC_ADD, {10, 3}},
-                               {OP_LOAD_U32, {10}},
-                               {OP_COMPARE_SWAP, {10, 8, 100}}})
-                      .done(0, 8)
-                      .obs(10, 100)
-                      .metric(OP_STORE_U32, 1)
-                      .metric(OP_ATOMIC_ADD, 1)
-                      .metric(OP_LOAD_U32, 1)
-                      .metric(OP_COMPARE_SWAP, 1));
+  cases.push_back(
+      Case("packed_four_ops_in_order")
+          .packed(
+              0, 0,
+              {{OP_STORE_U32, {10, 5}}, {OP_ATOMIC_ADD, {10, 3}}, {OP_LOAD_U32, {10}}, {OP_COMPARE_SWAP, {10, 8, 100}}})
+          .done(0, 8)
+          .obs(10, 100)
+          .metric(OP_STORE_U32, 1)
+          .metric(OP_ATOMIC_ADD, 1)
+          .metric(OP_LOAD_U32, 1)
+          .metric(OP_COMPARE_SWAP, 1));
 
   // Nine packed words, the maximum.
-  cases.push_back(Case("packed_nine_words")
-                      .packed(0, 0,
-                              {{OP_STORE_U32, {0, 1}},
-                               {OP_STORE_U32, {1, 2}},
-                               {OP_STORE_U32, {2, 3}},
-                               {OP_COMPARE_SWAP, {2, 3, 4}}})
-                      .done(0, 3)
-                      .obs_range(0, {1, 2, 4})
-                      .metric(OP_STORE_U32, 3)
-                      .metric(OP_COMPARE_SWAP, 1));
+  cases.push_back(
+      Case("packed_nine_words")
+          .packed(
+              0, 0,
+              {{OP_STORE_U32, {0, 1}}, {OP_STORE_U32, {1, 2}}, {OP_STORE_U32, {2, 3}}, {OP_COMPARE_SWAP, {2, 3, 4}}})
+          .done(0, 3)
+          .obs_range(0, {1, 2, 4})
+          .metric(OP_STORE_U32, 3)
+          .metric(OP_COMPARE_SWAP, 1));
 
   // The first fault stops the slot; earlier inner effects stay, later ops never run,
   // and only the completed inner op is counted (the PACKED_SLOT itself is not DONE).
@@ -102,21 +98,22 @@ std::vector<Case> packed_cases() {
                       .metric(OP_ATOMIC_ADD, 1));
 
   // Malformed headers: BAD_ARGS before anything runs.
-  cases.push_back(Case("packed_bad_headers")
-                      .raw(0, raw_packed(0, header(0, 0), 0, 0, {}))                          // zero ops
-                      .raw(1, raw_packed(0, header(5, 2), 0, 0, {0, 1}))                      // five ops
-                      .raw(2, raw_packed(0, header(1, 10), bytes4(OP_STORE_U32), 0, {0, 1}))  // ten words
-                      .raw(3, raw_packed(0, header(1, 2) | (1u << 16), bytes4(OP_STORE_U32), 0, {0, 1}))  // stray bits
-                      .raw(4, raw_packed(0, header(2, 2), bytes4(OP_STORE_U32, OP_NOP), bytes4(1, 0), {0, 1}))  // offsets go back
-                      .raw(5, raw_packed(0, header(1, 2), bytes4(OP_STORE_U32), bytes4(3), {0, 1}))  // offset past used
-                      .raw(6, raw_packed(0, header(2, 1), bytes4(OP_NOP, OP_NOP), bytes4(0, 5), {0}))  // next offset past used
-                      .fault(0, FAULT_BAD_ARGS)
-                      .fault(1, FAULT_BAD_ARGS)
-                      .fault(2, FAULT_BAD_ARGS)
-                      .fault(3, FAULT_BAD_ARGS)
-                      .fault(4, FAULT_BAD_ARGS)
-                      .fault(5, FAULT_BAD_ARGS)
-                      .fault(6, FAULT_BAD_ARGS));
+  cases.push_back(
+      Case("packed_bad_headers")
+          .raw(0, raw_packed(0, header(0, 0), 0, 0, {}))                                            // zero ops
+          .raw(1, raw_packed(0, header(5, 2), 0, 0, {0, 1}))                                        // five ops
+          .raw(2, raw_packed(0, header(1, 10), bytes4(OP_STORE_U32), 0, {0, 1}))                    // ten words
+          .raw(3, raw_packed(0, header(1, 2) | (1u << 16), bytes4(OP_STORE_U32), 0, {0, 1}))        // stray bits
+          .raw(4, raw_packed(0, header(2, 2), bytes4(OP_STORE_U32, OP_NOP), bytes4(1, 0), {0, 1}))  // offsets go back
+          .raw(5, raw_packed(0, header(1, 2), bytes4(OP_STORE_U32), bytes4(3), {0, 1}))             // offset past used
+          .raw(6, raw_packed(0, header(2, 1), bytes4(OP_NOP, OP_NOP), bytes4(0, 5), {0}))  // next offset past used
+          .fault(0, FAULT_BAD_ARGS)
+          .fault(1, FAULT_BAD_ARGS)
+          .fault(2, FAULT_BAD_ARGS)
+          .fault(3, FAULT_BAD_ARGS)
+          .fault(4, FAULT_BAD_ARGS)
+          .fault(5, FAULT_BAD_ARGS)
+          .fault(6, FAULT_BAD_ARGS));
 
   // A BATCH_FENCE cannot be packed: BAD_ARGS, and the STORE before it never ran.
   cases.push_back(Case("packed_inner_fence_is_bad_args")

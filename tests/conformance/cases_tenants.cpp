@@ -203,8 +203,10 @@ std::vector<Case> tenant_cases() {
       } else if (s % 7 == 0) {
         // Relative address 600 is inside tenant 0's window only.
         c.item(s, OP_LOAD_U32, t, {600});
-        if (t == 0) c.done(s, 0);
-        else c.fault(s, FAULT_OUT_OF_BOUNDS);
+        if (t == 0)
+          c.done(s, 0);
+        else
+          c.fault(s, FAULT_OUT_OF_BOUNDS);
       } else if (t == 1 && s % 5 == 0) {
         c.item(s, OP_ATOMIC_ADD, 1, {0, 1}).fault(s, FAULT_UNAUTHORIZED);
       } else {

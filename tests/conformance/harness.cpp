@@ -35,12 +35,12 @@ std::string status_label(u32 status) { return std::string(status_name(status)) +
 std::string fault_label(u32 code) { return std::string(fault_name(code)) + "(" + std::to_string(code) + ")"; }
 
 std::string control_word_label(u32 w) {
-  static const char* header[] = {"MAGIC",      "ABI_VERSION", "TENANT_COUNT",    "OBSERVABLE_COUNT",
-                                 "SHUTDOWN",   "DONE_COUNT",  "EPOCH",           "LAST_FENCE_TAG",
-                                 "FAULT_COUNT", "LAST_FAULT_SLOT", "HEARTBEAT", "IO_PENDING",
-                                 "RESERVED12", "RESERVED13",  "RESERVED14",      "RESERVED15"};
-  static const char* tenant_fields[] = {"FLAGS", "ALLOW_LO", "ALLOW_HI", "WINDOW_BASE",
-                                        "WINDOW_LEN", "DONE", "FAULTS", "RESERVED"};
+  static const char* header[] = {"MAGIC",       "ABI_VERSION",     "TENANT_COUNT", "OBSERVABLE_COUNT",
+                                 "SHUTDOWN",    "DONE_COUNT",      "EPOCH",        "LAST_FENCE_TAG",
+                                 "FAULT_COUNT", "LAST_FAULT_SLOT", "HEARTBEAT",    "IO_PENDING",
+                                 "RESERVED12",  "RESERVED13",      "RESERVED14",   "RESERVED15"};
+  static const char* tenant_fields[] = {"FLAGS",      "ALLOW_LO", "ALLOW_HI", "WINDOW_BASE",
+                                        "WINDOW_LEN", "DONE",     "FAULTS",   "RESERVED"};
   std::string s = "control word " + std::to_string(w) + " ";
   if (w < abi::CTRL_HEADER_WORDS) return s + header[w];
   if (w < abi::CTRL_OPCODE_COUNTS) return s + "OPCODE_IDS[" + std::to_string(w - abi::CTRL_OPCODE_IDS) + "]";
@@ -133,9 +133,12 @@ bool ok_or_record(const Result<T>& r, const std::string& what, Errors& errors) {
 
 const char* backend_label(BackendKind kind) {
   switch (kind) {
-    case BackendKind::CpuDeterministic: return "cpu_det";
-    case BackendKind::CpuThreads: return "cpu_4threads";
-    case BackendKind::Cuda: return "cuda";
+    case BackendKind::CpuDeterministic:
+      return "cpu_det";
+    case BackendKind::CpuThreads:
+      return "cpu_4threads";
+    case BackendKind::Cuda:
+      return "cuda";
   }
   return "unknown";
 }
@@ -176,7 +179,8 @@ Case& Case::batch(u32 first_slot, std::vector<WorkItem> batch_items, u32 tag, u3
   const int id = static_cast<int>(batches.size());
   const u32 n = static_cast<u32>(batch_items.size());
   for (u32 i = 0; i < n; ++i) items.push_back(Placed{first_slot + i, batch_items[i], std::nullopt, id});
-  items.push_back(Placed{first_slot + n, work(abi::OP_BATCH_FENCE, fence_tenant, {first_slot, n, tag}), std::nullopt, id});
+  items.push_back(
+      Placed{first_slot + n, work(abi::OP_BATCH_FENCE, fence_tenant, {first_slot, n, tag}), std::nullopt, id});
   batches.push_back(BatchSpec{first_slot, std::move(batch_items), tag, fence_tenant});
   return *this;
 }
@@ -370,8 +374,8 @@ std::optional<RunOutput> run_case(const Case& c, std::shared_ptr<Backend> backen
   } else {
     for (const Placed& p : c.items) {
       if (p.batch >= 0) continue;
-      const std::string what = std::string(p.packed_ops ? "publish_packed_slot(" : "publish_slot(") +
-                               std::to_string(p.slot) + ")";
+      const std::string what =
+          std::string(p.packed_ops ? "publish_packed_slot(" : "publish_slot(") + std::to_string(p.slot) + ")";
       const Status s = p.packed_ops ? try_publish_packed_slot(in.ring, p.slot, p.item.tenant, *p.packed_ops)
                                     : try_publish_slot(in.ring, p.slot, p.item);
       if (!ok_or_record(s, what, errors)) return std::nullopt;
@@ -457,8 +461,7 @@ void check_invariants(const Case& c, const RunOutput& run, Errors& errors) {
   std::map<u32, std::pair<u32, u32>> per_tenant;  // done, faults
   for (const auto& [slot, p] : placed) {
     const u32 st = rb.slots[slot].status;
-    if (st == abi::STATUS_CLAIMED || st == abi::STATUS_YIELD || st == abi::STATUS_REQUEUE ||
-        st == abi::STATUS_WAIT_IO)
+    if (st == abi::STATUS_CLAIMED || st == abi::STATUS_YIELD || st == abi::STATUS_REQUEUE || st == abi::STATUS_WAIT_IO)
       ++in_flight;
     if (is_terminal(st)) ++terminal;
     if (st == abi::STATUS_FAULT) ++faults;
@@ -492,8 +495,8 @@ void check_invariants(const Case& c, const RunOutput& run, Errors& errors) {
   const Bytes& out_ctl = run.output.control;
   for (u32 w = 0; w < abi::CTRL_OBSERVABLES; ++w) {
     bool kernel_owned = w == abi::CTRL_SHUTDOWN || w == abi::CTRL_DONE_COUNT || w == abi::CTRL_EPOCH ||
-                        w == abi::CTRL_LAST_FENCE_TAG || w == abi::CTRL_FAULT_COUNT ||
-                        w == abi::CTRL_LAST_FAULT_SLOT || w == abi::CTRL_HEARTBEAT || w == abi::CTRL_IO_PENDING;
+                        w == abi::CTRL_LAST_FENCE_TAG || w == abi::CTRL_FAULT_COUNT || w == abi::CTRL_LAST_FAULT_SLOT ||
+                        w == abi::CTRL_HEARTBEAT || w == abi::CTRL_IO_PENDING;
     kernel_owned = kernel_owned || (w >= abi::CTRL_OPCODE_IDS && w < abi::CTRL_TENANTS);  // stamped table, counts
     if (w >= abi::CTRL_TENANTS) {
       const u32 f = (w - abi::CTRL_TENANTS) % abi::TENANT_WORDS;
@@ -593,9 +596,11 @@ void check_expectations(const Case& c, const RunOutput& run, Errors& errors) {
     }
     if (e.check_result && s.result != e.result)
       errors.push_back("slot " + std::to_string(slot) + " (" + status_label(s.status) + "): expected RESULT " +
-                       (e.status == abi::STATUS_FAULT ? fault_label(e.result) : std::to_string(e.result) + " (" + hex(e.result) + ")") +
+                       (e.status == abi::STATUS_FAULT ? fault_label(e.result)
+                                                      : std::to_string(e.result) + " (" + hex(e.result) + ")") +
                        ", got " +
-                       (s.status == abi::STATUS_FAULT ? fault_label(s.result) : std::to_string(s.result) + " (" + hex(s.result) + ")"));
+                       (s.status == abi::STATUS_FAULT ? fault_label(s.result)
+                                                      : std::to_string(s.result) + " (" + hex(s.result) + ")"));
   }
 
   // Counters derived from the slot expectations.
@@ -625,13 +630,18 @@ void check_expectations(const Case& c, const RunOutput& run, Errors& errors) {
   expect_eq("FAULT_COUNT", rb.fault_count, want_faults);
   expect_eq("EPOCH (completed fences)", rb.epoch, want_epoch);
   if (c.expect_epoch) expect_eq("EPOCH", rb.epoch, *c.expect_epoch);
-  if (c.expect_fence_tag) expect_eq("LAST_FENCE_TAG", rb.last_fence_tag, *c.expect_fence_tag);
-  else if (fences_done == 0) expect_eq("LAST_FENCE_TAG (no fence completed)", rb.last_fence_tag, 0);
+  if (c.expect_fence_tag)
+    expect_eq("LAST_FENCE_TAG", rb.last_fence_tag, *c.expect_fence_tag);
+  else if (fences_done == 0)
+    expect_eq("LAST_FENCE_TAG (no fence completed)", rb.last_fence_tag, 0);
   expect_eq("SHUTDOWN", rb.shutdown, c.expect_shutdown.value_or(0));
   const u32 last_fault = word_at(run.output.control, abi::CTRL_LAST_FAULT_SLOT);
-  if (c.expect_last_fault_slot) expect_eq("LAST_FAULT_SLOT", last_fault, *c.expect_last_fault_slot);
-  else if (want_faults == 1) expect_eq("LAST_FAULT_SLOT (one fault)", last_fault, *only_fault_slot);
-  else if (want_faults == 0) expect_eq("LAST_FAULT_SLOT (no fault)", last_fault, 0);
+  if (c.expect_last_fault_slot)
+    expect_eq("LAST_FAULT_SLOT", last_fault, *c.expect_last_fault_slot);
+  else if (want_faults == 1)
+    expect_eq("LAST_FAULT_SLOT (one fault)", last_fault, *only_fault_slot);
+  else if (want_faults == 0)
+    expect_eq("LAST_FAULT_SLOT (no fault)", last_fault, 0);
 
   for (u32 t = 0; t < rb.tenants.size(); ++t) {
     const auto it = tenants.find(t);
@@ -658,8 +668,10 @@ void check_expectations(const Case& c, const RunOutput& run, Errors& errors) {
   // Observables: every word is its initial value unless the case expects otherwise.
   std::vector<u32> want_obs = initial_observables(c);
   for (const auto& [i, v] : c.expect_obs)
-    if (i < want_obs.size()) want_obs[i] = v;
-    else errors.push_back("case expects observable " + std::to_string(i) + " past OBSERVABLE_COUNT");
+    if (i < want_obs.size())
+      want_obs[i] = v;
+    else
+      errors.push_back("case expects observable " + std::to_string(i) + " past OBSERVABLE_COUNT");
   u32 reported = 0;
   for (u32 i = 0; i < want_obs.size() && i < rb.observables.size(); ++i) {
     if (c.racy_observables.count(i) != 0 || rb.observables[i] == want_obs[i]) continue;

@@ -66,7 +66,7 @@ struct TenantSetup {
   u32 tenant = 0;
   std::optional<std::uint64_t> allow;  // set_tenant_policy (with window)
   std::optional<Window> window;
-  std::optional<bool> enabled;         // try_set_tenant_flags (with admin)
+  std::optional<bool> enabled;  // try_set_tenant_flags (with admin)
   std::optional<bool> admin;
 };
 
@@ -124,9 +124,18 @@ class Case {
   explicit Case(std::string name) : name(std::move(name)) {}
 
   // --- setup
-  Case& geometry(u32 slots, u32 workgroup) { slot_count = slots, wg = workgroup; return *this; }
-  Case& tenants(u32 count) { tenant_count = count; return *this; }
-  Case& observables(u32 count) { observable_count = count; return *this; }
+  Case& geometry(u32 slots, u32 workgroup) {
+    slot_count = slots, wg = workgroup;
+    return *this;
+  }
+  Case& tenants(u32 count) {
+    tenant_count = count;
+    return *this;
+  }
+  Case& observables(u32 count) {
+    observable_count = count;
+    return *this;
+  }
   Case& policy(u32 tenant, std::uint64_t allow, Window window);
   Case& flags(u32 tenant, bool enabled, bool admin);
   Case& init(u32 at, std::vector<u32> words);
@@ -137,11 +146,23 @@ class Case {
   // Items in first_slot.. and a BATCH_FENCE right after them (batch_publish layout).
   Case& batch(u32 first_slot, std::vector<WorkItem> batch_items, u32 tag, u32 fence_tenant = 0);
   // Publish with try_encode_work_items_ring_into (items must fill slots 0..n-1).
-  Case& whole_ring() { encode_whole_ring = true; return *this; }
-  Case& debug_log(u32 capacity) { log_capacity = capacity; return *this; }
-  Case& io_queue(u32 capacity) { io_capacity = capacity; return *this; }
+  Case& whole_ring() {
+    encode_whole_ring = true;
+    return *this;
+  }
+  Case& debug_log(u32 capacity) {
+    log_capacity = capacity;
+    return *this;
+  }
+  Case& io_queue(u32 capacity) {
+    io_capacity = capacity;
+    return *this;
+  }
   Case& source(u32 id, std::vector<std::byte> bytes, bool as_file = false);
-  Case& run_with(Runner r) { runner = r; return *this; }
+  Case& run_with(Runner r) {
+    runner = r;
+    return *this;
+  }
 
   // --- expectations
   Case& done(u32 slot, u32 result);
@@ -151,19 +172,55 @@ class Case {
   Case& obs(u32 index, u32 value);
   Case& obs_range(u32 at, std::vector<u32> values);
   Case& metric(u32 opcode, u32 extra_count);  // added to the count derived from DONE slots
-  Case& epoch(u32 value) { expect_epoch = value; return *this; }
-  Case& fence_tag(u32 value) { expect_fence_tag = value; return *this; }
-  Case& shutdown(u32 value) { expect_shutdown = value; return *this; }
-  Case& last_fault_slot(u32 slot) { expect_last_fault_slot = slot; return *this; }
+  Case& epoch(u32 value) {
+    expect_epoch = value;
+    return *this;
+  }
+  Case& fence_tag(u32 value) {
+    expect_fence_tag = value;
+    return *this;
+  }
+  Case& shutdown(u32 value) {
+    expect_shutdown = value;
+    return *this;
+  }
+  Case& last_fault_slot(u32 slot) {
+    expect_last_fault_slot = slot;
+    return *this;
+  }
   Case& record(u32 fmt, u32 tenant, u32 slot, std::vector<u32> args);
-  Case& no_records() { expect_records = std::vector<RecordExpect>{}; return *this; }
-  Case& log_claimed(u32 cursor, u32 dropped) { expect_cursor = cursor, expect_dropped = dropped; return *this; }
-  Case& io_head(u32 value) { expect_io_head = value; return *this; }
-  Case& min_rounds(u32 value) { expect_min_rounds = value; return *this; }
-  Case& racy_result(u32 slot) { racy_results.insert(slot); return *this; }
-  Case& racy_fence_tag() { racy_tag = true; return *this; }
-  Case& racy_observable(u32 index) { racy_observables.insert(index); return *this; }
-  Case& check(std::function<void(const RunOutput&, Errors&)> fn) { extra_checks.push_back(std::move(fn)); return *this; }
+  Case& no_records() {
+    expect_records = std::vector<RecordExpect>{};
+    return *this;
+  }
+  Case& log_claimed(u32 cursor, u32 dropped) {
+    expect_cursor = cursor, expect_dropped = dropped;
+    return *this;
+  }
+  Case& io_head(u32 value) {
+    expect_io_head = value;
+    return *this;
+  }
+  Case& min_rounds(u32 value) {
+    expect_min_rounds = value;
+    return *this;
+  }
+  Case& racy_result(u32 slot) {
+    racy_results.insert(slot);
+    return *this;
+  }
+  Case& racy_fence_tag() {
+    racy_tag = true;
+    return *this;
+  }
+  Case& racy_observable(u32 index) {
+    racy_observables.insert(index);
+    return *this;
+  }
+  Case& check(std::function<void(const RunOutput&, Errors&)> fn) {
+    extra_checks.push_back(std::move(fn));
+    return *this;
+  }
 
   // --- data (public so the harness and tests can inspect a case)
   std::string name;

@@ -170,8 +170,8 @@ TEST(ConformanceHarness, OracleComparisonFindsDifferences) {
   auto poke = [](Bytes& b, std::size_t word, std::uint32_t value) { std::memcpy(b.data() + word * 4, &value, 4); };
 
   RunOutput same = *oracle;
-  poke(same.output.control, abi::CTRL_HEARTBEAT, 12345);  // order-dependent: ignored
-  poke(same.output.control, abi::CTRL_LAST_FENCE_TAG, 2);   // racy in this case: ignored
+  poke(same.output.control, abi::CTRL_HEARTBEAT, 12345);              // order-dependent: ignored
+  poke(same.output.control, abi::CTRL_LAST_FENCE_TAG, 2);             // racy in this case: ignored
   poke(same.output.ring, 1 * abi::SLOT_WORDS + abi::SLOT_RESULT, 2);  // racy fence RESULT
   Errors none;
   compare_with_oracle(c, *oracle, same, none);

@@ -15,8 +15,8 @@ std::shared_ptr<Backend> cuda_or_skip() {
   return value_or_throw(make_backend("cuda"));
 }
 
-#define MK_REQUIRE_CUDA(backend)                                   \
-  auto backend = cuda_or_skip();                                   \
+#define MK_REQUIRE_CUDA(backend) \
+  auto backend = cuda_or_skip(); \
   if (!backend) GTEST_SKIP() << "no CUDA device visible";
 
 OutputBuffers random_job(std::uint32_t slots, std::uint32_t seed) {
@@ -34,18 +34,35 @@ OutputBuffers random_job(std::uint32_t slots, std::uint32_t seed) {
     const std::uint32_t kind = rng() % 6;
     const std::uint32_t tenant = rng() % 5;  // tenant 4 does not exist
     switch (kind) {
-      case 0: items.push_back(value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, tenant, std::vector<std::uint32_t>{rng() % 64, 1}))); break;
+      case 0:
+        items.push_back(
+            value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, tenant, std::vector<std::uint32_t>{rng() % 64, 1})));
+        break;
       // Each STORE has its own word, and LOADs read words nothing writes: order-independent.
-      case 1: items.push_back(value_or_throw(WorkItem::make(abi::OP_STORE_U32, tenant, std::vector<std::uint32_t>{2048 + i, i}))); break;
-      case 2: items.push_back(value_or_throw(WorkItem::make(abi::OP_LOAD_U32, tenant, std::vector<std::uint32_t>{100 + rng() % 100}))); break;
-      case 3: items.push_back(value_or_throw(WorkItem::make(abi::OP_PRINTF, tenant, std::vector<std::uint32_t>{7, i}))); break;
-      case 4: items.push_back(value_or_throw(WorkItem::make(abi::OP_MEMCPY, tenant, std::vector<std::uint32_t>{200, 190, 8}))); break;
-      default: items.push_back(value_or_throw(WorkItem::make(0x1234, tenant, std::vector<std::uint32_t>{}))); break;
+      case 1:
+        items.push_back(
+            value_or_throw(WorkItem::make(abi::OP_STORE_U32, tenant, std::vector<std::uint32_t>{2048 + i, i})));
+        break;
+      case 2:
+        items.push_back(
+            value_or_throw(WorkItem::make(abi::OP_LOAD_U32, tenant, std::vector<std::uint32_t>{100 + rng() % 100})));
+        break;
+      case 3:
+        items.push_back(value_or_throw(WorkItem::make(abi::OP_PRINTF, tenant, std::vector<std::uint32_t>{7, i})));
+        break;
+      case 4:
+        items.push_back(
+            value_or_throw(WorkItem::make(abi::OP_MEMCPY, tenant, std::vector<std::uint32_t>{200, 190, 8})));
+        break;
+      default:
+        items.push_back(value_or_throw(WorkItem::make(0x1234, tenant, std::vector<std::uint32_t>{})));
+        break;
     }
   }
   value_or_throw(try_encode_work_items_ring_into(ByteSpan(b.ring), items));
-  value_or_throw(try_publish_slot(ByteSpan(b.ring), slots - 1,
-                                  value_or_throw(WorkItem::make(abi::OP_BATCH_FENCE, 0, std::vector<std::uint32_t>{0, slots - 1, 5}))));
+  value_or_throw(try_publish_slot(
+      ByteSpan(b.ring), slots - 1,
+      value_or_throw(WorkItem::make(abi::OP_BATCH_FENCE, 0, std::vector<std::uint32_t>{0, slots - 1, 5}))));
   return b;
 }
 
@@ -103,7 +120,8 @@ TEST(CudaBackend, TraceHasAnEventPerExecutedSlot) {
   OutputBuffers b;
   b.control = encode_control(false, 1, 16);
   b.ring = encode_empty_ring(256);
-  std::vector<WorkItem> items(100, value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{0, 1})));
+  std::vector<WorkItem> items(100,
+                              value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{0, 1})));
   value_or_throw(try_encode_work_items_ring_into(ByteSpan(b.ring), items));
   std::vector<TraceEvent> trace;
   ASSERT_TRUE(gpu.dispatch_in_place(b, &trace));
@@ -120,7 +138,8 @@ TEST(CudaBackend, LoadMissRoundTripsThroughTheHost) {
   b.io_queue = encode_empty_io_queue(2);
   std::vector<WorkItem> items;
   for (std::uint32_t i = 0; i < 5; ++i)
-    items.push_back(value_or_throw(WorkItem::make(abi::OP_LOAD_MISS, 0, std::vector<std::uint32_t>{1, i * 4, 0, 4, i})));
+    items.push_back(
+        value_or_throw(WorkItem::make(abi::OP_LOAD_MISS, 0, std::vector<std::uint32_t>{1, i * 4, 0, 4, i})));
   value_or_throw(try_encode_work_items_ring_into(ByteSpan(b.ring), items));
   IoSources sources;
   std::vector<std::byte> data(20);

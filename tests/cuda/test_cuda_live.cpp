@@ -50,7 +50,8 @@ TEST(GpuStress, LiveSoakBillionItems) {
   for (std::uint32_t p = 0; p < PRODUCERS; ++p) {
     producers.emplace_back([&, p] {
       // Producer p adds 1 to word p per item: the final words count each producer's items.
-      std::vector<WorkItem> batch(BATCH, value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, p, std::vector<std::uint32_t>{p, 1})));
+      std::vector<WorkItem> batch(
+          BATCH, value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, p, std::vector<std::uint32_t>{p, 1})));
       std::deque<Ticket> window;
       while (!failed.load(std::memory_order_relaxed)) {
         if (submitted.fetch_add(BATCH) >= target || std::chrono::steady_clock::now() - start > budget) {
@@ -101,7 +102,8 @@ TEST(GpuStress, LiveSoakBillionItems) {
   }
   EXPECT_EQ(sum, total) << "items lost or run twice";
   EXPECT_EQ(control[abi::CTRL_OPCODE_COUNTS + abi::IDX_ATOMIC_ADD], static_cast<std::uint32_t>(total));
-  if (total < target) std::printf("live soak stopped by its time bound before %llu items\n", static_cast<unsigned long long>(target));
+  if (total < target)
+    std::printf("live soak stopped by its time bound before %llu items\n", static_cast<unsigned long long>(target));
 }
 
 TEST(CudaLive, CustomOpcodesAreUnsupportedWithAFix) {

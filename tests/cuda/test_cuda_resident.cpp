@@ -103,7 +103,8 @@ TEST(Resident, ManyLaunchRejectsSlotsStillInFlight) {
   auto ring = encode_empty_ring(1024);
   auto io = encode_empty_io_queue(4);
   // Slot 5 parks in WAIT_IO: nobody services the queue during the batch.
-  publish_slot(ring, 5, value_or_throw(WorkItem::make(abi::OP_LOAD_MISS, 0, std::vector<std::uint32_t>{1, 0, 0, 4, 0})));
+  publish_slot(ring, 5,
+               value_or_throw(WorkItem::make(abi::OP_LOAD_MISS, 0, std::vector<std::uint32_t>{1, 0, 0, 4, 0})));
   auto h = value_or_throw(f.mk->create_resident_handles(DispatchInput{control, ring, {}, io}));
   ASSERT_TRUE(f.mk->dispatch_persistent_handles(h));
   std::vector<WorkItem> items(8, add(1, 1));
@@ -140,7 +141,9 @@ TEST(Recovery, TrapBecomesDeviceLostAndRecoveryRestoresService) {
   auto control = encode_control(false, 1, 16);
   auto ring = encode_empty_ring(256);
   auto resident = value_or_throw(f.mk->create_resident_handles(DispatchInput{control, ring, {}, {}}));
-  publish_slot(ring, 0, value_or_throw(WorkItem::make(detail::TEST_TRAP_OPCODE, 0, std::vector<std::uint32_t>{detail::TEST_TRAP_ARG})));
+  publish_slot(
+      ring, 0,
+      value_or_throw(WorkItem::make(detail::TEST_TRAP_OPCODE, 0, std::vector<std::uint32_t>{detail::TEST_TRAP_ARG})));
   auto lost = f.mk->dispatch(ConstByteSpan(control), ConstByteSpan(ring));
   ASSERT_FALSE(lost);
   EXPECT_EQ(lost.error().kind(), ErrorKind::DeviceLost) << lost.error().what();
@@ -158,7 +161,8 @@ TEST(Recovery, TrapBecomesDeviceLostAndRecoveryRestoresService) {
     EXPECT_NE(report.failure->fix().find("restart"), std::string::npos) << report.failure->what();
     std::printf("recovery in this process: Unrecoverable: %s\n", report.failure->what());
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-    const int rc = std::system((self + " --gtest_filter=Resident.DispatchRunsOnDeviceBuffersAndReadsBack > /dev/null").c_str());
+    const int rc =
+        std::system((self + " --gtest_filter=Resident.DispatchRunsOnDeviceBuffersAndReadsBack > /dev/null").c_str());
     EXPECT_EQ(rc, 0) << "a fresh process could not use the GPU after the trap";
     std::printf("a fresh process dispatched correctly after the trap (rc=%d)\n", rc);
     return;

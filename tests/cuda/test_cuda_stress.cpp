@@ -24,8 +24,10 @@ TEST(GpuStress, HundredMillionItemsNoneLostOrDuplicated) {
   items.reserve(SLOTS);
   // Tenant 0 adds 1 to a shared word; tenant 1 stores its slot index into its own word.
   for (std::uint32_t i = 0; i < SLOTS; ++i)
-    items.push_back(i % 2 == 0 ? value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{(i / 2) % WORDS, 1}))
-                               : value_or_throw(WorkItem::make(abi::OP_STORE_U32, 1, std::vector<std::uint32_t>{WORDS + i, i})));
+    items.push_back(
+        i % 2 == 0
+            ? value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{(i / 2) % WORDS, 1}))
+            : value_or_throw(WorkItem::make(abi::OP_STORE_U32, 1, std::vector<std::uint32_t>{WORDS + i, i})));
   value_or_throw(try_encode_work_items_ring_into(ByteSpan(ring), items));
   auto handles = value_or_throw(mk.create_resident_handles(DispatchInput{control, ring, {}, {}}));
   const std::uint64_t rounds = (target + SLOTS - 1) / SLOTS;
@@ -55,7 +57,8 @@ TEST(GpuStress, HundredMillionItemsNoneLostOrDuplicated) {
   EXPECT_EQ(rb.tenants[1].done, rounds * SLOTS / 2);
   std::printf("GPU stress: %llu items in %llu dispatches, %.1f ms device time (%.2f Gitems/s)\n",
               static_cast<unsigned long long>(rounds * SLOTS), static_cast<unsigned long long>(rounds),
-              static_cast<double>(device_ns) / 1e6, static_cast<double>(rounds * SLOTS) / static_cast<double>(device_ns));
+              static_cast<double>(device_ns) / 1e6,
+              static_cast<double>(rounds * SLOTS) / static_cast<double>(device_ns));
 }
 
 }  // namespace

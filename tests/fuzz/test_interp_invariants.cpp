@@ -21,7 +21,8 @@ void put(Bytes& buffer, std::uint64_t index, std::uint32_t value) {
 // Slot 0: tenant 1 stores 5 at window word 2 (observable 10). Slot 1: tenant 1 tries
 // SHUTDOWN (faults UNAUTHORIZED).
 struct Scenario {
-  Megakernel mk = value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.deterministic = true}), SLOTS, SLOTS));
+  Megakernel mk =
+      value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.deterministic = true}), SLOTS, SLOTS));
   Bytes control_before, ring_before;
   OutputBuffers after;
 
@@ -36,7 +37,9 @@ struct Scenario {
     ring_before = after.ring;
     value_or_throw(mk.dispatch_until_idle(after, IoSources{}));
   }
-  InterpRun run() const { return InterpRun{control_before, after.control, ring_before, after.ring, mk.opcode_table(), true}; }
+  InterpRun run() const {
+    return InterpRun{control_before, after.control, ring_before, after.ring, mk.opcode_table(), true};
+  }
 };
 
 TEST(InterpInvariants, ARealRunPasses) {

@@ -48,8 +48,8 @@ class Machine {
       m_log[abi::LOG_MAGIC_WORD] = abi::LOG_MAGIC;
       m_log[abi::LOG_CAPACITY] = g.log_capacity;
     }
-    m_view = interp::make_view(m_ring.data(), g.slots, m_control.data(), m_log.empty() ? nullptr : m_log.data(),
-                               nullptr);
+    m_view =
+        interp::make_view(m_ring.data(), g.slots, m_control.data(), m_log.empty() ? nullptr : m_log.data(), nullptr);
   }
 
   // Stamp handler opcode ids into OPCODE_IDS[12 + k], as dispatch would.

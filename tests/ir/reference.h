@@ -50,36 +50,61 @@ class Walker {
   u32 eval(const Expr& e) {
     const ExprNode& n = e.node();
     switch (n.kind) {
-      case ExprKind::Const: return n.value;
-      case ExprKind::Arg: return m_env.arg(n.value);
-      case ExprKind::Tenant: return m_env.tenant;
-      case ExprKind::Slot: return m_env.slot;
-      case ExprKind::Var: return lookup(n.name);
+      case ExprKind::Const:
+        return n.value;
+      case ExprKind::Arg:
+        return m_env.arg(n.value);
+      case ExprKind::Tenant:
+        return m_env.tenant;
+      case ExprKind::Slot:
+        return m_env.slot;
+      case ExprKind::Var:
+        return lookup(n.name);
       case ExprKind::Binary: {
         const u32 a = eval(n.operands[0]);
         const u32 b = eval(n.operands[1]);
         switch (n.op) {
-          case BinaryOp::Add: return a + b;
-          case BinaryOp::Sub: return a - b;
-          case BinaryOp::Mul: return a * b;
-          case BinaryOp::Div: if (b == 0) fault(abi::FAULT_DIVIDE_BY_ZERO); return a / b;
-          case BinaryOp::Rem: if (b == 0) fault(abi::FAULT_DIVIDE_BY_ZERO); return a % b;
-          case BinaryOp::And: return a & b;
-          case BinaryOp::Or: return a | b;
-          case BinaryOp::Xor: return a ^ b;
-          case BinaryOp::Shl: return b >= 32 ? 0 : a << b;
-          case BinaryOp::Shr: return b >= 32 ? 0 : a >> b;
-          case BinaryOp::Eq: return a == b;
-          case BinaryOp::Ne: return a != b;
-          case BinaryOp::Lt: return a < b;
-          case BinaryOp::Le: return a <= b;
-          case BinaryOp::Gt: return a > b;
-          case BinaryOp::Ge: return a >= b;
+          case BinaryOp::Add:
+            return a + b;
+          case BinaryOp::Sub:
+            return a - b;
+          case BinaryOp::Mul:
+            return a * b;
+          case BinaryOp::Div:
+            if (b == 0) fault(abi::FAULT_DIVIDE_BY_ZERO);
+            return a / b;
+          case BinaryOp::Rem:
+            if (b == 0) fault(abi::FAULT_DIVIDE_BY_ZERO);
+            return a % b;
+          case BinaryOp::And:
+            return a & b;
+          case BinaryOp::Or:
+            return a | b;
+          case BinaryOp::Xor:
+            return a ^ b;
+          case BinaryOp::Shl:
+            return b >= 32 ? 0 : a << b;
+          case BinaryOp::Shr:
+            return b >= 32 ? 0 : a >> b;
+          case BinaryOp::Eq:
+            return a == b;
+          case BinaryOp::Ne:
+            return a != b;
+          case BinaryOp::Lt:
+            return a < b;
+          case BinaryOp::Le:
+            return a <= b;
+          case BinaryOp::Gt:
+            return a > b;
+          case BinaryOp::Ge:
+            return a >= b;
         }
         return 0;
       }
-      case ExprKind::Not: return eval(n.operands[0]) == 0;
-      case ExprKind::Select: return eval(n.operands[0]) != 0 ? eval(n.operands[1]) : eval(n.operands[2]);
+      case ExprKind::Not:
+        return eval(n.operands[0]) == 0;
+      case ExprKind::Select:
+        return eval(n.operands[0]) != 0 ? eval(n.operands[1]) : eval(n.operands[2]);
       case ExprKind::Load: {
         u32 out = 0;
         check(m_env.load(eval(n.operands[0]), out));
@@ -125,7 +150,9 @@ class Walker {
           check(m_env.store(addr, v));
           break;
         }
-        case StmtKind::If: exec(eval(s.exprs[0]) != 0 ? s.then_body : s.else_body); break;
+        case StmtKind::If:
+          exec(eval(s.exprs[0]) != 0 ? s.then_body : s.else_body);
+          break;
         case StmtKind::For:
           for (std::uint64_t i = s.exprs[0]->value; i < s.exprs[1]->value; ++i) {
             step();
@@ -141,9 +168,12 @@ class Walker {
           check(m_env.printf(s.number, values.data(), static_cast<u32>(values.size()), record));
           break;
         }
-        case StmtKind::Result: throw Stop{interp::Outcome::done(eval(s.exprs[0]))};
-        case StmtKind::Fault: fault(s.number);
-        case StmtKind::Requeue: throw Stop{interp::Outcome::requeue(0)};
+        case StmtKind::Result:
+          throw Stop{interp::Outcome::done(eval(s.exprs[0]))};
+        case StmtKind::Fault:
+          fault(s.number);
+        case StmtKind::Requeue:
+          throw Stop{interp::Outcome::requeue(0)};
       }
     }
     m_vars.resize(mark);

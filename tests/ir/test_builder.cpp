@@ -10,10 +10,10 @@ TEST(IrBuilder, OperatorsBuildBinaryNodesInOrder) {
   const Expr a = arg(0);
   const Expr b = arg(1);
   const std::vector<std::pair<Expr, BinaryOp>> cases = {
-      {a + b, BinaryOp::Add}, {a - b, BinaryOp::Sub},  {a * b, BinaryOp::Mul},  {a / b, BinaryOp::Div},
-      {a % b, BinaryOp::Rem}, {a & b, BinaryOp::And},  {a | b, BinaryOp::Or},   {a ^ b, BinaryOp::Xor},
+      {a + b, BinaryOp::Add},  {a - b, BinaryOp::Sub},  {a * b, BinaryOp::Mul}, {a / b, BinaryOp::Div},
+      {a % b, BinaryOp::Rem},  {a & b, BinaryOp::And},  {a | b, BinaryOp::Or},  {a ^ b, BinaryOp::Xor},
       {a << b, BinaryOp::Shl}, {a >> b, BinaryOp::Shr}, {a == b, BinaryOp::Eq}, {a != b, BinaryOp::Ne},
-      {a < b, BinaryOp::Lt},  {a <= b, BinaryOp::Le},  {a > b, BinaryOp::Gt},  {a >= b, BinaryOp::Ge},
+      {a < b, BinaryOp::Lt},   {a <= b, BinaryOp::Le},  {a > b, BinaryOp::Gt},  {a >= b, BinaryOp::Ge},
   };
   for (const auto& [e, op] : cases) {
     ASSERT_EQ(e->kind, ExprKind::Binary) << to_string(op);

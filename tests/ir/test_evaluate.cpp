@@ -10,22 +10,38 @@ namespace {
 // Reference results for the operator table, written out from docs/ir.md.
 u32 reference(BinaryOp op, u32 a, u32 b) {
   switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-    case BinaryOp::Rem: return a % b;
-    case BinaryOp::And: return a & b;
-    case BinaryOp::Or: return a | b;
-    case BinaryOp::Xor: return a ^ b;
-    case BinaryOp::Shl: return b >= 32 ? 0 : a << b;
-    case BinaryOp::Shr: return b >= 32 ? 0 : a >> b;
-    case BinaryOp::Eq: return a == b;
-    case BinaryOp::Ne: return a != b;
-    case BinaryOp::Lt: return a < b;
-    case BinaryOp::Le: return a <= b;
-    case BinaryOp::Gt: return a > b;
-    case BinaryOp::Ge: return a >= b;
+    case BinaryOp::Add:
+      return a + b;
+    case BinaryOp::Sub:
+      return a - b;
+    case BinaryOp::Mul:
+      return a * b;
+    case BinaryOp::Div:
+      return a / b;
+    case BinaryOp::Rem:
+      return a % b;
+    case BinaryOp::And:
+      return a & b;
+    case BinaryOp::Or:
+      return a | b;
+    case BinaryOp::Xor:
+      return a ^ b;
+    case BinaryOp::Shl:
+      return b >= 32 ? 0 : a << b;
+    case BinaryOp::Shr:
+      return b >= 32 ? 0 : a >> b;
+    case BinaryOp::Eq:
+      return a == b;
+    case BinaryOp::Ne:
+      return a != b;
+    case BinaryOp::Lt:
+      return a < b;
+    case BinaryOp::Le:
+      return a <= b;
+    case BinaryOp::Gt:
+      return a > b;
+    case BinaryOp::Ge:
+      return a >= b;
   }
   return 0;
 }
@@ -34,7 +50,8 @@ TEST(IrEvaluate, EveryOperatorOverEdgeValues) {
   const std::vector<OpcodeHandler> hs = [] {
     std::vector<OpcodeHandler> out;
     for (u32 i = 0; i < BINARY_OP_COUNT; ++i)
-      out.push_back({OPCODE + i, "op" + std::to_string(i), body({result(binary(static_cast<BinaryOp>(i), arg(0), arg(1)))})});
+      out.push_back(
+          {OPCODE + i, "op" + std::to_string(i), body({result(binary(static_cast<BinaryOp>(i), arg(0), arg(1)))})});
     return out;
   }();
   Compiled compiled = compile(hs);
@@ -76,14 +93,15 @@ TEST(IrEvaluate, WrapAroundAndUnsignedCompare) {
 }
 
 TEST(IrEvaluate, LetSetAndArguments) {
-  const Body b = body({let("x", arg(0) + arg(1)), set("x", var("x") * 3), let("y", var("x") - arg(11)), result(var("y"))});
+  const Body b =
+      body({let("x", arg(0) + arg(1)), set("x", var("x") * 3), let("y", var("x") - arg(11)), result(var("y"))});
   EXPECT_EQ(run_body(b, {4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}).result, 25u);
 }
 
 TEST(IrEvaluate, SetCanReadItsOwnVariable) {
   // x = (x + 1) * x + select(x, x, 100): the target is written only after every read.
-  const Body b = body({let("x", arg(0)), set("x", (var("x") + 1) * var("x") + select(var("x"), var("x"), 100)),
-                       result(var("x"))});
+  const Body b =
+      body({let("x", arg(0)), set("x", (var("x") + 1) * var("x") + select(var("x"), var("x"), 100)), result(var("x"))});
   EXPECT_EQ(run_body(b, {3}).result, 15u);
   EXPECT_EQ(run_body(b, {0}).result, 100u);
 }
@@ -124,7 +142,8 @@ TEST(IrEvaluate, Loops) {
 }
 
 TEST(IrEvaluate, LoopNearTheTopOfTheRange) {
-  const Body b = body({let("n", 0), for_("i", 0xFFFFFFFDu, 0xFFFFFFFFu, {set("n", var("n") + var("i"))}), result(var("n"))});
+  const Body b =
+      body({let("n", 0), for_("i", 0xFFFFFFFDu, 0xFFFFFFFFu, {set("n", var("n") + var("i"))}), result(var("n"))});
   EXPECT_EQ(run_body(b).result, 0xFFFFFFFDu + 0xFFFFFFFEu);
 }
 
@@ -138,8 +157,8 @@ TEST(IrEvaluate, MemoryOps) {
   Single s(body({
       store(arg(0), 40),
       let("old", atomic_add(arg(0), 2)),
-      let("seen", cas(arg(0), 42, 50)),       // succeeds
-      let("miss", cas(arg(0), 42, 60)),       // fails: word is 50
+      let("seen", cas(arg(0), 42, 50)),  // succeeds
+      let("miss", cas(arg(0), 42, 60)),  // fails: word is 50
       store(arg(0) + 1, var("old")),
       store(arg(0) + 2, var("seen")),
       store(arg(0) + 3, var("miss")),
@@ -257,8 +276,8 @@ TEST(IrEvaluate, RequeueUntilAConditionHolds) {
 }
 
 TEST(IrEvaluate, DispatchByTableIndexAndMetrics) {
-  const std::vector<OpcodeHandler> hs = {{300, "a", body({result(1)})}, {301, "b", body({result(2)})},
-                                         {9000, "c", body({result(3)})}};
+  const std::vector<OpcodeHandler> hs = {
+      {300, "a", body({result(1)})}, {301, "b", body({result(2)})}, {9000, "c", body({result(3)})}};
   Compiled compiled = compile(hs);
   Machine m;
   m.stamp(hs);
@@ -308,7 +327,8 @@ TEST(IrEvaluate, UnauthorisedTenantNeverRunsTheBody) {
 }
 
 TEST(IrEvaluate, CustomOpcodeInsidePackedSlot) {
-  const std::vector<OpcodeHandler> hs = {{200, "addmul", body({store(arg(0), arg(1) * arg(2) + arg(3)), result(arg(1))})}};
+  const std::vector<OpcodeHandler> hs = {
+      {200, "addmul", body({store(arg(0), arg(1) * arg(2) + arg(3)), result(arg(1))})}};
   Compiled compiled = compile(hs);
   Machine m;
   m.stamp(hs);

@@ -61,7 +61,8 @@ TEST(IrFaults, EveryFaultCodePassesThrough) {
 }
 
 TEST(IrFaults, PrintfWithoutADebugLogIsBadArgs) {
-  Single s(body({store(0, 1), printf(1, {2})}), Geometry{.slots = 2, .observables = 4, .tenants = 1, .log_capacity = 0});
+  Single s(body({store(0, 1), printf(1, {2})}),
+           Geometry{.slots = 2, .observables = 4, .tenants = 1, .log_capacity = 0});
   expect_fault(s.run(), abi::FAULT_BAD_ARGS);
   EXPECT_EQ(s.machine.obs(0), 1u);
 }

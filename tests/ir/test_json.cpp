@@ -43,9 +43,19 @@ TEST(IrJson, EveryExpressionForm) {
     {"let": "m", "value": {"cas": [4, 1, 2]}}
   ])");
   const Body want = body({
-      let("a", 5), let("b", 6), let("c", arg(11)), let("d", tenant()), let("e", tenant()), let("f", slot()),
-      let("g", slot()), let("h", var("a") << 2), let("i", !var("h")), let("j", select(1, 2, 3)),
-      let("k", load(4)), let("l", atomic_add(4, 1)), let("m", cas(4, 1, 2)),
+      let("a", 5),
+      let("b", 6),
+      let("c", arg(11)),
+      let("d", tenant()),
+      let("e", tenant()),
+      let("f", slot()),
+      let("g", slot()),
+      let("h", var("a") << 2),
+      let("i", !var("h")),
+      let("j", select(1, 2, 3)),
+      let("k", load(4)),
+      let("l", atomic_add(4, 1)),
+      let("m", cas(4, 1, 2)),
   });
   EXPECT_TRUE(equal(b, want)) << body_to_json(b);
 }
@@ -72,18 +82,23 @@ TEST(IrJson, EveryStatementForm) {
     {"result": 9}
   ])");
   const Body want = body({
-      let("x", 1), set("x", 2), store(3, var("x")), if_(1, {requeue()}), if_(0, {}, {fault(7)}),
-      for_("i", 0, 10, {printf(3, {var("i")})}), printf(4), result(9),
+      let("x", 1),
+      set("x", 2),
+      store(3, var("x")),
+      if_(1, {requeue()}),
+      if_(0, {}, {fault(7)}),
+      for_("i", 0, 10, {printf(3, {var("i")})}),
+      printf(4),
+      result(9),
   });
   EXPECT_TRUE(equal(b, want)) << body_to_json(b);
 }
 
 TEST(IrJson, WriterIsCanonical) {
   const Body b = body({let("x", arg(0) + 1), if_(var("x") > 2, {store(tenant(), slot())}), result(select(1, 2, 3))});
-  EXPECT_EQ(body_to_json(b),
-            R"([{"let":"x","value":{"op":"+","a":{"arg":0},"b":1}},)"
-            R"({"if":{"op":">","a":{"var":"x"},"b":2},"then":[{"store":"tenant","value":"slot"}]},)"
-            R"({"result":{"select":[1,2,3]}}])");
+  EXPECT_EQ(body_to_json(b), R"([{"let":"x","value":{"op":"+","a":{"arg":0},"b":1}},)"
+                             R"({"if":{"op":">","a":{"var":"x"},"b":2},"then":[{"store":"tenant","value":"slot"}]},)"
+                             R"({"result":{"select":[1,2,3]}}])");
 }
 
 TEST(IrJson, BuilderBodyRoundTrips) {
@@ -165,11 +180,15 @@ TEST(IrJson, WrongTypes) {
   EXPECT_EQ(parse_error(R"([{"result": "x"}])"), R"(body[0].result: the string "x" is not an expression)");
   EXPECT_EQ(parse_error(R"([{"result": {"op": 3, "a": 1, "b": 2}}])"),
             "body[0].result.op: expected an operator string, got number");
-  EXPECT_EQ(parse_error(R"([{"result": {"op": "**", "a": 1, "b": 2}}])"), R"(body[0].result.op: unknown operator "**")");
-  EXPECT_EQ(parse_error(R"([{"result": {"var": 1}}])"), "body[0].result.var: expected a variable name (string), got number");
-  EXPECT_EQ(parse_error(R"([{"result": {"tenant": false}}])"), R"(body[0].result.tenant: "tenant" must be true, got boolean)");
+  EXPECT_EQ(parse_error(R"([{"result": {"op": "**", "a": 1, "b": 2}}])"),
+            R"(body[0].result.op: unknown operator "**")");
+  EXPECT_EQ(parse_error(R"([{"result": {"var": 1}}])"),
+            "body[0].result.var: expected a variable name (string), got number");
+  EXPECT_EQ(parse_error(R"([{"result": {"tenant": false}}])"),
+            R"(body[0].result.tenant: "tenant" must be true, got boolean)");
   EXPECT_EQ(parse_error(R"([{"requeue": 1}])"), R"(body[0].requeue: "requeue" must be true, got number)");
-  EXPECT_EQ(parse_error(R"([{"if": 1, "then": {}}])"), "body[0].then: expected a list of statements (array), got object");
+  EXPECT_EQ(parse_error(R"([{"if": 1, "then": {}}])"),
+            "body[0].then: expected a list of statements (array), got object");
   EXPECT_EQ(parse_error(R"([{"printf": 1, "args": 2}])"), "body[0].args: expected an array of expressions, got number");
 }
 

@@ -41,9 +41,12 @@ class Generator {
   Expr expr(int depth) {
     const u32 kinds = depth <= 0 ? 5 : 14;
     switch (pick(kinds)) {
-      case 0: return constant();
-      case 1: return arg(pick(abi::MAX_ARGS));
-      case 2: return chance(50) ? tenant() : slot();
+      case 0:
+        return constant();
+      case 1:
+        return arg(pick(abi::MAX_ARGS));
+      case 2:
+        return chance(50) ? tenant() : slot();
       case 3:
       case 4:
         if (m_visible.empty()) return constant();
@@ -56,12 +59,18 @@ class Generator {
         if ((op == BinaryOp::Div || op == BinaryOp::Rem) && chance(70)) b = b | 1;
         return binary(op, expr(depth - 1), b);
       }
-      case 8: return !expr(depth - 1);
-      case 9: return select(expr(depth - 1), expr(depth - 1), expr(depth - 1));
-      case 10: return load(address(depth - 1));
-      case 11: return atomic_add(address(depth - 1), expr(depth - 1));
-      case 12: return cas(address(depth - 1), expr(depth - 1), expr(depth - 1));
-      default: return expr(depth - 1);
+      case 8:
+        return !expr(depth - 1);
+      case 9:
+        return select(expr(depth - 1), expr(depth - 1), expr(depth - 1));
+      case 10:
+        return load(address(depth - 1));
+      case 11:
+        return atomic_add(address(depth - 1), expr(depth - 1));
+      case 12:
+        return cas(address(depth - 1), expr(depth - 1), expr(depth - 1));
+      default:
+        return expr(depth - 1);
     }
   }
 

@@ -43,7 +43,8 @@ TEST(IrValidate, UnboundVariableNamesThePath) {
             R"(opcode 4096 "saxpy" body[2].then[0].value: variable "y" is not bound)");
   EXPECT_EQ(error_of(check(body({result(load(var("a") + 1))}))),
             R"(opcode 4096 "saxpy" body[0].result.load.a: variable "a" is not bound)");
-  EXPECT_EQ(error_of(check(body({let("x", var("x"))}))), R"(opcode 4096 "saxpy" body[0].value: variable "x" is not bound)");
+  EXPECT_EQ(error_of(check(body({let("x", var("x"))}))),
+            R"(opcode 4096 "saxpy" body[0].value: variable "x" is not bound)");
   // A name ends with its block.
   EXPECT_EQ(error_of(check(body({if_(1, {let("x", 1)}), result(var("x"))}))),
             R"(opcode 4096 "saxpy" body[1].result: variable "x" is not bound)");
@@ -75,8 +76,10 @@ TEST(IrValidate, NoRebindingOfAVisibleName) {
 }
 
 TEST(IrValidate, NamesAreIdentifiers) {
-  EXPECT_EQ(error_of(check(body({let("", 1)}))), R"(opcode 4096 "saxpy" body[0]: variable name "" is not an identifier)");
-  EXPECT_EQ(error_of(check(body({let("1x", 1)}))), R"(opcode 4096 "saxpy" body[0]: variable name "1x" is not an identifier)");
+  EXPECT_EQ(error_of(check(body({let("", 1)}))),
+            R"(opcode 4096 "saxpy" body[0]: variable name "" is not an identifier)");
+  EXPECT_EQ(error_of(check(body({let("1x", 1)}))),
+            R"(opcode 4096 "saxpy" body[0]: variable name "1x" is not an identifier)");
   EXPECT_EQ(error_of(check(body({for_("a-b", 0, 1, {})}))),
             R"(opcode 4096 "saxpy" body[0]: variable name "a-b" is not an identifier)");
   EXPECT_TRUE(check(body({let(std::string(64, 'a'), 1), let("_x9", 2)})).has_value());
@@ -149,13 +152,15 @@ TEST(IrValidate, HandBuiltNodesMustHaveTheirShape) {
   EXPECT_EQ(error_of(check(body({s}))), R"(opcode 4096 "saxpy" body[0]: statement has 0 expressions, expected 1)");
   Stmt nested = store(1, 2);
   nested.then_body.push_back(requeue());
-  EXPECT_EQ(error_of(check(body({nested}))), R"(opcode 4096 "saxpy" body[0]: only if and for statements carry nested blocks)");
+  EXPECT_EQ(error_of(check(body({nested}))),
+            R"(opcode 4096 "saxpy" body[0]: only if and for statements carry nested blocks)");
 }
 
 TEST(IrValidate, OpcodeIdsAndNames) {
   for (std::uint32_t id : {0u, 7u, 0xFFF0u, 0xFFFDu, 0xFFFFu, 0x80000000u, 0xFFFFFFFFu})
-    EXPECT_EQ(error_of(check({}, id, "x")),
-              "opcode " + std::to_string(id) + R"( "x" uses a system opcode id (0..7, 0xFFF0..0xFFFF, or the high bit set))");
+    EXPECT_EQ(
+        error_of(check({}, id, "x")),
+        "opcode " + std::to_string(id) + R"( "x" uses a system opcode id (0..7, 0xFFF0..0xFFFF, or the high bit set))");
   for (std::uint32_t id : {8u, 255u, 0xFFEFu, 0x10000u, 0x7FFFFFFFu}) EXPECT_TRUE(check({}, id, "x").has_value()) << id;
   EXPECT_EQ(error_of(check({}, 4096, "")), "opcode 4096 (handler 0) has an empty name");
 

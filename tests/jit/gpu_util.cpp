@@ -44,10 +44,10 @@ struct DeviceArray {
   }
 };
 
-#define DIRECT_CHECK(expr)                                                               \
-  do {                                                                                   \
-    const cudaError_t e_ = (expr);                                                       \
-    if (e_ != cudaSuccess) return std::string(#expr) + ": " + cudaGetErrorString(e_);    \
+#define DIRECT_CHECK(expr)                                                            \
+  do {                                                                                \
+    const cudaError_t e_ = (expr);                                                    \
+    if (e_ != cudaSuccess) return std::string(#expr) + ": " + cudaGetErrorString(e_); \
   } while (0)
 
 }  // namespace
@@ -111,8 +111,8 @@ std::string run_direct(Job& job, std::uint32_t step_budget, std::uint32_t thread
 
   auto per_sm = (*module)->max_active_blocks_per_sm(threads);
   if (!per_sm) return per_sm.error().what();
-  const unsigned blocks =
-      std::max(1u, std::min<unsigned>((slots + threads - 1) / threads, static_cast<unsigned>(*per_sm * props.multiProcessorCount)));
+  const unsigned blocks = std::max(1u, std::min<unsigned>((slots + threads - 1) / threads,
+                                                          static_cast<unsigned>(*per_sm * props.multiProcessorCount)));
   cudaStream_t stream = nullptr;
   DIRECT_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   auto launched = (*module)->launch(params, blocks, threads, stream);

@@ -24,7 +24,7 @@ struct Rng {
 // The CUDA backend, or null when no device is visible (tests then GTEST_SKIP).
 std::shared_ptr<Backend> cuda_backend_or_null();
 
-#define MK_REQUIRE_CUDA(backend)                  \
+#define MK_REQUIRE_CUDA(backend)                         \
   auto backend = ::mk::jit_test::cuda_backend_or_null(); \
   if (!backend) GTEST_SKIP() << "no CUDA device visible"
 

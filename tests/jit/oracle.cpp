@@ -129,14 +129,16 @@ std::string compare_jobs(const Job& want, const Job& got) {
       const u32 n = std::min(log[abi::LOG_CURSOR], log[abi::LOG_CAPACITY]);
       for (u32 k = 0; k < n; ++k) {
         Record rec;
-        std::copy_n(log.begin() + abi::LOG_HEADER_WORDS + std::size_t{k} * abi::LOG_RECORD_WORDS, rec.size(), rec.begin());
+        std::copy_n(log.begin() + abi::LOG_HEADER_WORDS + std::size_t{k} * abi::LOG_RECORD_WORDS, rec.size(),
+                    rec.begin());
         r.push_back(rec);
       }
       std::sort(r.begin(), r.end());
       return r;
     };
     // A log that overflowed kept whichever records were claimed first: only CURSOR is comparable.
-    if (want.log[abi::LOG_CURSOR] <= want.log[abi::LOG_CAPACITY] && records(want.log) != records(got.log)) out += "debug-log records differ (compared as a multiset)\n";
+    if (want.log[abi::LOG_CURSOR] <= want.log[abi::LOG_CAPACITY] && records(want.log) != records(got.log))
+      out += "debug-log records differ (compared as a multiset)\n";
   }
   if (shown > 12) out += "... " + std::to_string(shown - 12) + " more differences\n";
   return out;

@@ -6,36 +6,36 @@ namespace mk::jit_test {
 std::vector<OpcodeHandler> suite_handlers() {
   using namespace mk::ir;
   std::vector<OpcodeHandler> h;
-  h.push_back({ARITH, "arith",
-               body({let("a", arg(0)), let("b", arg(1)), let("c", arg(2)), let("d", arg(3)),
-                     let("s", var("a") + var("b")), let("m", var("a") * var("b")), let("sub", var("a") - var("b")),
-                     let("q", var("a") / (var("c") | 1)), let("r", var("a") % (var("b") | 1)),
-                     let("sh", (var("a") << var("c")) ^ (var("b") >> var("c"))),
-                     let("cmp", (var("a") < var("b")) | ((var("a") <= var("b")) << 1) | ((var("a") > var("b")) << 2) |
-                                    ((var("a") >= var("b")) << 3) | ((var("a") == var("b")) << 4) |
-                                    ((var("a") != var("b")) << 5)),
-                     let("sel", select(var("a") & 1, var("s"), var("m"))),
-                     store(var("d"), var("s") ^ var("m")), store(var("d") + 1, var("sub") + var("q")),
-                     store(var("d") + 2, var("r") | var("sh")),
-                     store(var("d") + 3, var("cmp") + !var("a") * 64 + var("sel") + (var("b") & var("c"))),
-                     result(var("s") * 31 + (var("m") ^ var("sub")))})});
+  h.push_back(
+      {ARITH, "arith",
+       body({let("a", arg(0)), let("b", arg(1)), let("c", arg(2)), let("d", arg(3)), let("s", var("a") + var("b")),
+             let("m", var("a") * var("b")), let("sub", var("a") - var("b")), let("q", var("a") / (var("c") | 1)),
+             let("r", var("a") % (var("b") | 1)), let("sh", (var("a") << var("c")) ^ (var("b") >> var("c"))),
+             let("cmp", (var("a") < var("b")) | ((var("a") <= var("b")) << 1) | ((var("a") > var("b")) << 2) |
+                            ((var("a") >= var("b")) << 3) | ((var("a") == var("b")) << 4) |
+                            ((var("a") != var("b")) << 5)),
+             let("sel", select(var("a") & 1, var("s"), var("m"))), store(var("d"), var("s") ^ var("m")),
+             store(var("d") + 1, var("sub") + var("q")), store(var("d") + 2, var("r") | var("sh")),
+             store(var("d") + 3, var("cmp") + !var("a") * 64 + var("sel") + (var("b") & var("c"))),
+             result(var("s") * 31 + (var("m") ^ var("sub")))})});
   h.push_back({LOOPS, "loops",
                body({let("acc", arg(0)),
                      for_("i", 0, 100,
                           {set("acc", var("acc") * 33 + load(arg(1) + (var("i") & 7))),
                            if_(var("i") & 1, {store(arg(2) + (var("i") & 3), var("acc"))})}),
-                     for_("j", 0, 3, {for_("k", 0xFFFFFFFBu, 0xFFFFFFFFu, {set("acc", var("acc") ^ (var("j") * 5 + var("k")))})}),
+                     for_("j", 0, 3,
+                          {for_("k", 0xFFFFFFFBu, 0xFFFFFFFFu, {set("acc", var("acc") ^ (var("j") * 5 + var("k")))})}),
                      result(var("acc"))})});
-  h.push_back({DIVIDE, "divide",
-               body({store(arg(0), 1), if_(arg(3), {result(arg(1) % arg(2))}), result(arg(1) / arg(2))})});
+  h.push_back(
+      {DIVIDE, "divide", body({store(arg(0), 1), if_(arg(3), {result(arg(1) % arg(2))}), result(arg(1) / arg(2))})});
   h.push_back({BOUNDS, "bounds",
-               body({store(arg(0), 7),
-                     if_(arg(2) == 0, {let("v", load(arg(1))), store(arg(0) + 1, var("v"))}),
+               body({store(arg(0), 7), if_(arg(2) == 0, {let("v", load(arg(1))), store(arg(0) + 1, var("v"))}),
                      if_(arg(2) == 1, {let("x", atomic_add(arg(1), 1)), store(arg(0) + 1, var("x"))}),
                      if_(arg(2) == 2, {let("y", cas(arg(1), 0, 1)), store(arg(0) + 1, var("y"))}),
                      if_(arg(2) == 3, {store(arg(1), 5)}), result(arg(2) + 10)})});
   h.push_back({BUDGET, "budget", body({for_("i", 0, 40000, {store(arg(0), var("i"))}), result(1)})});
-  h.push_back({BUDGET_EDGE, "budget_edge", body({for_("i", 0, 32767, {store(arg(0), var("i"))}), store(arg(0) + 1, 99)})});
+  h.push_back(
+      {BUDGET_EDGE, "budget_edge", body({for_("i", 0, 32767, {store(arg(0), var("i"))}), store(arg(0) + 1, 99)})});
   h.push_back({BUDGET_OVER, "budget_over",
                body({for_("i", 0, 32767, {store(arg(0), var("i"))}), store(arg(0) + 1, 99), store(arg(0) + 2, 98)})});
   h.push_back({USER, "user",

@@ -105,8 +105,8 @@ TEST(JitGpu, EveryFaultKindWithItsPartialEffects) {
   EXPECT_EQ(got.status(edge_slot), abi::STATUS_DONE);
   EXPECT_EQ(view.observable(edge_addr + 1), 99u);
   EXPECT_EQ(got.status(over_slot), abi::STATUS_FAULT);
-  EXPECT_EQ(view.observable(over_addr + 1), 99u);                              // step 65536 ran
-  EXPECT_EQ(view.observable(over_addr + 2), (over_addr + 2) * 0x9E3779B9u);   // step 65537 did not
+  EXPECT_EQ(view.observable(over_addr + 1), 99u);                            // step 65536 ran
+  EXPECT_EQ(view.observable(over_addr + 2), (over_addr + 2) * 0x9E3779B9u);  // step 65537 did not
   EXPECT_EQ(view.control[abi::CTRL_FAULT_COUNT], 18u);
 }
 
@@ -157,7 +157,7 @@ TEST(JitGpu, TenantsWindowsAndAuthorisation) {
   job.set_window(1, 512, 256);
   job.set_window(2, 1024, 64);
   job.set_allow(2, ~(std::uint64_t{1} << (abi::FIRST_CUSTOM_INDEX + (IDENT - ARITH))));  // no IDENT
-  job.control[abi::tenant_word(3, abi::TENANT_FLAGS)] = 0;                              // disabled
+  job.control[abi::tenant_word(3, abi::TENANT_FLAGS)] = 0;                               // disabled
   job.set_window(4, 100, 0);                                                             // empty window
   job.set_window(5, OBSERVABLES - 8, 1000);                                              // clamped to 8 words
   job.set_window(6, 2048, 512);
@@ -171,7 +171,7 @@ TEST(JitGpu, TenantsWindowsAndAuthorisation) {
     }
   const Job got = expect_same_as_oracle(cuda, job);
   Job view = got;
-  EXPECT_EQ(view.observable(512 + 7), (1u << 16) | 20u);  // tenant 1's addr 7, from slot 16 + 2 * 2
+  EXPECT_EQ(view.observable(512 + 7), (1u << 16) | 20u);        // tenant 1's addr 7, from slot 16 + 2 * 2
   EXPECT_EQ(got.result(16 + 2 * 7), abi::FAULT_OUT_OF_BOUNDS);  // tenant 1's addr 256
   EXPECT_EQ(got.result(2 * 16), abi::FAULT_UNAUTHORIZED);       // tenant 2 may not run IDENT
   EXPECT_EQ(got.result(3 * 16 + 1), abi::FAULT_UNAUTHORIZED);   // tenant 3 is disabled
@@ -186,7 +186,7 @@ TEST(JitGpu, PackedSlotsCarryCustomOpcodes) {
       {{PACKABLE, {1, 2, 3}}},
       {{abi::OP_STORE_U32, {40, 9}}, {PACKABLE, {4, 5}}, {abi::OP_LOAD_U32, {40}}},
       {{abi::OP_ATOMIC_ADD, {41, 1}}, {PACKABLE_REQUEUE, {}}},  // BAD_ARGS after the add
-      {{202, {}}},                                               // not registered
+      {{202, {}}},                                              // not registered
   };
   std::uint32_t s = 0;
   for (const auto& ops : packs) {
@@ -241,8 +241,11 @@ TEST(JitGpu, LargeRingDrains) {
   Job job = Job::make(BIG, 4 * BIG + 64, 4, 0, suite_handlers());
   Rng rng(11);
   for (std::uint32_t s = 0; s < BIG; ++s) {
-    if (s % 4 == 3) job.publish(s, COUNTER, {4 * BIG + s % 64, rng()}, s % 4);
-    else job.publish(s, ARITH, {static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng()), rng() % 40, 4 * s}, s % 4);
+    if (s % 4 == 3)
+      job.publish(s, COUNTER, {4 * BIG + s % 64, rng()}, s % 4);
+    else
+      job.publish(s, ARITH, {static_cast<std::uint32_t>(rng()), static_cast<std::uint32_t>(rng()), rng() % 40, 4 * s},
+                  s % 4);
   }
   Job want = job;
   run_oracle(want);

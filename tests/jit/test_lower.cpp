@@ -34,8 +34,8 @@ std::uint32_t line_of(const std::string& text, const std::string& needle) {
 }
 
 TEST(JitLower, OneCasePerHandlerAndUnknownIndexFaults) {
-  const std::string text = lower_ok({{4096, "saxpy", body({result(arg(0) * arg(1) + arg(2))})},
-                                     {5000, "nop", body({})}});
+  const std::string text =
+      lower_ok({{4096, "saxpy", body({result(arg(0) * arg(1) + arg(2))})}, {5000, "nop", body({})}});
   EXPECT_TRUE(has(text, "struct JitCustomOps"));
   EXPECT_TRUE(has(text, "template <cuda::thread_scope S>"));
   EXPECT_TRUE(has(text, "__device__ interp::Outcome operator()(const interp::Env<S>& env, u32 table_index"));
@@ -49,11 +49,11 @@ TEST(JitLower, OneCasePerHandlerAndUnknownIndexFaults) {
 }
 
 TEST(JitLower, ArithmeticChecksMatchTheIrSemantics) {
-  const std::string text = lower_ok({{4096, "ops",
-                                      body({let("a", arg(0) / arg(1)), let("b", arg(0) % arg(2)),
-                                            let("c", arg(0) << arg(1)), let("d", arg(0) >> arg(3)),
-                                            let("e", arg(0) < arg(1)), let("f", !arg(4)),
-                                            result(((var("a") + var("b") - var("c") * var("d")) ^ var("e")) | var("f"))})}});
+  const std::string text =
+      lower_ok({{4096, "ops",
+                 body({let("a", arg(0) / arg(1)), let("b", arg(0) % arg(2)), let("c", arg(0) << arg(1)),
+                       let("d", arg(0) >> arg(3)), let("e", arg(0) < arg(1)), let("f", !arg(4)),
+                       result(((var("a") + var("b") - var("c") * var("d")) ^ var("e")) | var("f"))})}});
   EXPECT_TRUE(has(text, "if (env.arg(1u) == 0u) return interp::Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);"));
   EXPECT_TRUE(has(text, "if (env.arg(2u) == 0u) return interp::Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);"));
   EXPECT_TRUE(has(text, "= mk_shl(env.arg(0u), env.arg(1u));"));
@@ -67,9 +67,8 @@ TEST(JitLower, ArithmeticChecksMatchTheIrSemantics) {
 }
 
 TEST(JitLower, MemoryGoesThroughEnvInEvaluationOrder) {
-  const std::string text = lower_ok({{4096, "mem",
-                                      body({store(load(arg(0)), atomic_add(arg(1), 2)),
-                                            let("p", cas(3, 4, 5)), result(var("p"))})}});
+  const std::string text = lower_ok(
+      {{4096, "mem", body({store(load(arg(0)), atomic_add(arg(1), 2)), let("p", cas(3, 4, 5)), result(var("p"))})}});
   const std::uint32_t load_line = line_of(text, "env.load(env.arg(0u), t");
   const std::uint32_t add_line = line_of(text, "env.atomic_add(env.arg(1u), 2u, t");
   const std::uint32_t store_line = line_of(text, "env.store(t");
@@ -98,10 +97,10 @@ TEST(JitLower, SelectEvaluatesOnlyTheChosenOperand) {
 }
 
 TEST(JitLower, StatementsEndTheItemLikeTheEvaluator) {
-  const std::string text = lower_ok(
-      {{4096, "ends",
-        body({if_(arg(0) == 1, {requeue()}), if_(arg(0) == 2, {fault(abi::FAULT_USER_FAULT)}),
-              ir::printf(5, {arg(1), tenant(), slot()}), result(7), store(0, 1)})}});
+  const std::string text =
+      lower_ok({{4096, "ends",
+                 body({if_(arg(0) == 1, {requeue()}), if_(arg(0) == 2, {fault(abi::FAULT_USER_FAULT)}),
+                       ir::printf(5, {arg(1), tenant(), slot()}), result(7), store(0, 1)})}});
   EXPECT_TRUE(has(text, "return interp::Outcome::requeue(0u);"));
   EXPECT_TRUE(has(text, "return interp::Outcome::fault(7u);"));
   EXPECT_TRUE(has(text, "const u32 a[5] = {env.arg(1u), env.tenant, env.slot, 0u, 0u}"));
@@ -119,7 +118,8 @@ TEST(JitLower, StepsAreCountedOnlyWhenTheWorstCaseCanExceedTheBudget) {
   const std::uint32_t loop = line_of(counted, "for (u32 v_i = 0u; v_i < 40000u; ++v_i) {");
   ASSERT_NE(loop, 0u);
   // The for statement's own step right before it, one per iteration first thing inside.
-  EXPECT_EQ(line_of(counted, "if (++steps > 65536ull) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);") + 1, loop);
+  EXPECT_EQ(line_of(counted, "if (++steps > 65536ull) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);") + 1,
+            loop);
   std::istringstream in(counted);
   std::string line;
   for (std::uint32_t n = 1; std::getline(in, line) && n <= loop + 1; ++n)
@@ -127,7 +127,8 @@ TEST(JitLower, StepsAreCountedOnlyWhenTheWorstCaseCanExceedTheBudget) {
       EXPECT_TRUE(has(line, "++steps")) << line;
     }
   std::size_t checks = 0;
-  for (std::size_t at = counted.find("++steps"); at != std::string::npos; at = counted.find("++steps", at + 1)) ++checks;
+  for (std::size_t at = counted.find("++steps"); at != std::string::npos; at = counted.find("++steps", at + 1))
+    ++checks;
   EXPECT_EQ(checks, 3u);  // the for statement, each iteration, the store
   // 1 + 100 * 2 steps fit: no counting at all, as in the evaluator.
   const std::string free = lower_ok({{4096, "short", body({for_("i", 0, 100, {store(0, var("i"))})})}});
@@ -135,7 +136,8 @@ TEST(JitLower, StepsAreCountedOnlyWhenTheWorstCaseCanExceedTheBudget) {
   EXPECT_FALSE(has(free, "unsigned long long steps"));
   EXPECT_TRUE(has(free, "within the budget: not counted"));
   // A smaller budget turns counting on for the same body.
-  auto small = lower_handlers(std::vector<OpcodeHandler>{{4096, "short", body({for_("i", 0, 100, {store(0, var("i"))})})}}, 50);
+  auto small =
+      lower_handlers(std::vector<OpcodeHandler>{{4096, "short", body({for_("i", 0, 100, {store(0, var("i"))})})}}, 50);
   ASSERT_TRUE(small.has_value());
   EXPECT_TRUE(has(small->text, "if (++steps > 50ull)"));
 }
@@ -171,10 +173,12 @@ TEST(JitLower, InvalidIrIsRejectedBeforeLowering) {
 }
 
 TEST(JitKernelSource, WrapsTheSharedKernelBody) {
-  auto src = make_kernel_source(std::vector<OpcodeHandler>{{4096, "saxpy", body({result(atomic_add(0, arg(0)))})}}, 128);
+  auto src =
+      make_kernel_source(std::vector<OpcodeHandler>{{4096, "saxpy", body({result(atomic_add(0, arg(0)))})}}, 128);
   ASSERT_TRUE(src.has_value());
   EXPECT_TRUE(has(src->text, "#include \"cuda/batch_kernel.cuh\""));  // which includes one_shot_kernel.cuh
-  EXPECT_TRUE(has(src->text, "extern \"C\" __global__ void __launch_bounds__(128) mk_jit_one_shot(mk::detail::OneShotParams p)"));
+  EXPECT_TRUE(has(src->text,
+                  "extern \"C\" __global__ void __launch_bounds__(128) mk_jit_one_shot(mk::detail::OneShotParams p)"));
   EXPECT_TRUE(has(src->text, "mk::detail::one_shot_run<mk::jit_generated::JitCustomOps, false>(p);"));
   EXPECT_FALSE(has(src->text, "mk_jit_one_shot_traced"));  // built on the first traced launch
   // The compact-batch kernel over the same ops (docs/bulk.md), untraced images only.

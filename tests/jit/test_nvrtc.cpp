@@ -21,19 +21,21 @@ using namespace mk::ir;
 using jit_test::TempDir;
 
 // NVRTC needs the toolkit headers; a host without a toolkit skips.
-#define MK_REQUIRE_TOOLKIT()                                                           \
-  do {                                                                                 \
+#define MK_REQUIRE_TOOLKIT()                                                            \
+  do {                                                                                  \
     if (!find_toolkit_root()) GTEST_SKIP() << "no CUDA toolkit headers for NVRTC here"; \
   } while (0)
 
 std::vector<OpcodeHandler> sample_handlers() {
   return {
-      {4096, "saxpy", body({let("x", load(arg(0))), store(arg(1), var("x") * arg(2) + load(arg(1))), result(var("x"))})},
-      {4097, "loop", body({let("acc", 0), for_("i", 0, 40000, {set("acc", var("acc") + (var("i") << arg(0)))}),
-                          result(var("acc"))})},
-      {4098, "misc", body({if_(arg(0) == 0, {requeue()}, {ir::printf(3, {arg(0), arg(1) / arg(2), arg(3) % arg(4)})}),
-                          let("p", cas(0, arg(1), select(arg(2), atomic_add(1, 1), arg(3) >> 40))),
-                          if_(var("p") > 5, {fault(abi::FAULT_USER_FAULT)}), result(!var("p"))})},
+      {4096, "saxpy",
+       body({let("x", load(arg(0))), store(arg(1), var("x") * arg(2) + load(arg(1))), result(var("x"))})},
+      {4097, "loop",
+       body({let("acc", 0), for_("i", 0, 40000, {set("acc", var("acc") + (var("i") << arg(0)))}), result(var("acc"))})},
+      {4098, "misc",
+       body({if_(arg(0) == 0, {requeue()}, {ir::printf(3, {arg(0), arg(1) / arg(2), arg(3) % arg(4)})}),
+             let("p", cas(0, arg(1), select(arg(2), atomic_add(1, 1), arg(3) >> 40))),
+             if_(var("p") > 5, {fault(abi::FAULT_USER_FAULT)}), result(!var("p"))})},
   };
 }
 
@@ -124,7 +126,7 @@ TEST(JitNvrtc, CompileErrorsCarryTheLogAndTheIrPath) {
   ASSERT_FALSE(out.has_value());
   const Error& e = out.error();
   EXPECT_EQ(e.kind(), ErrorKind::Backend);
-  EXPECT_NE(e.message().find("bad.cu(2)"), std::string::npos) << e.message();          // the log
+  EXPECT_NE(e.message().find("bad.cu(2)"), std::string::npos) << e.message();  // the log
   EXPECT_NE(e.message().find("undefined_name"), std::string::npos) << e.message();
   EXPECT_NE(e.message().find("at opcode 4096 \"bad\" body[3].value"), std::string::npos) << e.message();
   EXPECT_NE(e.message().find("[IR: opcode 4096 \"bad\" body[3].value]"), std::string::npos) << e.message();

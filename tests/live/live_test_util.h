@@ -50,7 +50,9 @@ class LiveTest : public ::testing::TestWithParam<std::string> {
   }
 
   const Megakernel& megakernel() const { return *m_megakernel; }
-  Result<LiveSession> start(LiveOptions options = {}) const { return LiveSession::start(*m_megakernel, std::move(options)); }
+  Result<LiveSession> start(LiveOptions options = {}) const {
+    return LiveSession::start(*m_megakernel, std::move(options));
+  }
 
  private:
   std::optional<Megakernel> m_megakernel;

@@ -28,18 +28,18 @@ TEST_P(LiveBasic, MixedBatchGivesPerItemResultsAndExactCounters) {
   ASSERT_TRUE(session) << session.error().what();
 
   const std::vector<WorkItem> batch = {
-      item(abi::OP_STORE_U32, 0, {3, 77}),   // 0  DONE 0
-      item(abi::OP_ATOMIC_ADD, 0, {4, 5}),   // 1  DONE 100 (previous value)
-      item(abi::OP_LOAD_U32, 0, {10}),       // 2  DONE 1234
-      item(abi::OP_NOP, 0),                  // 3  DONE 0
-      item(abi::OP_ATOMIC_ADD, 0, {6, 1}),   // 4  DONE, order with 5 is free
-      item(abi::OP_ATOMIC_ADD, 0, {6, 2}),   // 5  DONE
-      item(abi::OP_STORE_U32, 1, {2, 9}),    // 6  DONE 0 (observable 34)
-      item(abi::OP_STORE_U32, 1, {16, 5}),   // 7  FAULT OUT_OF_BOUNDS (window is 16 words)
-      item(abi::OP_ATOMIC_ADD, 1, {100, 1}), // 8  FAULT OUT_OF_BOUNDS
-      item(UNKNOWN_OPCODE, 0, {1, 2}),       // 9  FAULT UNKNOWN_OPCODE
-      item(abi::OP_LOAD_U32, 1, {0}),        // 10 DONE 4242 (observable 32)
-      item(abi::OP_NOP, 7),                  // 11 FAULT UNAUTHORIZED (tenant >= tenant_count)
+      item(abi::OP_STORE_U32, 0, {3, 77}),    // 0  DONE 0
+      item(abi::OP_ATOMIC_ADD, 0, {4, 5}),    // 1  DONE 100 (previous value)
+      item(abi::OP_LOAD_U32, 0, {10}),        // 2  DONE 1234
+      item(abi::OP_NOP, 0),                   // 3  DONE 0
+      item(abi::OP_ATOMIC_ADD, 0, {6, 1}),    // 4  DONE, order with 5 is free
+      item(abi::OP_ATOMIC_ADD, 0, {6, 2}),    // 5  DONE
+      item(abi::OP_STORE_U32, 1, {2, 9}),     // 6  DONE 0 (observable 34)
+      item(abi::OP_STORE_U32, 1, {16, 5}),    // 7  FAULT OUT_OF_BOUNDS (window is 16 words)
+      item(abi::OP_ATOMIC_ADD, 1, {100, 1}),  // 8  FAULT OUT_OF_BOUNDS
+      item(UNKNOWN_OPCODE, 0, {1, 2}),        // 9  FAULT UNKNOWN_OPCODE
+      item(abi::OP_LOAD_U32, 1, {0}),         // 10 DONE 4242 (observable 32)
+      item(abi::OP_NOP, 7),                   // 11 FAULT UNAUTHORIZED (tenant >= tenant_count)
   };
   auto ticket = session->submit(batch);
   ASSERT_TRUE(ticket) << ticket.error().what();
@@ -258,8 +258,10 @@ TEST_P(LiveBasic, FullRingGivesQueueFullUntilSlotsAreReclaimed) {
   std::optional<Error> full;
   for (int i = 0; i < 64 && !full; ++i) {
     auto t = session->submit(add);
-    if (t) tickets.push_back(*t);
-    else full = t.error();
+    if (t)
+      tickets.push_back(*t);
+    else
+      full = t.error();
   }
   ASSERT_TRUE(full.has_value()) << "64 items went into a stalled ring of 8 slots";
   EXPECT_EQ(full->kind(), ErrorKind::QueueFull) << what(*full);

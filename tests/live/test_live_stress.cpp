@@ -1,4 +1,5 @@
-// LiveSession under load: ring reuse, 10^7 items from 4 producers, shutdown and destruction with work in flight, fairness.
+// LiveSession under load: ring reuse, 10^7 items from 4 producers, shutdown and destruction with work in flight,
+// fairness.
 #include "live_test_util.h"
 
 #include <algorithm>
@@ -196,7 +197,8 @@ TEST_P(LiveStress, TenMillionItemsFromFourProducersNoneLostOrDuplicated) {
   }
   EXPECT_EQ(tenant_total, total);
   for (std::uint32_t p = 0; p < PRODUCERS; ++p)
-    EXPECT_EQ(observable(c, PRIVATE_BASE + p), items_of[p] >= 4 ? stored_value(p) : 0u) << "producer " << p << "'s word";
+    EXPECT_EQ(observable(c, PRIVATE_BASE + p), items_of[p] >= 4 ? stored_value(p) : 0u)
+        << "producer " << p << "'s word";
   for (std::uint32_t i = 0; i < abi::MAX_OPCODES; ++i) {
     const std::uint64_t expected = i == abi::IDX_STORE_U32 ? stores : i == abi::IDX_ATOMIC_ADD ? adds : 0;
     EXPECT_EQ(c[abi::CTRL_OPCODE_COUNTS + i], expected) << "OPCODE_COUNTS[" << i << "]";
@@ -396,7 +398,8 @@ TEST_P(LiveStress, FloodingTenantDoesNotStarveAnother) {
   EXPECT_EQ(observable(*control, 1), SMALL_ITEMS);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveStress, ::testing::Values(std::string("cpu"), std::string("cuda")), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveStress, ::testing::Values(std::string("cpu"), std::string("cuda")),
+                         backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -50,8 +50,7 @@ TEST_P(LiveWatchdog, StallBecomesAnErrorWithinTwiceTheTimeout) {
   EXPECT_EQ(error->kind(), ErrorKind::Backend) << error->what();
   EXPECT_NE(error->message().find("stalled"), std::string::npos) << error->message();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
-  EXPECT_LE(ms, 2 * TIMEOUT) << "the watchdog took " << ms.count() << " ms for a " << TIMEOUT.count()
-                             << " ms timeout";
+  EXPECT_LE(ms, 2 * TIMEOUT) << "the watchdog took " << ms.count() << " ms for a " << TIMEOUT.count() << " ms timeout";
   EXPECT_FALSE(stuck->ready());
 
   Status health = session->health();
@@ -78,7 +77,8 @@ TEST_P(LiveWatchdog, StallBecomesAnErrorWithinTwiceTheTimeout) {
   auto ticket = fresh->submit(load);
   ASSERT_TRUE(ticket) << ticket.error().what();
   ASSERT_TRUE(completes(*fresh, *ticket));
-  EXPECT_EQ(ticket->results()[0], (ItemResult{abi::STATUS_DONE, 0})) << "the new session starts from fresh control words";
+  EXPECT_EQ(ticket->results()[0], (ItemResult{abi::STATUS_DONE, 0}))
+      << "the new session starts from fresh control words";
   EXPECT_EQ(ticket->results()[1], (ItemResult{abi::STATUS_DONE, 0}));
   EXPECT_TRUE(fresh->health());
 }
@@ -110,7 +110,8 @@ TEST_P(LiveWatchdog, HealthySessionIsNeverFlagged) {
   EXPECT_GT(session->stats().heartbeat, 0u) << "the lanes never beat";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog, ::testing::Values(std::string("cpu"), std::string("cuda")), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog, ::testing::Values(std::string("cpu"), std::string("cuda")),
+                         backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

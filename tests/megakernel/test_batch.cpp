@@ -58,7 +58,8 @@ TEST_P(BatchTest, UniformAtomicAddsGiveEveryPreviousValueOnce) {
   std::iota(want.begin(), want.end(), 0u);
   EXPECT_EQ(seen, want);
   auto metrics = value_or_throw(try_read_metrics(out.control()));
-  const auto add = std::find_if(metrics.begin(), metrics.end(), [](const OpcodeCount& m) { return m.opcode == abi::OP_ATOMIC_ADD; });
+  const auto add =
+      std::find_if(metrics.begin(), metrics.end(), [](const OpcodeCount& m) { return m.opcode == abi::OP_ATOMIC_ADD; });
   ASSERT_NE(add, metrics.end());
   EXPECT_EQ(add->count, n);
 }
@@ -70,12 +71,12 @@ TEST_P(BatchTest, MixedBatchFaultsOnlyTheItemsThatBreakTheirTenantsPolicy) {
   set_tenant_policy(control, 1, 1ull << abi::IDX_STORE_U32, Window{32, 16});
   auto builder = value_or_throw(BatchBuilder::make(mk, BatchShape::mixed(3)));
   const std::vector<Word> store5{5, 55}, store40{8, 80}, add{1, 1}, cas{2, 0, 9};
-  ASSERT_TRUE(builder.add(abi::OP_STORE_U32, 0, store5));   // 0: DONE, obs[5] = 55
-  ASSERT_TRUE(builder.add(abi::OP_STORE_U32, 1, store40));  // 1: DONE, obs[32 + 8] = 80
-  ASSERT_TRUE(builder.add(abi::OP_ATOMIC_ADD, 1, add));     // 2: UNAUTHORIZED
+  ASSERT_TRUE(builder.add(abi::OP_STORE_U32, 0, store5));                    // 0: DONE, obs[5] = 55
+  ASSERT_TRUE(builder.add(abi::OP_STORE_U32, 1, store40));                   // 1: DONE, obs[32 + 8] = 80
+  ASSERT_TRUE(builder.add(abi::OP_ATOMIC_ADD, 1, add));                      // 2: UNAUTHORIZED
   ASSERT_TRUE(builder.add(abi::OP_STORE_U32, 1, std::vector<Word>{16, 1}));  // 3: OUT_OF_BOUNDS
-  ASSERT_TRUE(builder.add(abi::OP_COMPARE_SWAP, 0, cas));   // 4: DONE, previous 0, obs[2] = 9
-  ASSERT_TRUE(builder.add(abi::OP_LOAD_U32, 0, std::vector<Word>{5}));  // 5: 55 or 0 (races item 0)
+  ASSERT_TRUE(builder.add(abi::OP_COMPARE_SWAP, 0, cas));                    // 4: DONE, previous 0, obs[2] = 9
+  ASSERT_TRUE(builder.add(abi::OP_LOAD_U32, 0, std::vector<Word>{5}));       // 5: 55 or 0 (races item 0)
   BatchOutput out;
   auto stats = mk.dispatch_batch(control, builder.view(), out);
   ASSERT_TRUE(stats) << stats.error().what();
@@ -105,13 +106,12 @@ TEST_P(BatchTest, CustomOpcodesRunAndRequeueInABatch) {
   // 4096: add arg(1) to word arg(0), requeueing until the item has run arg(2) times
   // (the requeue count lives in word arg(0) + 1).
   OpcodeHandler h{4096, "add_after_requeues",
-                  body({let("n", atomic_add(arg(0) + c(1), c(1))),
-                        if_(lt(var("n"), arg(2)), body({requeue()})),
+                  body({let("n", atomic_add(arg(0) + c(1), c(1))), if_(lt(var("n"), arg(2)), body({requeue()})),
                         result(atomic_add(arg(0), arg(1)))})};
   auto mk = megakernel({h});
   auto builder = value_or_throw(BatchBuilder::make(mk, BatchShape::uniform(4096, 0, 3)));
-  ASSERT_TRUE(builder.add(std::vector<Word>{0, 7, 3}));   // runs 3 times, then adds
-  ASSERT_TRUE(builder.add(std::vector<Word>{10, 1, 70})); // needs 70 runs: STEP_BUDGET at 65
+  ASSERT_TRUE(builder.add(std::vector<Word>{0, 7, 3}));    // runs 3 times, then adds
+  ASSERT_TRUE(builder.add(std::vector<Word>{10, 1, 70}));  // needs 70 runs: STEP_BUDGET at 65
   BatchOutput out;
   auto stats = mk.dispatch_batch(encode_control(false, 1, 64), builder.view(), out);
   ASSERT_TRUE(stats) << stats.error().what();

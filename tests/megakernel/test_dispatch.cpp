@@ -68,8 +68,8 @@ TEST(Dispatch, ObservedReportsItemsSweepsAndWallTime) {
 
 TEST(Dispatch, ReadbackDecodesEveryBuffer) {
   auto mk = cpu_megakernel();
-  auto in = make_buffers(256, {item(abi::OP_STORE_U32, {1, 42}), item(abi::OP_PRINTF, {5, 1, 2}),
-                               item(abi::OP_LOAD_U32, {1000})});
+  auto in = make_buffers(
+      256, {item(abi::OP_STORE_U32, {1, 42}), item(abi::OP_PRINTF, {5, 1, 2}), item(abi::OP_LOAD_U32, {1000})});
   auto log = encode_empty_debug_log(4);
   auto io = encode_empty_io_queue(2);
   auto r = mk.dispatch_with_io_queue_readback(in.control, in.ring, log, io);
@@ -147,7 +147,8 @@ TEST(Dispatch, CorruptIoQueueHeaderIsMalformed) {
 
 TEST(Dispatch, ShutdownStopsTheSingleThreadedInterpreter) {
   auto mk = value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.deterministic = true}), 64, 64));
-  auto in = make_buffers(64, {item(abi::OP_STORE_U32, {0, 1}), item(abi::OP_SHUTDOWN, {}), item(abi::OP_STORE_U32, {1, 1})});
+  auto in =
+      make_buffers(64, {item(abi::OP_STORE_U32, {0, 1}), item(abi::OP_SHUTDOWN, {}), item(abi::OP_STORE_U32, {1, 1})});
   auto r = mk.dispatch_readback(in.control, in.ring);
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(r->shutdown, 1u);

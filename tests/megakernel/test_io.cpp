@@ -16,7 +16,8 @@ std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
 
 // args: source, offset_lo, offset_hi, byte_count, dest
 WorkItem load_miss(std::uint32_t source, std::uint64_t offset, std::uint32_t bytes, std::uint32_t dest) {
-  return item(abi::OP_LOAD_MISS, {source, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(offset >> 32), bytes, dest});
+  return item(abi::OP_LOAD_MISS,
+              {source, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(offset >> 32), bytes, dest});
 }
 
 TEST(IoSources, RejectsDuplicatesMissingFilesAndReadsPastTheEnd) {

@@ -102,9 +102,9 @@ TEST(IoSourcesConfined, RootMustBeADirectory) {
 // A custom op that burns ~30000 steps per run, then requeues (65 runs per item).
 Megakernel spin_megakernel(std::uint32_t slots) {
   using namespace ir;
-  OpcodeHandler spin{4096, "spin",
-                     body({let("acc", c(0)), for_("i", c(0), c(30000), body({set("acc", var("acc") + var("i"))})),
-                           requeue()})};
+  OpcodeHandler spin{
+      4096, "spin",
+      body({let("acc", c(0)), for_("i", c(0), c(30000), body({set("acc", var("acc") + var("i"))})), requeue()})};
   return value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.threads = 2}), slots, 64, {spin}));
 }
 
@@ -117,9 +117,9 @@ TEST(DispatchLimits, SweepBudgetEndsARunawayDispatchMidRound) {
   auto run = value_or_throw(dispatch_until_idle(mk, b, IoSources{}, limits));
   EXPECT_EQ(run.stop, DispatchStop::SweepBudget);
   EXPECT_GE(run.stats.sweeps, 2u);
-  EXPECT_LT(run.stats.sweeps, 65u);  // all 65 runs of each item would need 65 sweeps
+  EXPECT_LT(run.stats.sweeps, 65u);           // all 65 runs of each item would need 65 sweeps
   EXPECT_EQ(read_done_count(b.control), 0u);  // every item still has runs left
-  EXPECT_EQ(read_shutdown(b.control), 0u);  // the SHUTDOWN the bound used is cleared again
+  EXPECT_EQ(read_shutdown(b.control), 0u);    // the SHUTDOWN the bound used is cleared again
 }
 
 TEST(DispatchLimits, PastDeadlineStopsBeforeRunning) {

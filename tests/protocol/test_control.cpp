@@ -48,11 +48,9 @@ TEST(ProtocolControl, TooManyTenantsIsInvalidArgument) {
                          {"tenant_count 65", "control word 2 (TENANT_COUNT)"}));
   Bytes out(*try_control_bytes(OBS));
   const Bytes before = out;
-  EXPECT_TRUE(
-      fails_with(try_encode_control_into(out, false, 65, OBS), ErrorKind::InvalidArgument, {"TENANT_COUNT"}));
+  EXPECT_TRUE(fails_with(try_encode_control_into(out, false, 65, OBS), ErrorKind::InvalidArgument, {"TENANT_COUNT"}));
   EXPECT_EQ(out, before);
-  EXPECT_TRUE(
-      test::throws_with([] { encode_control(false, 65, 1); }, ErrorKind::InvalidArgument, "tenant_count"));
+  EXPECT_TRUE(test::throws_with([] { encode_control(false, 65, 1); }, ErrorKind::InvalidArgument, "tenant_count"));
 }
 
 TEST(ProtocolControl, EncodeIntoOverwritesTheWholeBuffer) {
@@ -66,8 +64,7 @@ TEST(ProtocolControl, EncodeIntoOverwritesTheWholeBuffer) {
 }
 
 TEST(ProtocolControl, EncodeIntoWrongSizeWritesNothing) {
-  for (std::size_t size :
-       {std::size_t{0}, std::size_t{(656u + OBS - 1) * 4u}, std::size_t{(656u + OBS + 1) * 4u}}) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{(656u + OBS - 1) * 4u}, std::size_t{(656u + OBS + 1) * 4u}}) {
     Bytes out = test::patterned(size);
     const Bytes before = out;
     EXPECT_TRUE(fails_with(try_encode_control_into(out, false, 1, OBS), ErrorKind::InvalidArgument,
@@ -82,13 +79,13 @@ TEST(ProtocolControl, EncodeIntoWrongSizeWritesNothing) {
 
 TEST(ProtocolControl, EncodeIntoTruncatedOrMisalignedIsMalformed) {
   Bytes truncated((656u + OBS) * 4u + 2);
-  EXPECT_TRUE(fails_with(try_encode_control_into(truncated, false, 1, OBS), ErrorKind::Malformed,
-                         {"control", "truncated"}));
+  EXPECT_TRUE(
+      fails_with(try_encode_control_into(truncated, false, 1, OBS), ErrorKind::Malformed, {"control", "truncated"}));
   test::Misaligned misaligned(Bytes((656u + OBS) * 4u));
   EXPECT_TRUE(fails_with(try_encode_control_into(misaligned.span(), false, 1, OBS), ErrorKind::Malformed,
                          {"control", "misaligned"}));
-  EXPECT_TRUE(test::throws_with([&] { encode_control_into(misaligned.span(), false, 1, OBS); },
-                                ErrorKind::Malformed, "misaligned"));
+  EXPECT_TRUE(test::throws_with([&] { encode_control_into(misaligned.span(), false, 1, OBS); }, ErrorKind::Malformed,
+                                "misaligned"));
 }
 
 TEST(ProtocolControl, ValidateAcceptsEncodedBuffers) {
@@ -106,8 +103,7 @@ TEST(ProtocolControl, WrongMagicIsMalformedNamingWord0) {
   Bytes control = encode_control(false, 1, OBS);
   set_word(control, 0, 0);
   auto result = try_validate_control(control);
-  EXPECT_TRUE(fails_with(result, ErrorKind::Malformed,
-                         {"control word 0 (MAGIC) is 0x00000000, expected 0x314B434D"}));
+  EXPECT_TRUE(fails_with(result, ErrorKind::Malformed, {"control word 0 (MAGIC) is 0x00000000, expected 0x314B434D"}));
   EXPECT_NE(result.error().fix().find("encode_control()"), std::string::npos);
   // A ring or a log passed as control is caught by the same check.
   EXPECT_TRUE(fails_with(try_validate_control(encode_empty_debug_log(330)), ErrorKind::Malformed, {"MAGIC"}));
@@ -123,8 +119,7 @@ TEST(ProtocolControl, WrongAbiVersionIsMalformed) {
 TEST(ProtocolControl, TenantCountPast64IsMalformed) {
   Bytes control = encode_control(false, 1, OBS);
   set_word(control, 2, 65);
-  EXPECT_TRUE(fails_with(try_validate_control(control), ErrorKind::Malformed,
-                         {"control word 2 (TENANT_COUNT) is 65"}));
+  EXPECT_TRUE(fails_with(try_validate_control(control), ErrorKind::Malformed, {"control word 2 (TENANT_COUNT) is 65"}));
 }
 
 TEST(ProtocolControl, SizeMismatchAgainstObservableCountIsMalformed) {
@@ -141,18 +136,16 @@ TEST(ProtocolControl, SizeMismatchAgainstObservableCountIsMalformed) {
 TEST(ProtocolControl, ShorterThanFixedPartIsMalformed) {
   Bytes control = encode_control(false, 1, 0);
   control.resize(100 * 4);
-  EXPECT_TRUE(
-      fails_with(try_validate_control(control), ErrorKind::Malformed, {"control is 100 words", "656"}));
+  EXPECT_TRUE(fails_with(try_validate_control(control), ErrorKind::Malformed, {"control is 100 words", "656"}));
   EXPECT_TRUE(fails_with(try_validate_control(ConstByteSpan()), ErrorKind::Malformed, {"control", "MAGIC"}));
 }
 
 TEST(ProtocolControl, TruncatedAndMisalignedAreMalformed) {
   Bytes control = encode_control(false, 1, OBS);
-  EXPECT_TRUE(fails_with(try_validate_control(ConstByteSpan(control).first(control.size() - 1)),
-                         ErrorKind::Malformed, {"control", "truncated"}));
+  EXPECT_TRUE(fails_with(try_validate_control(ConstByteSpan(control).first(control.size() - 1)), ErrorKind::Malformed,
+                         {"control", "truncated"}));
   test::Misaligned misaligned(control);
-  EXPECT_TRUE(
-      fails_with(try_validate_control(misaligned.span()), ErrorKind::Malformed, {"control", "misaligned"}));
+  EXPECT_TRUE(fails_with(try_validate_control(misaligned.span()), ErrorKind::Malformed, {"control", "misaligned"}));
   EXPECT_TRUE(fails_with(try_read_done_count(misaligned.span()), ErrorKind::Malformed, {"misaligned"}));
 }
 

@@ -26,8 +26,7 @@ TEST(ProtocolTenants, SetPolicyWritesMaskAndWindow) {
   EXPECT_EQ(get_word(control, 144 + 2 * 8 + 4), 24u);
   auto counters = try_read_tenant_counters(control, 2);
   ASSERT_TRUE(counters.has_value());
-  EXPECT_EQ(*counters,
-            (TenantCounters{2, abi::TENANT_FLAG_ENABLED, 0x0000000500000006ull, Window{8, 24}, 0, 0}));
+  EXPECT_EQ(*counters, (TenantCounters{2, abi::TENANT_FLAG_ENABLED, 0x0000000500000006ull, Window{8, 24}, 0, 0}));
   set_tenant_policy(control, 3, 1, Window{OBS, 0});  // an empty window at the end is inside
   EXPECT_EQ(read_tenant_counters(control, 3).window.base, OBS);
 }
@@ -41,12 +40,11 @@ TEST(ProtocolTenants, TenantPastTenantCountIsInvalidArgument) {
                          {"tenant 64", "TENANT_COUNT"}));
   EXPECT_TRUE(fails_with(try_set_tenant_flags(control, 9, true, true), ErrorKind::InvalidArgument,
                          {"tenant 9", "TENANT_COUNT"}));
-  EXPECT_TRUE(fails_with(try_read_tenant_counters(control, 4), ErrorKind::InvalidArgument,
-                         {"tenant 4", "TENANT_COUNT"}));
-  EXPECT_TRUE(test::throws_with([&] { set_tenant_policy(control, 7, 1, Window{}); },
-                                ErrorKind::InvalidArgument, "TENANT_COUNT"));
-  EXPECT_TRUE(test::throws_with([&] { read_tenant_counters(control, 7); }, ErrorKind::InvalidArgument,
+  EXPECT_TRUE(
+      fails_with(try_read_tenant_counters(control, 4), ErrorKind::InvalidArgument, {"tenant 4", "TENANT_COUNT"}));
+  EXPECT_TRUE(test::throws_with([&] { set_tenant_policy(control, 7, 1, Window{}); }, ErrorKind::InvalidArgument,
                                 "TENANT_COUNT"));
+  EXPECT_TRUE(test::throws_with([&] { read_tenant_counters(control, 7); }, ErrorKind::InvalidArgument, "TENANT_COUNT"));
   EXPECT_EQ(control, before);
 }
 
@@ -56,8 +54,8 @@ TEST(ProtocolTenants, WindowPastObservablesIsInvalidArgument) {
   EXPECT_TRUE(fails_with(try_set_tenant_policy(control, 1, 1, Window{30, 3}), ErrorKind::InvalidArgument,
                          {"window [30, 33)", "control word 3 (OBSERVABLE_COUNT) = 32"}));
   // base + len overflowing u32 must not wrap into range.
-  EXPECT_TRUE(fails_with(try_set_tenant_policy(control, 1, 1, Window{0xFFFFFFFFu, 2}),
-                         ErrorKind::InvalidArgument, {"OBSERVABLE_COUNT"}));
+  EXPECT_TRUE(fails_with(try_set_tenant_policy(control, 1, 1, Window{0xFFFFFFFFu, 2}), ErrorKind::InvalidArgument,
+                         {"OBSERVABLE_COUNT"}));
   EXPECT_EQ(control, before);
 }
 
@@ -65,12 +63,10 @@ TEST(ProtocolTenants, PolicyOnMalformedControlIsMalformed) {
   Bytes control = encode_control(false, 2, OBS);
   set_word(control, 1, 7);
   const Bytes before = control;
-  EXPECT_TRUE(
-      fails_with(try_set_tenant_policy(control, 0, 1, Window{}), ErrorKind::Malformed, {"ABI_VERSION"}));
-  EXPECT_TRUE(
-      fails_with(try_set_tenant_flags(control, 0, false, false), ErrorKind::Malformed, {"ABI_VERSION"}));
-  EXPECT_TRUE(fails_with(try_write_observables(control, 0, std::vector<std::uint32_t>{1}),
-                         ErrorKind::Malformed, {"ABI_VERSION"}));
+  EXPECT_TRUE(fails_with(try_set_tenant_policy(control, 0, 1, Window{}), ErrorKind::Malformed, {"ABI_VERSION"}));
+  EXPECT_TRUE(fails_with(try_set_tenant_flags(control, 0, false, false), ErrorKind::Malformed, {"ABI_VERSION"}));
+  EXPECT_TRUE(fails_with(try_write_observables(control, 0, std::vector<std::uint32_t>{1}), ErrorKind::Malformed,
+                         {"ABI_VERSION"}));
   EXPECT_EQ(control, before);
 }
 
@@ -180,9 +176,7 @@ TEST(ProtocolMetrics, NonZeroCountsInTableOrder) {
   EXPECT_EQ(reused, want);
 }
 
-TEST(ProtocolMetrics, FreshControlHasNoMetrics) {
-  EXPECT_TRUE(read_metrics(encode_control(false, 1, OBS)).empty());
-}
+TEST(ProtocolMetrics, FreshControlHasNoMetrics) { EXPECT_TRUE(read_metrics(encode_control(false, 1, OBS)).empty()); }
 
 }  // namespace
 }  // namespace mk

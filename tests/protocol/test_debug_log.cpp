@@ -8,21 +8,17 @@ using test::fails_with;
 using test::get_word;
 using test::set_word;
 
-std::size_t record_word(std::uint32_t index, std::uint32_t field) {
-  return 4 + std::size_t{index} * 8 + field;
-}
+std::size_t record_word(std::uint32_t index, std::uint32_t field) { return 4 + std::size_t{index} * 8 + field; }
 
 // Writes record `index` the way a lane does, COMMIT last.
-void commit_record(Bytes& log, std::uint32_t index, std::uint32_t fmt, std::uint32_t tenant,
-                   std::uint32_t slot) {
+void commit_record(Bytes& log, std::uint32_t index, std::uint32_t fmt, std::uint32_t tenant, std::uint32_t slot) {
   set_word(log, record_word(index, 1), tenant);
   set_word(log, record_word(index, 2), slot);
   for (std::uint32_t a = 0; a < 5; ++a) set_word(log, record_word(index, 3 + a), fmt * 10 + a);
   set_word(log, record_word(index, 0), fmt | 0x80000000u);
 }
 
-DebugRecord expected_record(std::uint32_t index, std::uint32_t fmt, std::uint32_t tenant,
-                            std::uint32_t slot) {
+DebugRecord expected_record(std::uint32_t index, std::uint32_t fmt, std::uint32_t tenant, std::uint32_t slot) {
   DebugRecord record{index, fmt, tenant, slot, {}};
   for (std::uint32_t a = 0; a < 5; ++a) record.args[a] = fmt * 10 + a;
   return record;
@@ -48,11 +44,10 @@ TEST(ProtocolDebugLog, EncodeIntoWrongSizeWritesNothing) {
   const Bytes before = out;
   EXPECT_TRUE(fails_with(try_encode_empty_debug_log_into(out, 1), ErrorKind::InvalidArgument,
                          {"output debug log", "16 bytes", "48"}));
-  EXPECT_TRUE(fails_with(try_encode_empty_debug_log_into(out, abi::MAX_LOG_RECORDS + 1),
-                         ErrorKind::InvalidArgument, {"debug log", "capacity_records"}));
+  EXPECT_TRUE(fails_with(try_encode_empty_debug_log_into(out, abi::MAX_LOG_RECORDS + 1), ErrorKind::InvalidArgument,
+                         {"debug log", "capacity_records"}));
   EXPECT_EQ(out, before);
-  EXPECT_TRUE(test::throws_with([] { encode_empty_debug_log(0xFFFFFFFFu); }, ErrorKind::InvalidArgument,
-                                "debug log"));
+  EXPECT_TRUE(test::throws_with([] { encode_empty_debug_log(0xFFFFFFFFu); }, ErrorKind::InvalidArgument, "debug log"));
 }
 
 TEST(ProtocolDebugLog, CommittedRecordsDecodeInOrder) {
@@ -62,8 +57,7 @@ TEST(ProtocolDebugLog, CommittedRecordsDecodeInOrder) {
   set_word(log, 2, 2);
   auto decoded = try_read_debug_log(log);
   ASSERT_TRUE(decoded.has_value());
-  EXPECT_EQ(decoded->records,
-            (std::vector<DebugRecord>{expected_record(0, 7, 1, 12), expected_record(1, 8, 2, 13)}));
+  EXPECT_EQ(decoded->records, (std::vector<DebugRecord>{expected_record(0, 7, 1, 12), expected_record(1, 8, 2, 13)}));
   EXPECT_EQ(decoded->claimed, 2u);
   EXPECT_EQ(decoded->dropped, 0u);
   EXPECT_EQ(decoded->partial, 0u);
@@ -99,16 +93,14 @@ TEST(ProtocolDebugLog, PartialRecordStrictIsMalformedLenientCounts) {
   commit_record(log, 2, 3, 0, 0);
   set_word(log, 2, 3);
   auto strict = try_read_debug_log(log, DecodeMode::Strict);
-  EXPECT_TRUE(
-      fails_with(strict, ErrorKind::Malformed, {"debug log record 1 word 12 (COMMIT) is 0", "CURSOR = 3"}));
+  EXPECT_TRUE(fails_with(strict, ErrorKind::Malformed, {"debug log record 1 word 12 (COMMIT) is 0", "CURSOR = 3"}));
   EXPECT_NE(strict.error().fix().find("Lenient"), std::string::npos);
   EXPECT_TRUE(test::throws_with([&] { read_debug_log(log); }, ErrorKind::Malformed, "record 1"));
 
   auto lenient = try_read_debug_log(log, DecodeMode::Lenient);
   ASSERT_TRUE(lenient.has_value());
   EXPECT_EQ(lenient->partial, 1u);
-  EXPECT_EQ(lenient->records,
-            (std::vector<DebugRecord>{expected_record(0, 1, 0, 0), expected_record(2, 3, 0, 0)}));
+  EXPECT_EQ(lenient->records, (std::vector<DebugRecord>{expected_record(0, 1, 0, 0), expected_record(2, 3, 0, 0)}));
 }
 
 TEST(ProtocolDebugLog, CommitWithoutCommitBitIsMalformedInStrictMode) {
@@ -131,14 +123,12 @@ TEST(ProtocolDebugLog, WrongMagicTruncatedAndSizeMismatchAreMalformed) {
                          {"debug log is 28 words", "word 1 (CAPACITY) = 4", "36 words"}));
   set_word(log, 1, 0xFFFFFFFFu);
   EXPECT_TRUE(fails_with(try_read_debug_log(log, DecodeMode::Lenient), ErrorKind::Malformed, {"CAPACITY"}));
-  EXPECT_TRUE(
-      fails_with(try_read_debug_log(Bytes(8)), ErrorKind::Malformed, {"debug log is 2 words", "header"}));
+  EXPECT_TRUE(fails_with(try_read_debug_log(Bytes(8)), ErrorKind::Malformed, {"debug log is 2 words", "header"}));
   const Bytes good = encode_empty_debug_log(1);
   EXPECT_TRUE(fails_with(try_read_debug_log(ConstByteSpan(good).first(good.size() - 3)), ErrorKind::Malformed,
                          {"debug log", "truncated"}));
   test::Misaligned misaligned(good);
-  EXPECT_TRUE(
-      fails_with(try_read_debug_log(misaligned.span()), ErrorKind::Malformed, {"debug log", "misaligned"}));
+  EXPECT_TRUE(fails_with(try_read_debug_log(misaligned.span()), ErrorKind::Malformed, {"debug log", "misaligned"}));
 }
 
 TEST(ProtocolDebugLog, IntoResetsTheOutput) {

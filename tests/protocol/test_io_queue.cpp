@@ -8,9 +8,7 @@ using test::fails_with;
 using test::get_word;
 using test::set_word;
 
-std::size_t request_word(std::uint32_t index, std::uint32_t field) {
-  return 4 + std::size_t{index} * 8 + field;
-}
+std::size_t request_word(std::uint32_t index, std::uint32_t field) { return 4 + std::size_t{index} * 8 + field; }
 
 // Posts request `index` the way a lane does, STATUS last.
 void post(Bytes& io, std::uint32_t index, std::uint32_t status, std::uint32_t byte_count = 100) {
@@ -42,13 +40,12 @@ TEST(ProtocolIoQueue, EncodeEmptyWritesHeader) {
 TEST(ProtocolIoQueue, EncodeIntoWrongSizeWritesNothing) {
   Bytes out = test::patterned(20);
   const Bytes before = out;
-  EXPECT_TRUE(
-      fails_with(try_encode_empty_io_queue_into(out, 1), ErrorKind::InvalidArgument, {"output io queue"}));
+  EXPECT_TRUE(fails_with(try_encode_empty_io_queue_into(out, 1), ErrorKind::InvalidArgument, {"output io queue"}));
   EXPECT_TRUE(fails_with(try_encode_empty_io_queue_into(out, 0xFFFFFFFFu), ErrorKind::InvalidArgument,
                          {"io queue", "capacity_requests"}));
   EXPECT_EQ(out, before);
-  EXPECT_TRUE(test::throws_with([] { encode_empty_io_queue(abi::MAX_IO_REQUESTS + 1); },
-                                ErrorKind::InvalidArgument, "io queue"));
+  EXPECT_TRUE(test::throws_with([] { encode_empty_io_queue(abi::MAX_IO_REQUESTS + 1); }, ErrorKind::InvalidArgument,
+                                "io queue"));
 }
 
 TEST(ProtocolIoQueue, ReadListsNonEmptyEntries) {
@@ -67,8 +64,7 @@ TEST(ProtocolIoQueue, ReadListsNonEmptyEntries) {
 TEST(ProtocolIoQueue, UnknownRequestStatusIsMalformed) {
   Bytes io = encode_empty_io_queue(3);
   post(io, 2, 6);
-  EXPECT_TRUE(fails_with(try_read_io_requests(io), ErrorKind::Malformed,
-                         {"io queue request 2 word 26 (STATUS) is 6"}));
+  EXPECT_TRUE(fails_with(try_read_io_requests(io), ErrorKind::Malformed, {"io queue request 2 word 26 (STATUS) is 6"}));
   EXPECT_TRUE(test::throws_with([&] { read_io_requests(io); }, ErrorKind::Malformed, "request 2"));
 }
 
@@ -82,16 +78,13 @@ TEST(ProtocolIoQueue, WrongMagicSizeMismatchTruncatedMisaligned) {
   EXPECT_TRUE(fails_with(try_read_io_requests(io), ErrorKind::Malformed,
                          {"io queue is 20 words", "word 1 (CAPACITY) = 3", "28 words"}));
   EXPECT_TRUE(fails_with(try_complete_io_request(io, 0, true, 0), ErrorKind::Malformed, {"CAPACITY"}));
-  EXPECT_TRUE(
-      fails_with(try_read_io_requests(Bytes(12)), ErrorKind::Malformed, {"io queue is 3 words", "header"}));
+  EXPECT_TRUE(fails_with(try_read_io_requests(Bytes(12)), ErrorKind::Malformed, {"io queue is 3 words", "header"}));
   const Bytes good = encode_empty_io_queue(1);
-  EXPECT_TRUE(fails_with(try_read_io_requests(ConstByteSpan(good).first(good.size() - 1)),
-                         ErrorKind::Malformed, {"io queue", "truncated"}));
+  EXPECT_TRUE(fails_with(try_read_io_requests(ConstByteSpan(good).first(good.size() - 1)), ErrorKind::Malformed,
+                         {"io queue", "truncated"}));
   test::Misaligned misaligned(good);
-  EXPECT_TRUE(
-      fails_with(try_read_io_requests(misaligned.span()), ErrorKind::Malformed, {"io queue", "misaligned"}));
-  EXPECT_TRUE(fails_with(try_complete_io_request(misaligned.span(), 0, true, 0), ErrorKind::Malformed,
-                         {"misaligned"}));
+  EXPECT_TRUE(fails_with(try_read_io_requests(misaligned.span()), ErrorKind::Malformed, {"io queue", "misaligned"}));
+  EXPECT_TRUE(fails_with(try_complete_io_request(misaligned.span(), 0, true, 0), ErrorKind::Malformed, {"misaligned"}));
 }
 
 TEST(ProtocolIoQueue, CompleteOkWritesBytesThenStatus) {

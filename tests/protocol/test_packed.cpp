@@ -19,8 +19,7 @@ TEST(ProtocolPacked, LayoutFollowsDesign) {
   EXPECT_EQ(item->args[0], 4u | (5u << 8));  // 4 ops, 5 words used
   EXPECT_EQ(item->args[1], 0xC8020001u);     // opcodes 1, 0, 2, 200 as bytes
   EXPECT_EQ(item->args[2], 0x04020200u);     // offsets 0, 2, 2, 4
-  const std::array<std::uint32_t, 12> want = {
-      4u | (5u << 8), 0xC8020001u, 0x04020200u, 3, 7, 3, 1, 42, 0, 0, 0, 0};
+  const std::array<std::uint32_t, 12> want = {4u | (5u << 8), 0xC8020001u, 0x04020200u, 3, 7, 3, 1, 42, 0, 0, 0, 0};
   EXPECT_EQ(item->args, want);
   auto decoded = try_decode_packed_args(item->args);
   ASSERT_TRUE(decoded.has_value());
@@ -73,10 +72,9 @@ TEST(ProtocolPacked, PublishIntoBusySlotWritesNothing) {
   const std::vector<PackedOp> ops = {{abi::OP_NOP, {}}};
   EXPECT_TRUE(fails_with(try_publish_packed_slot(ring, 0, 0, ops), ErrorKind::QueueFull,
                          {"slot 0 still in flight (STATUS=CLAIMED)"}));
+  EXPECT_TRUE(fails_with(try_publish_packed_slot(ring, 1, 0, ops), ErrorKind::InvalidArgument, {"ring slot 1"}));
   EXPECT_TRUE(
-      fails_with(try_publish_packed_slot(ring, 1, 0, ops), ErrorKind::InvalidArgument, {"ring slot 1"}));
-  EXPECT_TRUE(test::throws_with([&] { publish_packed_slot(ring, 0, 0, {}); }, ErrorKind::InvalidArgument,
-                                "0 inner ops"));
+      test::throws_with([&] { publish_packed_slot(ring, 0, 0, {}); }, ErrorKind::InvalidArgument, "0 inner ops"));
   EXPECT_EQ(ring, before);
 }
 

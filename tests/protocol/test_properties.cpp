@@ -15,9 +15,7 @@ constexpr int ROUNDS = 3000;
 
 struct Rng {
   std::mt19937 engine{20240531u};
-  std::uint32_t below(std::uint32_t n) {
-    return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(engine);
-  }
+  std::uint32_t below(std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(engine); }
   std::uint32_t word() { return static_cast<std::uint32_t>(engine()); }
   bool chance(std::uint32_t one_in) { return below(one_in) == 0; }
 };
@@ -97,8 +95,7 @@ std::optional<ErrorKind> expected_failure(const Bytes& ring, std::uint32_t slots
     if (item.arg_count > abi::MAX_ARGS) return ErrorKind::InvalidArgument;
   }
   for (std::uint64_t s = first; s < first + count; ++s) {
-    if (!abi::slot_reusable(get_word(ring, slot_word(static_cast<std::uint32_t>(s), 0))))
-      return ErrorKind::QueueFull;
+    if (!abi::slot_reusable(get_word(ring, slot_word(static_cast<std::uint32_t>(s), 0)))) return ErrorKind::QueueFull;
   }
   return std::nullopt;
 }
@@ -239,10 +236,8 @@ TEST(ProtocolProperties, ControlPoliciesRoundTrip) {
     const bool enabled = rng.chance(2);
     const bool admin = rng.chance(2);
     ASSERT_TRUE(try_set_tenant_flags(control, tenant, enabled, admin).has_value());
-    const std::uint32_t flags =
-        (enabled ? abi::TENANT_FLAG_ENABLED : 0u) | (admin ? abi::TENANT_FLAG_ADMIN : 0u);
-    ASSERT_EQ(*try_read_tenant_counters(control, tenant),
-              (TenantCounters{tenant, flags, mask, window, 0, 0}));
+    const std::uint32_t flags = (enabled ? abi::TENANT_FLAG_ENABLED : 0u) | (admin ? abi::TENANT_FLAG_ADMIN : 0u);
+    ASSERT_EQ(*try_read_tenant_counters(control, tenant), (TenantCounters{tenant, flags, mask, window, 0, 0}));
     std::vector<std::uint32_t> values(rng.below(observables + 1));
     for (auto& v : values) v = rng.word();
     const std::uint32_t at = rng.below(observables - static_cast<std::uint32_t>(values.size()) + 1);
@@ -270,10 +265,7 @@ TEST(ProtocolProperties, DebugLogStrictAndLenientAgree) {
       set_word(log, base + 1, record.tenant);
       set_word(log, base + 2, record.slot);
       const std::uint32_t shape = rng.below(6);  // 0: partial, 1: no commit bit, else committed
-      set_word(log, base,
-               shape == 0   ? 0u
-               : shape == 1 ? (record.fmt_id | 1u)
-                            : (record.fmt_id | 0x80000000u));
+      set_word(log, base, shape == 0 ? 0u : shape == 1 ? (record.fmt_id | 1u) : (record.fmt_id | 0x80000000u));
       if (i >= claimed) continue;
       if (shape < 2) {
         ++partial;
@@ -330,8 +322,7 @@ TEST(ProtocolProperties, IoQueueRequestsRoundTripAndCompleteOnce) {
     const std::uint32_t index = rng.below(capacity + 1);
     const Bytes before = io;
     const std::uint32_t status = index < capacity ? get_word(io, 4 + index * 8 + 6) : 0u;
-    const bool valid =
-        index < capacity && (status == abi::IO_STATUS_REQUESTED || status == abi::IO_STATUS_SERVICING);
+    const bool valid = index < capacity && (status == abi::IO_STATUS_REQUESTED || status == abi::IO_STATUS_SERVICING);
     const bool ok = rng.chance(2);
     const std::uint32_t asked = index < capacity ? get_word(io, 4 + index * 8 + 5) : 0u;
     const std::uint32_t delivered = asked == 0 ? 0 : rng.below(asked);

@@ -112,10 +112,10 @@ std::vector<std::string> opcode_mismatches(std::string_view doc) {
     const abi::BuiltinOpcode& row = abi::BUILTIN_OPCODE_TABLE[abi::builtin_index(*id)];
     if (!seen.insert(row.index).second) out.push_back("row " + name + ": listed twice");
     try {
-      if (std::stoull(cells[0], nullptr, 0) != row.id) out.push_back(name + ": id " + cells[0] + ", abi.h says " +
-                                                                      std::to_string(row.id));
-      if (std::stoull(cells[1], nullptr, 0) != row.index) out.push_back(name + ": index " + cells[1] +
-                                                                         ", abi.h says " + std::to_string(row.index));
+      if (std::stoull(cells[0], nullptr, 0) != row.id)
+        out.push_back(name + ": id " + cells[0] + ", abi.h says " + std::to_string(row.id));
+      if (std::stoull(cells[1], nullptr, 0) != row.index)
+        out.push_back(name + ": index " + cells[1] + ", abi.h says " + std::to_string(row.index));
     } catch (const std::exception&) {
       out.push_back(name + ": id or index is not a number (\"" + cells[0] + "\", \"" + cells[1] + "\")");
     }
@@ -175,9 +175,7 @@ std::string edited(std::string doc, std::string_view from, std::string_view to) 
   return doc;
 }
 
-TEST(ReferenceDoc, IsThere) {
-  EXPECT_FALSE(read_reference().empty()) << "cannot read " << MK_REFERENCE_DOC;
-}
+TEST(ReferenceDoc, IsThere) { EXPECT_FALSE(read_reference().empty()) << "cannot read " << MK_REFERENCE_DOC; }
 
 TEST(ReferenceDoc, OpcodeTableMatchesAbi) {
   const auto problems = opcode_mismatches(read_reference());
@@ -247,11 +245,16 @@ TEST(OpcodeTable, NamesAndIndicesComeFromTheTable) {
 std::uint32_t hand_builtin_index(std::uint32_t opcode) {
   if (opcode <= 7) return opcode;
   switch (opcode) {
-    case 0xFFFDu: return 8;
-    case 0xFFFEu: return 9;
-    case 0x80000001u: return 10;
-    case 0xFFFFFFFFu: return 11;
-    default: return abi::NO_OPCODE_INDEX;
+    case 0xFFFDu:
+      return 8;
+    case 0xFFFEu:
+      return 9;
+    case 0x80000001u:
+      return 10;
+    case 0xFFFFFFFFu:
+      return 11;
+    default:
+      return abi::NO_OPCODE_INDEX;
   }
 }
 bool hand_is_system_opcode(std::uint32_t opcode) {

@@ -58,8 +58,7 @@ TEST(ProtocolWorkItems, PublishRunTouchesOnlyItsSlots) {
 TEST(ProtocolWorkItems, EmptyBatchReturnsFirstSlot) {
   Bytes ring = encode_empty_ring(4);
   EXPECT_EQ(*try_publish_work_items(ring, 4, {}), 4u);
-  EXPECT_TRUE(
-      fails_with(try_publish_work_items(ring, 5, {}), ErrorKind::InvalidArgument, {"ring", "4 slots"}));
+  EXPECT_TRUE(fails_with(try_publish_work_items(ring, 5, {}), ErrorKind::InvalidArgument, {"ring", "4 slots"}));
   EXPECT_EQ(ring, encode_empty_ring(4));
 }
 
@@ -70,14 +69,14 @@ TEST(ProtocolWorkItems, RunPastEndIsInvalidArgumentAndWritesNothing) {
                          {"ring slots [4, 7)", "6 slots"}));
   EXPECT_TRUE(fails_with(try_publish_work_items(ring, 0xFFFFFFFFu, make_items(2)), ErrorKind::InvalidArgument,
                          {"ring slots [4294967295, 4294967297)"}));
-  EXPECT_TRUE(test::throws_with([&] { publish_work_items(ring, 5, make_items(2)); },
-                                ErrorKind::InvalidArgument, "ring slots"));
+  EXPECT_TRUE(
+      test::throws_with([&] { publish_work_items(ring, 5, make_items(2)); }, ErrorKind::InvalidArgument, "ring slots"));
   EXPECT_EQ(ring, before);
 }
 
 TEST(ProtocolWorkItems, BusySlotLateInBatchWritesNothing) {
-  for (std::uint32_t busy : {abi::STATUS_PUBLISHED, abi::STATUS_CLAIMED, abi::STATUS_WAIT_IO,
-                             abi::STATUS_YIELD, abi::STATUS_REQUEUE}) {
+  for (std::uint32_t busy :
+       {abi::STATUS_PUBLISHED, abi::STATUS_CLAIMED, abi::STATUS_WAIT_IO, abi::STATUS_YIELD, abi::STATUS_REQUEUE}) {
     Bytes ring = garbage_ring(8);
     set_word(ring, slot_word(5, 0), busy);
     const Bytes before = ring;
@@ -92,8 +91,8 @@ TEST(ProtocolWorkItems, BadArgCountLateInBatchWritesNothing) {
   const Bytes before = ring;
   auto items = make_items(5);
   items[4].arg_count = 200;
-  EXPECT_TRUE(fails_with(try_publish_work_items(ring, 2, items), ErrorKind::InvalidArgument,
-                         {"ring slot 6", "arg_count=200"}));
+  EXPECT_TRUE(
+      fails_with(try_publish_work_items(ring, 2, items), ErrorKind::InvalidArgument, {"ring slot 6", "arg_count=200"}));
   EXPECT_EQ(ring, before);
 }
 
@@ -129,15 +128,14 @@ TEST(ProtocolRingEncode, BusySlotAnywhereInRingWritesNothing) {
   items[1].arg_count = 13;
   set_word(ring, slot_word(5, 0), abi::STATUS_DONE);
   const Bytes before_args = ring;
-  EXPECT_TRUE(
-      fails_with(try_encode_work_items_ring_into(ring, items), ErrorKind::InvalidArgument, {"arg_count=13"}));
+  EXPECT_TRUE(fails_with(try_encode_work_items_ring_into(ring, items), ErrorKind::InvalidArgument, {"arg_count=13"}));
   EXPECT_EQ(ring, before_args);
 }
 
 TEST(ProtocolRingEncode, TruncatedRingIsMalformed) {
   Bytes ring(100);
-  EXPECT_TRUE(fails_with(try_encode_work_items_ring_into(ring, make_items(1)), ErrorKind::Malformed,
-                         {"ring", "truncated"}));
+  EXPECT_TRUE(
+      fails_with(try_encode_work_items_ring_into(ring, make_items(1)), ErrorKind::Malformed, {"ring", "truncated"}));
   EXPECT_EQ(ring, Bytes(100));
 }
 
@@ -173,8 +171,7 @@ TEST(ProtocolBatch, NoRoomForFenceWritesNothing) {
   // The items alone fit in [2, 6); the fence would need slot 6.
   EXPECT_TRUE(fails_with(try_batch_publish(ring, 2, make_items(4), 1), ErrorKind::InvalidArgument,
                          {"ring slots [2, 7)", "6 slots"}));
-  EXPECT_TRUE(
-      test::throws_with([&] { batch_publish(ring, 6, {}, 1); }, ErrorKind::InvalidArgument, "ring slot 6"));
+  EXPECT_TRUE(test::throws_with([&] { batch_publish(ring, 6, {}, 1); }, ErrorKind::InvalidArgument, "ring slot 6"));
   EXPECT_EQ(ring, before);
 }
 

@@ -27,8 +27,8 @@ TEST(ProtocolWorkItem, MakeCopiesArgs) {
 }
 
 TEST(ProtocolWorkItem, MoreThan12ArgsIsInvalidArgument) {
-  EXPECT_TRUE(fails_with(WorkItem::make(abi::OP_NOP, 0, std::vector<std::uint32_t>(13, 1)),
-                         ErrorKind::InvalidArgument, {"13 args", "MAX_ARGS=12"}));
+  EXPECT_TRUE(fails_with(WorkItem::make(abi::OP_NOP, 0, std::vector<std::uint32_t>(13, 1)), ErrorKind::InvalidArgument,
+                         {"13 args", "MAX_ARGS=12"}));
 }
 
 TEST(ProtocolPublish, WritesEveryWordAndStatusPublished) {
@@ -94,8 +94,7 @@ INSTANTIATE_TEST_SUITE_P(BusyStatuses, ProtocolInFlight,
                                            abi::STATUS_YIELD, abi::STATUS_REQUEUE, 8u, 0xFFFFFFFFu),
                          [](const auto& info) {
                            const std::string_view name = status_name(info.param);
-                           return name == "UNKNOWN" ? "UNKNOWN_" + std::to_string(info.param)
-                                                    : std::string(name);
+                           return name == "UNKNOWN" ? "UNKNOWN_" + std::to_string(info.param) : std::string(name);
                          });
 
 TEST(ProtocolPublish, SlotOutOfRangeIsInvalidArgument) {
@@ -131,8 +130,8 @@ TEST(ProtocolPublish, TruncatedOrMisalignedRingIsMalformed) {
                          {"ring is 68 bytes", "64-byte slots", "truncated"}));
   EXPECT_EQ(partial_slot, before);
   test::Misaligned misaligned(ring);
-  EXPECT_TRUE(fails_with(try_publish_slot(misaligned.span(), 0, WorkItem{}), ErrorKind::Malformed,
-                         {"ring", "misaligned"}));
+  EXPECT_TRUE(
+      fails_with(try_publish_slot(misaligned.span(), 0, WorkItem{}), ErrorKind::Malformed, {"ring", "misaligned"}));
 }
 
 TEST(ProtocolPublish, WordsFormMatchesBytesForm) {
@@ -158,13 +157,12 @@ TEST(ProtocolEmptyRing, EncodeIsAllZero) {
 TEST(ProtocolEmptyRing, IntoWrongSizeOrOverflowWritesNothing) {
   Bytes out = test::patterned(3 * 64);
   const Bytes before = out;
-  EXPECT_TRUE(fails_with(try_encode_empty_ring_into(out, 4), ErrorKind::InvalidArgument,
-                         {"output ring", "192 bytes", "256"}));
+  EXPECT_TRUE(
+      fails_with(try_encode_empty_ring_into(out, 4), ErrorKind::InvalidArgument, {"output ring", "192 bytes", "256"}));
   EXPECT_TRUE(fails_with(try_encode_empty_ring_into(out, abi::MAX_RING_SLOTS + 1), ErrorKind::InvalidArgument,
                          {"ring", "slot_count"}));
   EXPECT_EQ(out, before);
-  EXPECT_TRUE(
-      test::throws_with([] { encode_empty_ring(0xFFFFFFFFu); }, ErrorKind::InvalidArgument, "slot_count"));
+  EXPECT_TRUE(test::throws_with([] { encode_empty_ring(0xFFFFFFFFu); }, ErrorKind::InvalidArgument, "slot_count"));
 }
 
 }  // namespace

@@ -28,19 +28,23 @@ Outcome exec_single(Model& m, const TenantSpec& t, u32 index, const u32* args, u
   u32& word = m.observables[t.window.base + addr];
   const bool shared = addr < ADD_REGION;  // racing ATOMIC_ADDs: previous value is order-dependent
   switch (index) {
-    case abi::IDX_STORE_U32: word = arg(1); return done(0);
+    case abi::IDX_STORE_U32:
+      word = arg(1);
+      return done(0);
     case abi::IDX_ATOMIC_ADD: {
       const u32 prev = word;
       word += arg(1);
       return done(prev, shared);
     }
-    case abi::IDX_LOAD_U32: return done(word, shared);
+    case abi::IDX_LOAD_U32:
+      return done(word, shared);
     case abi::IDX_COMPARE_SWAP: {
       const u32 prev = word;
       if (prev == arg(1)) word = arg(2);
       return done(prev, shared);
     }
-    default: return fault(abi::FAULT_BAD_ARGS);  // the generator never asks for anything else
+    default:
+      return fault(abi::FAULT_BAD_ARGS);  // the generator never asks for anything else
   }
 }
 
@@ -193,8 +197,8 @@ WorkItem random_item(Rng& rng, const Model& m, u32 slot) {
     static constexpr u32 non_admin[] = {1, 2, 3, 4, 5, UNKNOWN_TENANT};
     return make_item(abi::OP_SHUTDOWN, non_admin[rng.below(6)], {});
   }
-  if (r < 97) return make_item(abi::OP_BATCH_FENCE, 2, {0, 1, 1});          // tenant 2 may not fence
-  return make_item(abi::OP_BATCH_FENCE, 0, {SLOTS - 1, 2, 1});              // range past the ring
+  if (r < 97) return make_item(abi::OP_BATCH_FENCE, 2, {0, 1, 1});  // tenant 2 may not fence
+  return make_item(abi::OP_BATCH_FENCE, 0, {SLOTS - 1, 2, 1});      // range past the ring
 }
 
 WorkItem fence_item(u32 first, u32 count, u32 tag) { return make_item(abi::OP_BATCH_FENCE, 0, {first, count, tag}); }
@@ -206,9 +210,10 @@ const std::array<TenantSpec, TENANTS>& tenant_specs() {
     std::array<TenantSpec, TENANTS> t{};
     t[0] = TenantSpec{true, true, ~std::uint64_t{0}, Window{0, WINDOW}};
     t[1] = TenantSpec{true, false, ~(bit(abi::IDX_COMPARE_SWAP) | bit(abi::IDX_SHUTDOWN)), Window{WINDOW, WINDOW}};
-    t[2] = TenantSpec{true, false,
-                      bit(abi::IDX_NOP) | bit(abi::IDX_STORE_U32) | bit(abi::IDX_ATOMIC_ADD) | bit(abi::IDX_COMPARE_SWAP),
-                      Window{2 * WINDOW, WINDOW}};
+    t[2] =
+        TenantSpec{true, false,
+                   bit(abi::IDX_NOP) | bit(abi::IDX_STORE_U32) | bit(abi::IDX_ATOMIC_ADD) | bit(abi::IDX_COMPARE_SWAP),
+                   Window{2 * WINDOW, WINDOW}};
     t[3] = TenantSpec{true, false, ~std::uint64_t{0}, Window{3 * WINDOW, WINDOW}};
     t[4] = TenantSpec{false, false, ~std::uint64_t{0}, Window{0, 0}};
     t[5] = TenantSpec{true, false, 0, Window{0, WINDOW}};
@@ -247,7 +252,7 @@ void generate_batch(Rng& rng, u32 n, Model& m, Batch& batch) {
   } else if (plan == NESTED) {
     const u32 first = rng.below(n - 2);
     batch.items[n - 2] = fence_item(first, n - 2 - first, rng.next());  // inner
-    batch.items[n - 1] = fence_item(rng.below(n - 2), 0, rng.next());    // outer, covers the inner
+    batch.items[n - 1] = fence_item(rng.below(n - 2), 0, rng.next());   // outer, covers the inner
     batch.items[n - 1].args[abi::FENCE_ARG_COUNT] = n - batch.items[n - 1].args[abi::FENCE_ARG_FIRST_SLOT];
     fence_slots = {n - 2, n - 1};
   }

@@ -21,9 +21,9 @@ using u32 = std::uint32_t;
 
 inline constexpr u32 SLOTS = 4096;
 inline constexpr u32 WORKGROUP = 256;
-inline constexpr u32 TENANTS = 6;           // TENANT_COUNT; items also use tenant 9 (unknown)
-inline constexpr u32 WINDOW = 8192;         // words per enabled tenant window
-inline constexpr u32 ADD_REGION = 256;      // [0, 256): ATOMIC_ADD only
+inline constexpr u32 TENANTS = 6;               // TENANT_COUNT; items also use tenant 9 (unknown)
+inline constexpr u32 WINDOW = 8192;             // words per enabled tenant window
+inline constexpr u32 ADD_REGION = 256;          // [0, 256): ATOMIC_ADD only
 inline constexpr u32 SLOT_REGION = ADD_REGION;  // [256, 256 + SLOTS): one word per ring slot
 inline constexpr u32 OBSERVABLES = 4 * WINDOW;  // tenants 0..3 own one window each
 inline constexpr u32 UNKNOWN_TENANT = 9;

@@ -51,7 +51,8 @@ std::string verify_dispatch(const Batch& batch, const Model& model, ConstWordSpa
     err << "DONE_COUNT " << control[abi::CTRL_DONE_COUNT] << " != model " << static_cast<u32>(model.done) << "; ";
   if (control[abi::CTRL_FAULT_COUNT] != static_cast<u32>(model.faults))
     err << "FAULT_COUNT " << control[abi::CTRL_FAULT_COUNT] << " != model " << static_cast<u32>(model.faults) << "; ";
-  if (control[abi::CTRL_EPOCH] != model.epoch) err << "EPOCH " << control[abi::CTRL_EPOCH] << " != model " << model.epoch << "; ";
+  if (control[abi::CTRL_EPOCH] != model.epoch)
+    err << "EPOCH " << control[abi::CTRL_EPOCH] << " != model " << model.epoch << "; ";
   if (control[abi::CTRL_SHUTDOWN] != 0) err << "SHUTDOWN was set; ";
   int reported = 0;
   for (u32 s = 0; s < ring.size() / abi::SLOT_WORDS && reported < 8; ++s) {
@@ -91,8 +92,8 @@ std::string verify_final(const Model& model, ConstWordSpan control) {
   std::ostringstream err;
   for (u32 i = 0; i < abi::MAX_OPCODES; ++i)
     if (control[abi::CTRL_OPCODE_COUNTS + i] != static_cast<u32>(model.metrics[i]))
-      err << "OPCODE_COUNTS[" << i << "] " << control[abi::CTRL_OPCODE_COUNTS + i] << " != model "
-          << model.metrics[i] << "; ";
+      err << "OPCODE_COUNTS[" << i << "] " << control[abi::CTRL_OPCODE_COUNTS + i] << " != model " << model.metrics[i]
+          << "; ";
   for (u32 t = 0; t < TENANTS; ++t) {
     if (control[abi::tenant_word(t, abi::TENANT_DONE)] != static_cast<u32>(model.tenant_done[t]))
       err << "tenant " << t << " DONE " << control[abi::tenant_word(t, abi::TENANT_DONE)] << " != model "
@@ -125,7 +126,8 @@ struct WorkloadRun {
 
 // Runs `total` items in rings of SLOTS; stops at the first dispatch that disagrees
 // with the model (a gtest failure names the seed, the dispatch and the slots).
-WorkloadRun run_workload(std::shared_ptr<Backend> backend, std::uint64_t total, std::uint64_t seed, bool keep_last_batch) {
+WorkloadRun run_workload(std::shared_ptr<Backend> backend, std::uint64_t total, std::uint64_t seed,
+                         bool keep_last_batch) {
   WorkloadRun run;
   auto mk = Megakernel::bootstrap_sharded(std::move(backend), SLOTS, WORKGROUP);
   if (!mk) {
@@ -191,11 +193,12 @@ TEST(Stress, RandomTenantsAndOpcodesFourThreads) {
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(run.items, total);
   EXPECT_EQ(run.model.done, total);
-  std::printf("[ stress   ] seed 0x%llx: %llu items in %u dispatches of up to %u slots, 4 threads, %.2f s "
-              "(%.1f M items/s), %llu faults, %u fences\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(run.items), run.dispatches, SLOTS,
-              run.seconds, run.seconds > 0 ? run.items / run.seconds / 1e6 : 0.0,
-              static_cast<unsigned long long>(run.model.faults), run.model.epoch);
+  std::printf(
+      "[ stress   ] seed 0x%llx: %llu items in %u dispatches of up to %u slots, 4 threads, %.2f s "
+      "(%.1f M items/s), %llu faults, %u fences\n",
+      static_cast<unsigned long long>(seed), static_cast<unsigned long long>(run.items), run.dispatches, SLOTS,
+      run.seconds, run.seconds > 0 ? run.items / run.seconds / 1e6 : 0.0,
+      static_cast<unsigned long long>(run.model.faults), run.model.epoch);
   std::printf("[ stress   ] completed per opcode:");
   for (u32 i = 0; i < abi::BUILTIN_OPCODES; ++i)
     if (run.model.metrics[i] != 0)
@@ -210,10 +213,10 @@ TEST(Stress, RandomTenantsAndOpcodesFourThreads) {
 TEST(Stress, ThreadedRunMatchesDeterministicRun) {
   const std::uint64_t seed = env_u64("MK_STRESS_SEED", DEFAULT_SEED) + 1;
   const std::uint64_t total = std::min<std::uint64_t>(env_u64("MK_STRESS_ITEMS", DEFAULT_ITEMS), 40 * SLOTS + 123);
-  const WorkloadRun a = run_workload(make_cpu_backend(CpuBackendOptions{.threads = 1, .deterministic = true}), total,
-                                     seed, true);
-  const WorkloadRun b = run_workload(make_cpu_backend(CpuBackendOptions{.threads = 4, .deterministic = false}), total,
-                                     seed, true);
+  const WorkloadRun a =
+      run_workload(make_cpu_backend(CpuBackendOptions{.threads = 1, .deterministic = true}), total, seed, true);
+  const WorkloadRun b =
+      run_workload(make_cpu_backend(CpuBackendOptions{.threads = 4, .deterministic = false}), total, seed, true);
   ASSERT_FALSE(HasFailure());
   ASSERT_EQ(a.buffers.control.size(), b.buffers.control.size());
   auto ca = *try_as_words(ConstByteSpan(a.buffers.control), "control");

@@ -74,7 +74,7 @@ struct BenchResult {
   std::string skip_reason;
   std::vector<double> ns_per_item;  // one per sample
   BenchSummary summary;
-  std::optional<double> ratio;      // median / baseline median
+  std::optional<double> ratio;  // median / baseline median
 };
 
 }  // namespace mk::cli

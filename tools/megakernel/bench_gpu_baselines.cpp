@@ -14,7 +14,8 @@ namespace mk::cli {
 namespace {
 
 Error cuda_failure(cudaError_t e, const char* what) {
-  return Error(ErrorKind::Backend, std::string(what) + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")",
+  return Error(ErrorKind::Backend,
+               std::string(what) + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")",
                "check the device with `megakernel info` and nvidia-smi");
 }
 
@@ -24,7 +25,8 @@ class GpuBaselinePath final : public BenchPath {
   explicit GpuBaselinePath(bool graph) : m_graph(graph) {}
   ~GpuBaselinePath() override {
     if (m_exec) cudaGraphExecDestroy(m_exec);
-    for (void* p : {static_cast<void*>(m_op), static_cast<void*>(m_a), static_cast<void*>(m_b), static_cast<void*>(m_words)})
+    for (void* p :
+         {static_cast<void*>(m_op), static_cast<void*>(m_a), static_cast<void*>(m_b), static_cast<void*>(m_words)})
       if (p) cudaFree(p);
     if (m_stream) cudaStreamDestroy(m_stream);
   }
@@ -63,7 +65,8 @@ class GpuBaselinePath final : public BenchPath {
     e = m_graph ? cudaGraphLaunch(m_exec, m_stream) : gpu_baseline_launch_per_item(m_items, m_stream);
     if (e == cudaSuccess) e = cudaStreamSynchronize(m_stream);
     const auto stop = std::chrono::steady_clock::now();
-    if (e != cudaSuccess) return cuda::std::unexpected(cuda_failure(e, m_graph ? "the graph replay" : "the per-item launches"));
+    if (e != cudaSuccess)
+      return cuda::std::unexpected(cuda_failure(e, m_graph ? "the graph replay" : "the per-item launches"));
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count());
   }
 
@@ -84,7 +87,8 @@ class GpuBaselinePath final : public BenchPath {
 
 Result<std::unique_ptr<BenchPath>> make_gpu_baseline(const BenchEnv& env, bool graph) {
   if (env.backend->name() != "cuda")
-    return fail(ErrorKind::Unsupported, "GPU baselines need the cuda backend", "run with --backend cuda on a GPU machine");
+    return fail(ErrorKind::Unsupported, "GPU baselines need the cuda backend",
+                "run with --backend cuda on a GPU machine");
   auto path = std::make_unique<GpuBaselinePath>(graph);
   MK_TRY(path->init(*env.workload));
   return std::unique_ptr<BenchPath>(std::move(path));
@@ -92,13 +96,16 @@ Result<std::unique_ptr<BenchPath>> make_gpu_baseline(const BenchEnv& env, bool g
 
 }  // namespace
 
-Result<std::unique_ptr<BenchPath>> make_per_item_launch_path(const BenchEnv& env) { return make_gpu_baseline(env, false); }
+Result<std::unique_ptr<BenchPath>> make_per_item_launch_path(const BenchEnv& env) {
+  return make_gpu_baseline(env, false);
+}
 Result<std::unique_ptr<BenchPath>> make_cuda_graph_path(const BenchEnv& env) { return make_gpu_baseline(env, true); }
 
 #else
 
 Result<std::unique_ptr<BenchPath>> make_per_item_launch_path(const BenchEnv&) {
-  return fail(ErrorKind::Unsupported, "this build has no CUDA backend", "build with nvcc present (MK_ENABLE_CUDA=AUTO)");
+  return fail(ErrorKind::Unsupported, "this build has no CUDA backend",
+              "build with nvcc present (MK_ENABLE_CUDA=AUTO)");
 }
 Result<std::unique_ptr<BenchPath>> make_cuda_graph_path(const BenchEnv& env) { return make_per_item_launch_path(env); }
 

@@ -56,7 +56,8 @@ Result<std::unique_ptr<BenchPath>> make_interp_in_place_path(const BenchEnv& env
   auto ring = try_encode_empty_ring(slots);
   if (!ring) return cuda::std::unexpected<Error>(std::move(ring.error()));
   buffers.ring = std::move(*ring);
-  return std::unique_ptr<BenchPath>(std::make_unique<InterpInPlacePath>(std::move(*kernel), workload, std::move(buffers)));
+  return std::unique_ptr<BenchPath>(
+      std::make_unique<InterpInPlacePath>(std::move(*kernel), workload, std::move(buffers)));
 }
 
 }  // namespace mk::cli

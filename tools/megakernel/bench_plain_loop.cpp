@@ -21,13 +21,18 @@ class PlainLoopPath final : public BenchPath {
       const std::uint32_t addr = item.args[0];
       if (addr >= size) continue;
       switch (item.opcode) {
-        case abi::OP_STORE_U32: m_memory[addr] = item.args[1]; break;
+        case abi::OP_STORE_U32:
+          m_memory[addr] = item.args[1];
+          break;
         case abi::OP_ATOMIC_ADD:
           sink += m_memory[addr];
           m_memory[addr] += item.args[1];
           break;
-        case abi::OP_LOAD_U32: sink += m_memory[addr]; break;
-        default: break;
+        case abi::OP_LOAD_U32:
+          sink += m_memory[addr];
+          break;
+        default:
+          break;
       }
     }
     const auto stop = std::chrono::steady_clock::now();

@@ -12,7 +12,8 @@ void print_bench_table(std::ostream& out, const BenchRun& run) {
       << run.samples << " samples after " << run.warmup_samples << " warm-up, backend " << run.backend << " ("
       << run.device << ", driver " << run.driver << "), commit " << git_commit() << "\n\n";
   out << std::left << std::setw(18) << "case" << std::right << std::setw(9) << "samples" << std::setw(14)
-      << "median ns/it" << std::setw(12) << "p99 ns/it" << std::setw(14) << "items/s" << "  vs baseline\n";
+      << "median ns/it" << std::setw(12) << "p99 ns/it" << std::setw(14) << "items/s"
+      << "  vs baseline\n";
   for (const auto& result : run.results) {
     out << std::left << std::setw(18) << result.bench_case->name << std::right;
     if (result.skipped) {

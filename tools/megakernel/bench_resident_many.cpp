@@ -12,7 +12,10 @@ constexpr std::uint32_t BENCH_WORKGROUP = 64;
 class ResidentManyPath final : public BenchPath {
  public:
   ResidentManyPath(Megakernel kernel, ResidentHandles handles, const BenchWorkload& workload, Bytes control)
-      : m_kernel(std::move(kernel)), m_handles(std::move(handles)), m_workload(workload), m_control(std::move(control)) {
+      : m_kernel(std::move(kernel)),
+        m_handles(std::move(handles)),
+        m_workload(workload),
+        m_control(std::move(control)) {
     for (std::size_t i = 0; i < workload.items.size(); ++i)
       m_submissions.push_back(Submission{static_cast<std::uint32_t>(i), std::span(&workload.items[i], 1)});
   }
@@ -49,7 +52,8 @@ class ResidentManyPath final : public BenchPath {
 }  // namespace
 
 Result<std::unique_ptr<BenchPath>> make_resident_many_path(const BenchEnv& env) {
-  if (!env.backend->supports(Feature::ManyLaunch)) return cuda::std::unexpected(unsupported(*env.backend, Feature::ManyLaunch));
+  if (!env.backend->supports(Feature::ManyLaunch))
+    return cuda::std::unexpected(unsupported(*env.backend, Feature::ManyLaunch));
   const auto slots = static_cast<std::uint32_t>(env.workload->items.size());
   auto kernel = Megakernel::bootstrap_sharded(env.backend, slots, BENCH_WORKGROUP);
   if (!kernel) return cuda::std::unexpected<Error>(std::move(kernel.error()));
@@ -59,8 +63,8 @@ Result<std::unique_ptr<BenchPath>> make_resident_many_path(const BenchEnv& env) 
   if (!ring) return cuda::std::unexpected<Error>(std::move(ring.error()));
   auto handles = kernel->create_resident_handles(DispatchInput{*control, *ring, {}, {}});
   if (!handles) return cuda::std::unexpected<Error>(std::move(handles.error()));
-  auto path = std::make_unique<ResidentManyPath>(std::move(*kernel), std::move(*handles), *env.workload,
-                                                 std::move(*control));
+  auto path =
+      std::make_unique<ResidentManyPath>(std::move(*kernel), std::move(*handles), *env.workload, std::move(*control));
   return std::unique_ptr<BenchPath>(std::move(path));
 }
 

@@ -96,8 +96,8 @@ Status compare_observables(const BenchResult& reference, const std::vector<std::
   std::string where = "sizes " + std::to_string(got.size()) + " vs " + std::to_string(expected.size());
   for (std::size_t i = 0; i < std::min(got.size(), expected.size()); ++i) {
     if (got[i] != expected[i]) {
-      where = "observable word " + std::to_string(i) + ": " + std::to_string(got[i]) + " vs " +
-              std::to_string(expected[i]);
+      where =
+          "observable word " + std::to_string(i) + ": " + std::to_string(got[i]) + " vs " + std::to_string(expected[i]);
       break;
     }
   }
@@ -114,8 +114,8 @@ Result<BenchRun> run_bench(const BenchArgs& args, std::shared_ptr<Backend> backe
   run.backend = std::string(backend->name());
   const auto devices = backend->devices();
   run.device = devices.empty() ? run.backend : devices.front().name;
-  run.driver = (run.backend == "cpu" || devices.empty() || devices.front().driver.empty()) ? "cpu"
-                                                                                            : devices.front().driver;
+  run.driver =
+      (run.backend == "cpu" || devices.empty() || devices.front().driver.empty()) ? "cpu" : devices.front().driver;
   run.quick = args.quick;
   run.items_per_sample = plan.items;
   run.window_words = WINDOW_WORDS;

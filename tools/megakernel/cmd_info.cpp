@@ -17,10 +17,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr Feature ALL_FEATURES[] = {Feature::OneShot,       Feature::IoQueue,         Feature::DebugLog,
-                                    Feature::CustomOpcodes, Feature::PayloadProcessor, Feature::DeviceTime,
-                                    Feature::ResidentHandles, Feature::ManyLaunch,     Feature::LiveSession,
-                                    Feature::Trace};
+constexpr Feature ALL_FEATURES[] = {
+    Feature::OneShot,          Feature::IoQueue,    Feature::DebugLog,        Feature::CustomOpcodes,
+    Feature::PayloadProcessor, Feature::DeviceTime, Feature::ResidentHandles, Feature::ManyLaunch,
+    Feature::LiveSession,      Feature::Trace};
 
 struct BackendInfo {
   std::string name;
@@ -64,14 +64,10 @@ std::string gib(std::uint64_t bytes) {
 }
 
 Json limits_json() {
-  return {{"max_ring_slots", abi::MAX_RING_SLOTS},
-          {"max_tenants", abi::MAX_TENANTS},
-          {"max_custom_opcodes", abi::MAX_CUSTOM_OPCODES},
-          {"opcode_table_size", abi::MAX_OPCODES},
-          {"max_observables", abi::MAX_OBSERVABLES},
-          {"max_args_per_item", abi::MAX_ARGS},
-          {"max_debug_log_records", abi::MAX_LOG_RECORDS},
-          {"max_io_requests", abi::MAX_IO_REQUESTS}};
+  return {{"max_ring_slots", abi::MAX_RING_SLOTS},         {"max_tenants", abi::MAX_TENANTS},
+          {"max_custom_opcodes", abi::MAX_CUSTOM_OPCODES}, {"opcode_table_size", abi::MAX_OPCODES},
+          {"max_observables", abi::MAX_OBSERVABLES},       {"max_args_per_item", abi::MAX_ARGS},
+          {"max_debug_log_records", abi::MAX_LOG_RECORDS}, {"max_io_requests", abi::MAX_IO_REQUESTS}};
 }
 
 Json info_json(const std::vector<BackendInfo>& backends, const std::string& default_backend) {

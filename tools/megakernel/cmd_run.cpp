@@ -30,8 +30,8 @@ Error stopped_error(const RunArgs& args, const Job& job, const RunOutcome& outco
   const bool deadline = outcome.stop == DispatchStop::Deadline;
   std::string message = deadline ? "the job ran past --timeout " + seconds_text(args.timeout_s) + " s"
                                  : "the job used up --max-sweeps " + std::to_string(args.max_sweeps);
-  message += " and was stopped after " + seconds_text(static_cast<double>(wall) / 1e9) + " s: " +
-             std::to_string(outcome.readback.done_count) + " of " + std::to_string(job.items.size()) +
+  message += " and was stopped after " + seconds_text(static_cast<double>(wall) / 1e9) +
+             " s: " + std::to_string(outcome.readback.done_count) + " of " + std::to_string(job.items.size()) +
              " items finished (DONE or FAULT), " + std::to_string(outcome.sweeps_total) + " sweeps in " +
              std::to_string(outcome.stats.rounds) + " rounds, run " + std::to_string(outcome.wall_ns.size()) + " of " +
              std::to_string(args.repeat);
@@ -97,7 +97,8 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     RunBounds bounds;
     if (args.timeout_s > 0) {
-      bounds.timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(args.timeout_s));
+      bounds.timeout =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(args.timeout_s));
     }
     bounds.max_sweeps = args.max_sweeps;
     std::string why;
@@ -119,7 +120,9 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       return EXIT_RUNTIME;
     }
     if (args.json) {
-      out << run_report_json(*job, *outcome, args.summary).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      out << run_report_json(*job, *outcome, args.summary)
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+          << '\n';
     } else {
       print_run_table(out, *job, *outcome, args.summary);
     }

@@ -22,18 +22,18 @@ struct InfoArgs {
 int cmd_info(const InfoArgs& args, std::ostream& out, std::ostream& err);
 
 struct RunArgs {
-  std::string job;                  // a path, or "-" for stdin
+  std::string job;  // a path, or "-" for stdin
   std::string backend = "auto";
   bool json = false;
-  bool summary = false;             // --summary: totals, metrics and faults only
-  std::string path = "auto";        // --path auto|ring
+  bool summary = false;       // --summary: totals, metrics and faults only
+  std::string path = "auto";  // --path auto|ring
   std::uint32_t repeat = 1;
-  std::string io_root;              // --io-root ("" = the job file's directory)
-  bool allow_any_path = false;      // --allow-any-path (trusted jobs)
-  std::string max_job_bytes;        // --max-job-bytes ("" = 256 MiB)
-  std::string max_memory;           // --max-memory ("" = a quarter of physical memory)
-  double timeout_s = 0;             // --timeout seconds (0 = none)
-  std::uint64_t max_sweeps = 0;     // --max-sweeps (0 = none)
+  std::string io_root;           // --io-root ("" = the job file's directory)
+  bool allow_any_path = false;   // --allow-any-path (trusted jobs)
+  std::string max_job_bytes;     // --max-job-bytes ("" = 256 MiB)
+  std::string max_memory;        // --max-memory ("" = a quarter of physical memory)
+  double timeout_s = 0;          // --timeout seconds (0 = none)
+  std::uint64_t max_sweeps = 0;  // --max-sweeps (0 = none)
 };
 int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err);
 
@@ -55,7 +55,7 @@ struct BenchArgs {
 int cmd_bench(const BenchArgs& args, std::ostream& out, std::ostream& err);
 
 // One-line diagnostics on stderr.
-void print_job_error(std::ostream& err, const JobError& error);   // exit 2 cases
+void print_job_error(std::ostream& err, const JobError& error);  // exit 2 cases
 void print_usage_error(std::ostream& err, const std::string& message, const std::string& fix);
 void print_runtime_error(std::ostream& err, const Error& error);  // exit 1 cases
 

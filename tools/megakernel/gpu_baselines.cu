@@ -8,9 +8,12 @@ namespace {
 __global__ void apply_item(GpuBaselineItems items, std::uint32_t i) {
   const std::uint32_t op = items.op[i];
   std::uint32_t* word = items.words + items.a[i];
-  if (op == abi::OP_STORE_U32) *word = items.b[i];
-  else if (op == abi::OP_ATOMIC_ADD) atomicAdd(word, items.b[i]);
-  else if (op == abi::OP_LOAD_U32) (void)*static_cast<volatile std::uint32_t*>(word);
+  if (op == abi::OP_STORE_U32)
+    *word = items.b[i];
+  else if (op == abi::OP_ATOMIC_ADD)
+    atomicAdd(word, items.b[i]);
+  else if (op == abi::OP_LOAD_U32)
+    (void)*static_cast<volatile std::uint32_t*>(word);
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ struct JobItem {
 struct JobIoSource {
   std::uint32_t id = 0;
   std::optional<std::string> file;  // as written; opened beneath the I/O root (open_job_io_sources)
-  std::vector<std::byte> bytes;               // when no file
+  std::vector<std::byte> bytes;     // when no file
 };
 
 struct Job {

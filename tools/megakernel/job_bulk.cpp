@@ -49,11 +49,13 @@ Result<RunOutcome> run_job_as_batch(const Job& job, std::shared_ptr<Backend> bac
   const BatchShape shape = uniform ? BatchShape::uniform(first.opcode, first.tenant, args) : BatchShape::mixed(args);
   auto builder = BatchBuilder::make(*kernel, shape, static_cast<std::uint32_t>(job.items.size()));
   if (!builder) return cuda::std::unexpected<Error>(std::move(builder.error()));
-  for (const JobItem& j : job.items) MK_TRY(builder->add(j.item.opcode, j.item.tenant, std::span(j.item.args).first(args)));
+  for (const JobItem& j : job.items)
+    MK_TRY(builder->add(j.item.opcode, j.item.tenant, std::span(j.item.args).first(args)));
 
   auto buffers = build_job_control(job);
   if (!buffers) return cuda::std::unexpected<Error>(std::move(buffers.error()));
-  const auto deadline = bounds.timeout ? std::optional(std::chrono::steady_clock::now() + *bounds.timeout) : std::nullopt;
+  const auto deadline =
+      bounds.timeout ? std::optional(std::chrono::steady_clock::now() + *bounds.timeout) : std::nullopt;
   BatchOutput out;
   for (std::uint32_t run = 0; run < std::max(repeat, 1u); ++run) {
     // Each batch runs to its end: the deadline is checked between repeats.

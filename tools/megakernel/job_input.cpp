@@ -47,7 +47,9 @@ JobResult<std::string> read_bounded(int fd, const std::string& shown, std::uint6
       ::select(fd + 1, &set, nullptr, nullptr, nullptr);
       continue;
     }
-    if (n < 0) return cuda::std::unexpected(input_error(shown, std::string("cannot read the job: ") + std::strerror(errno), "check the file"));
+    if (n < 0)
+      return cuda::std::unexpected(
+          input_error(shown, std::string("cannot read the job: ") + std::strerror(errno), "check the file"));
     if (n == 0) return text;
     if (text.size() + static_cast<std::size_t>(n) > max_bytes)
       return cuda::std::unexpected(too_large(shown, "more than " + std::to_string(max_bytes), max_bytes));
@@ -92,18 +94,21 @@ JobResult<JobText> read_job_text(const std::filesystem::path& path, std::uint64_
   // waits for a writer, and a device may produce bytes forever.
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return cuda::std::unexpected(input_error(out.shown, std::string("cannot open the job file: ") + std::strerror(errno),
+    return cuda::std::unexpected(input_error(out.shown,
+                                             std::string("cannot open the job file: ") + std::strerror(errno),
                                              "check the path and that the file is readable"));
   }
   if (!S_ISREG(st.st_mode)) {
-    return cuda::std::unexpected(input_error(out.shown, "the job file is " + kind_of_mode(st.st_mode) + ", not a regular file",
+    return cuda::std::unexpected(input_error(out.shown,
+                                             "the job file is " + kind_of_mode(st.st_mode) + ", not a regular file",
                                              "name a regular JSON file, or pass - and pipe the job into stdin"));
   }
   // Non-blocking, so a FIFO swapped in after the stat cannot hang the open; the fstat
   // below checks the descriptor that is read.
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
-    return cuda::std::unexpected(input_error(out.shown, std::string("cannot open the job file: ") + std::strerror(errno),
+    return cuda::std::unexpected(input_error(out.shown,
+                                             std::string("cannot open the job file: ") + std::strerror(errno),
                                              "check the path and that the file is readable"));
   }
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -44,9 +44,9 @@ JobResult<Job> parse_job(std::string_view text, const std::filesystem::path& bas
     return cuda::std::unexpected<JobError>(std::move(failure.error));
   } catch (const Json::exception& e) {
     // Every access above is type-checked first; this is a reader bug, still reported as bad input.
-    return cuda::std::unexpected<JobError>(
-        JobError{display_name, "", "", std::string("unexpected JSON value: ") + e.what(),
-                 "check the file against examples/jobs/hello.json"});
+    return cuda::std::unexpected<JobError>(JobError{display_name, "", "",
+                                                    std::string("unexpected JSON value: ") + e.what(),
+                                                    "check the file against examples/jobs/hello.json"});
   }
 }
 

@@ -30,8 +30,9 @@ void read_init(const Json* init, Job& job) {
     }
     const std::uint64_t end = std::uint64_t{out.at} + out.words.size();
     if (end > job.observables) {
-      fail_at(path, "words [" + std::to_string(out.at) + ", " + std::to_string(end) +
-                        ") run past the observable region of " + std::to_string(job.observables) + " words",
+      fail_at(path,
+              "words [" + std::to_string(out.at) + ", " + std::to_string(end) + ") run past the observable region of " +
+                  std::to_string(job.observables) + " words",
               "lower \"at\", write fewer words or raise \"observables\"");
     }
     job.init.push_back(std::move(out));

@@ -28,7 +28,8 @@ void read_geometry(const Json& top, Job& job) {
   job.io_queue_capacity = optional_u32(top, "io_queue_capacity", DEFAULT_IO_QUEUE_CAPACITY);
 
   if (job.slot_count == 0) {
-    fail_at("slot_count", "a ring needs at least one slot", "set slot_count to a multiple of workgroup_size_x, e.g. 256");
+    fail_at("slot_count", "a ring needs at least one slot",
+            "set slot_count to a multiple of workgroup_size_x, e.g. 256");
   }
   check_size(try_ring_bytes(job.slot_count), "slot_count");
   if (job.workgroup_size_x == 0) {

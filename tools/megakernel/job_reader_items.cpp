@@ -34,8 +34,8 @@ WorkItem op_item(const Json& entry, const std::string& path, std::uint32_t tenan
 WorkItem packed_item(const Json& packed, const std::string& path, std::uint32_t tenant, const JobOpcodes& opcodes) {
   array_at(packed, path);
   if (packed.empty() || packed.size() > abi::PACKED_MAX_OPS) {
-    fail_at(path, std::to_string(packed.size()) + " inner ops, a packed slot holds 1.." +
-                      std::to_string(abi::PACKED_MAX_OPS),
+    fail_at(path,
+            std::to_string(packed.size()) + " inner ops, a packed slot holds 1.." + std::to_string(abi::PACKED_MAX_OPS),
             "split the ops over several packed items");
   }
   std::vector<PackedOp> ops;
@@ -55,9 +55,9 @@ WorkItem packed_item(const Json& packed, const std::string& path, std::uint32_t 
                        "a packed slot holds at most 9 argument words in all; split it");
     words += out.args.size();
     if (words > abi::PACKED_MAX_WORDS) {
-      fail_at(path_key(op_path, "args"), "the inner ops use " + std::to_string(words) +
-                                             " argument words, a packed slot holds at most " +
-                                             std::to_string(abi::PACKED_MAX_WORDS),
+      fail_at(path_key(op_path, "args"),
+              "the inner ops use " + std::to_string(words) + " argument words, a packed slot holds at most " +
+                  std::to_string(abi::PACKED_MAX_WORDS),
               "split the ops over several packed items");
     }
     ops.push_back(std::move(out));
@@ -73,8 +73,9 @@ void read_items(const Json* items, Job& job, const JobOpcodes& opcodes) {
   if (!items) return;
   array_at(*items, "items");
   if (items->size() > job.slot_count) {
-    fail_at("items", std::to_string(items->size()) + " items do not fit a ring of " + std::to_string(job.slot_count) +
-                         " slots (item i goes to slot i)",
+    fail_at("items",
+            std::to_string(items->size()) + " items do not fit a ring of " + std::to_string(job.slot_count) +
+                " slots (item i goes to slot i)",
             "raise slot_count (a multiple of workgroup_size_x) or split the job");
   }
   std::uint32_t fence_start = 0;  // first slot the next fence covers
@@ -84,8 +85,9 @@ void read_items(const Json* items, Job& job, const JobOpcodes& opcodes) {
     const int forms = int{member(entry, "op") != nullptr} + int{member(entry, "packed") != nullptr} +
                       int{member(entry, "fence") != nullptr};
     if (forms != 1) {
-      fail_at(path, forms == 0 ? "an item needs one of \"op\", \"packed\" or \"fence\""
-                               : "an item has exactly one of \"op\", \"packed\" or \"fence\"",
+      fail_at(path,
+              forms == 0 ? "an item needs one of \"op\", \"packed\" or \"fence\""
+                         : "an item has exactly one of \"op\", \"packed\" or \"fence\"",
               "write {\"op\": \"STORE_U32\", \"args\": [3, 7]}, {\"packed\": [...]} or {\"fence\": {\"tag\": 1}}");
     }
     if (member(entry, "args") && !member(entry, "op")) {
@@ -116,7 +118,8 @@ void read_items(const Json* items, Job& job, const JobOpcodes& opcodes) {
       const std::string fence_path = path_key(path, "fence");
       const Json& fence = object_at(*member(entry, "fence"), fence_path, {"tag"});
       const Json* tag = member(fence, "tag");
-      if (!tag) fail_at(fence_path, "missing \"tag\"", "add \"tag\": the u32 LAST_FENCE_TAG takes when the fence completes");
+      if (!tag)
+        fail_at(fence_path, "missing \"tag\"", "add \"tag\": the u32 LAST_FENCE_TAG takes when the fence completes");
       const std::uint32_t args[3] = {fence_start, slot - fence_start, u32_at(*tag, path_key(fence_path, "tag"))};
       out.kind = JobItemKind::Fence;
       out.item = *WorkItem::make(abi::OP_BATCH_FENCE, tenant, args);

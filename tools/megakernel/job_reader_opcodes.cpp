@@ -91,8 +91,9 @@ void read_opcodes(const Json* opcodes, Job& job) {
   if (!opcodes) return;
   array_at(*opcodes, "opcodes");
   if (opcodes->size() > abi::MAX_CUSTOM_OPCODES) {
-    fail_at("opcodes", std::to_string(opcodes->size()) + " custom opcodes, at most " +
-                           std::to_string(abi::MAX_CUSTOM_OPCODES) + " fit the opcode table",
+    fail_at("opcodes",
+            std::to_string(opcodes->size()) + " custom opcodes, at most " + std::to_string(abi::MAX_CUSTOM_OPCODES) +
+                " fit the opcode table",
             "merge opcodes or split the job");
   }
   std::set<std::uint32_t> ids;

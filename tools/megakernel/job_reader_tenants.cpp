@@ -28,9 +28,9 @@ Window window_at(const Json& window, const std::string& path, std::uint32_t obse
   const Window out{u32_at(window[0], path_index(path, 0)), u32_at(window[1], path_index(path, 1))};
   const std::uint64_t end = std::uint64_t{out.base} + out.len;
   if (end > observables) {
-    fail_at(path, "window [" + std::to_string(out.base) + ", " + std::to_string(out.len) + "] ends at word " +
-                      std::to_string(end) + ", past the observable region of " + std::to_string(observables) +
-                      " words",
+    fail_at(path,
+            "window [" + std::to_string(out.base) + ", " + std::to_string(out.len) + "] ends at word " +
+                std::to_string(end) + ", past the observable region of " + std::to_string(observables) + " words",
             "shrink the window so base + len <= " + std::to_string(observables) + " or raise \"observables\"");
   }
   return out;

@@ -27,13 +27,13 @@ Result<OutputBuffers> build_job_control(const Job& job);
 Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backend);
 
 struct RunOutcome {
-  std::string backend;                // Backend::name()
-  Readback readback;                  // of the last run
-  DispatchStats stats;                // of the last run
-  std::vector<std::uint64_t> wall_ns; // host wall time of dispatch_until_idle, one per run
+  std::string backend;                     // Backend::name()
+  Readback readback;                       // of the last run
+  DispatchStats stats;                     // of the last run
+  std::vector<std::uint64_t> wall_ns;      // host wall time of dispatch_until_idle, one per run
   DispatchStop stop = DispatchStop::Idle;  // Deadline / SweepBudget: a whole-job bound ended it
-  std::uint64_t sweeps_total = 0;     // sweeps of every run together
-  bool bulk = false;                  // ran as a compact batch (job_bulk.h)
+  std::uint64_t sweeps_total = 0;          // sweeps of every run together
+  bool bulk = false;                       // ran as a compact batch (job_bulk.h)
 };
 
 // Whole-job bounds of `megakernel run`: over all repeats together.

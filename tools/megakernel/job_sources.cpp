@@ -9,8 +9,8 @@ namespace mk::cli {
 namespace {
 
 JobError source_error(const Job& job, std::size_t index, std::string message, std::string fix) {
-  return JobError{job.shown, detail::path_key(detail::path_index("io_sources", index), "file"), "",
-                  std::move(message), std::move(fix)};
+  return JobError{job.shown, detail::path_key(detail::path_index("io_sources", index), "file"), "", std::move(message),
+                  std::move(fix)};
 }
 
 }  // namespace
@@ -28,8 +28,8 @@ JobResult<IoSources> open_job_io_sources(const Job& job, const IoPolicy& policy)
   if (any_file && !policy.allow_any_path) {
     auto confined = IoSources::confined(root);
     if (!confined) {
-      return cuda::std::unexpected(JobError{job.shown, "", "", confined.error().message(),
-                                            "pass --io-root DIR with an existing directory"});
+      return cuda::std::unexpected(
+          JobError{job.shown, "", "", confined.error().message(), "pass --io-root DIR with an existing directory"});
     }
     sources = std::move(*confined);
   }
@@ -53,8 +53,9 @@ JobResult<IoSources> open_job_io_sources(const Job& job, const IoPolicy& policy)
       }
       for (const auto& part : name) {
         if (part == "..")
-          return cuda::std::unexpected(source_error(
-              job, i, "I/O source file " + shown + " has a \"..\" component, which may leave the I/O root", escape_fix));
+          return cuda::std::unexpected(
+              source_error(job, i, "I/O source file " + shown + " has a \"..\" component, which may leave the I/O root",
+                           escape_fix));
       }
     }
     const std::filesystem::path opened = policy.allow_any_path && name.is_relative() ? root / name : name;

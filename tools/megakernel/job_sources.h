@@ -12,7 +12,7 @@ namespace mk::cli {
 
 struct IoPolicy {
   std::optional<std::filesystem::path> io_root;  // --io-root; default: the job file's directory
-  bool allow_any_path = false;                    // --allow-any-path: a trusted job, no confinement
+  bool allow_any_path = false;                   // --allow-any-path: a trusted job, no confinement
 };
 
 // The directory a job's file sources resolve against under `policy`.

@@ -138,7 +138,8 @@ class StrictBuilder {
                          negative ? "use a non-negative integer; job fields take 0..4294967295"
                                   : "use an integer 0..4294967295 (job fields are unsigned 32-bit)");
     }
-    return fail_number(where, raw, shown + " overflows a double", "write a whole number 0..4294967295 without an exponent");
+    return fail_number(where, raw, shown + " overflows a double",
+                       "write a whole number 0..4294967295 without an exponent");
   }
   bool string(std::string& v) { return put(Json(std::move(v))); }
   bool binary(Json::binary_t& v) { return put(Json::binary(std::move(v))); }
@@ -153,10 +154,10 @@ class StrictBuilder {
       const std::size_t first = seen->second;
       f->pending_key = k;
       const std::string path = m_paths.path_with(m_paths.next_segment());
-      m_error = JobError{m_display, path, position_of(m_paths.text(), at + 1).str(),
-                         "duplicate key " + detail::quote_text(k) + ", first at " +
-                             position_of(m_paths.text(), first + 1).str(),
-                         "keep one " + detail::quote_text(k) + " in this object (JSON readers disagree on which one wins)"};
+      m_error = JobError{
+          m_display, path, position_of(m_paths.text(), at + 1).str(),
+          "duplicate key " + detail::quote_text(k) + ", first at " + position_of(m_paths.text(), first + 1).str(),
+          "keep one " + detail::quote_text(k) + " in this object (JSON readers disagree on which one wins)"};
       return false;
     }
     f->keys.emplace(k, at);
@@ -237,8 +238,8 @@ class StrictBuilder {
     // The lexer has read one character past the number; find its first character.
     std::size_t at = m_paths.text().rfind(raw, end);
     if (at == std::string_view::npos) at = end;
-    m_error = JobError{m_display, where, position_of(m_paths.text(), at + 1).str(),
-                       "invalid JSON number: " + message, std::move(fix)};
+    m_error = JobError{m_display, where, position_of(m_paths.text(), at + 1).str(), "invalid JSON number: " + message,
+                       std::move(fix)};
     return false;
   }
 
@@ -303,8 +304,8 @@ class PathLocator {
       // The scalar is the first token after the previous event's end, past separators.
       const std::string_view t = m_paths.text();
       at = prev;
-      while (at < t.size() && (t[at] == ' ' || t[at] == '\n' || t[at] == '\t' || t[at] == '\r' || t[at] == ',' ||
-                               t[at] == ':'))
+      while (at < t.size() &&
+             (t[at] == ' ' || t[at] == '\n' || t[at] == '\t' || t[at] == '\r' || t[at] == ',' || t[at] == ':'))
         ++at;
     }
     m_found = at;

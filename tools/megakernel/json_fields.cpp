@@ -71,21 +71,29 @@ std::string quote_text(std::string_view text) {
 
 std::string_view kind_of(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
     case Json::value_t::number_integer:
       return value.get<std::int64_t>() < 0 ? "a negative number" : "a number";
-    case Json::value_t::number_unsigned: return "a number";
+    case Json::value_t::number_unsigned:
+      return "a number";
     case Json::value_t::number_float: {
       const double v = value.get<double>();
       // 1e3 and 2.0 are whole numbers, but written as floating point.
       return std::floor(v) == v ? "a number written with a decimal point or an exponent" : "a fractional number";
     }
-    case Json::value_t::binary: return "binary data";
-    case Json::value_t::discarded: return "nothing";
+    case Json::value_t::binary:
+      return "binary data";
+    case Json::value_t::discarded:
+      return "nothing";
   }
   return "an unknown value";
 }

@@ -22,13 +22,17 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--backend", run.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   run_cmd->add_flag("--json", run.json, "Print one JSON object instead of a table");
   run_cmd->add_flag("--summary", run.summary, "Totals, metrics, tenants and faulted items only (no per-item list)");
-  run_cmd->add_option("--path", run.path,
-                      "auto: large jobs the bulk path can run go as one compact batch (docs/bulk.md); ring: always the ring")
+  run_cmd
+      ->add_option(
+          "--path", run.path,
+          "auto: large jobs the bulk path can run go as one compact batch (docs/bulk.md); ring: always the ring")
       ->check(CLI::IsMember({"auto", "ring"}));
   run_cmd->add_option("--repeat", run.repeat, "Run N times with fresh buffers; report the last and the median time")
       ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--io-root", run.io_root, "Directory the job's io_sources files resolve in (default: the job file's)");
-  run_cmd->add_flag("--allow-any-path", run.allow_any_path, "Trusted job: io_sources may name any file the user can read");
+  run_cmd->add_option("--io-root", run.io_root,
+                      "Directory the job's io_sources files resolve in (default: the job file's)");
+  run_cmd->add_flag("--allow-any-path", run.allow_any_path,
+                    "Trusted job: io_sources may name any file the user can read");
   run_cmd->add_option("--max-job-bytes", run.max_job_bytes, "Largest job file accepted, e.g. 64M (default 256M)");
   run_cmd->add_option("--max-memory", run.max_memory, "Memory a job may ask for, e.g. 2G (default: 1/4 of physical)");
   run_cmd->add_option("--timeout", run.timeout_s, "Stop the job after SECONDS of wall time (exit 1)")
@@ -37,12 +41,15 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
 
   TraceArgs trace;
-  auto* trace_cmd = app.add_subcommand("trace", "Run a job once and write a Chrome/Perfetto trace (one track per lane)");
+  auto* trace_cmd =
+      app.add_subcommand("trace", "Run a job once and write a Chrome/Perfetto trace (one track per lane)");
   trace_cmd->add_option("job", trace.job, "Job file (JSON)")->required();
   trace_cmd->add_option("-o,--output", trace.output, "Trace file to write (trace.json)")->required();
   trace_cmd->add_option("--backend", trace.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  trace_cmd->add_option("--io-root", trace.io_root, "Directory the job's io_sources files resolve in (default: the job file's)");
-  trace_cmd->add_flag("--allow-any-path", trace.allow_any_path, "Trusted job: io_sources may name any file the user can read");
+  trace_cmd->add_option("--io-root", trace.io_root,
+                        "Directory the job's io_sources files resolve in (default: the job file's)");
+  trace_cmd->add_flag("--allow-any-path", trace.allow_any_path,
+                      "Trusted job: io_sources may name any file the user can read");
 
   BenchArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Time the interpreter against a plain loop (ratios, median, p99)");

@@ -26,8 +26,9 @@ std::string fmt_ns(std::uint64_t ns) {
 void print_items(std::ostream& out, const Job& job, const Readback& readback) {
   std::size_t op_width = 2;
   for (const auto& item : job.items) op_width = std::max(op_width, item.label.size());
-  out << "  item  slot  " << std::left << std::setw(static_cast<int>(op_width)) << "op" << "  "
-      << std::setw(9) << "status" << "result\n";
+  out << "  item  slot  " << std::left << std::setw(static_cast<int>(op_width)) << "op"
+      << "  " << std::setw(9) << "status"
+      << "result\n";
   for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
     const SlotView& slot = readback.slots[i];
     out << std::right << std::setw(6) << i << std::setw(6) << i << "  " << std::left
@@ -79,11 +80,12 @@ void print_debug_log(std::ostream& out, const DebugLog& log) {
 void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcome, bool summary) {
   const Readback& readback = outcome.readback;
   out << "backend " << outcome.backend << ": " << job.items.size() << " item(s) in " << job.slot_count
-      << " slots, done " << readback.done_count << ", faults " << readback.fault_count << ", epoch "
-      << readback.epoch << ", last fence tag " << readback.last_fence_tag << " ("
-      << (outcome.bulk ? "compact batch" : "ring") << ")\n\n";
-  if (summary) print_faults(out, job, readback);
-  else print_items(out, job, readback);
+      << " slots, done " << readback.done_count << ", faults " << readback.fault_count << ", epoch " << readback.epoch
+      << ", last fence tag " << readback.last_fence_tag << " (" << (outcome.bulk ? "compact batch" : "ring") << ")\n\n";
+  if (summary)
+    print_faults(out, job, readback);
+  else
+    print_items(out, job, readback);
 
   out << "\nmetrics:";
   bool any = false;

@@ -65,7 +65,8 @@ void ProgressTicker::finish() {
     was_stopped = m_stopping;
   }
   stop();
-  if (!was_stopped && printed()) m_err << m_command << ": done in " << seconds(std::chrono::steady_clock::now() - m_start) << "\n" << std::flush;
+  if (!was_stopped && printed())
+    m_err << m_command << ": done in " << seconds(std::chrono::steady_clock::now() - m_start) << "\n" << std::flush;
 }
 
 }  // namespace mk::cli

@@ -34,10 +34,10 @@ Error cu_error(CUresult error, const char* expr, const char* file, int line);
 
 // Evaluate a driver call; on failure return the error from the enclosing function
 // (which returns mk::Result<T> or mk::Status).
-#define MK_CU_CHECK(expr)                                                                                      \
-  do {                                                                                                         \
-    const CUresult mk_cu_status_ = (expr);                                                                     \
-    if (mk_cu_status_ != CUDA_SUCCESS)                                                                         \
+#define MK_CU_CHECK(expr)                                                                                            \
+  do {                                                                                                               \
+    const CUresult mk_cu_status_ = (expr);                                                                           \
+    if (mk_cu_status_ != CUDA_SUCCESS)                                                                               \
       return ::cuda::std::unexpected<::mk::Error>(::mk::detail::cu_error(mk_cu_status_, #expr, __FILE__, __LINE__)); \
   } while (0)
 

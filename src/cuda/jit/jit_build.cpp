@@ -32,15 +32,14 @@ Result<JitImage> build_jit_image(const JitImageRequest& request) {
   // gets --expt-relaxed-constexpr for the same reason). -minimal: no texture or device-
   // runtime declarations, which the kernel never uses (a faster front end). -w: generated
   // code trips harmless warnings (unused lets, comparisons with 0) that would bury errors.
-  std::vector<std::string> options = {"--gpu-architecture=" + arch, "-std=c++17", "-default-device", "-minimal",
-                                      "-w"};
+  std::vector<std::string> options = {"--gpu-architecture=" + arch, "-std=c++17", "-default-device", "-minimal", "-w"};
 #if MK_TEST_HOOKS
   options.push_back("-DMK_TEST_HOOKS=1");  // same kernel as the nvcc build of this library
 #endif
   const std::span<const EmbeddedHeader> headers = embedded_headers();
   const NvrtcVersion version = nvrtc_version();
-  const Sha256Digest key = jit_cache_key(
-      JitKeyParts{source->text, headers, options, arch, version.major, version.minor, abi::ABI_VERSION});
+  const Sha256Digest key =
+      jit_cache_key(JitKeyParts{source->text, headers, options, arch, version.major, version.minor, abi::ABI_VERSION});
   stats.key_hex = to_hex(key);
   stats.lower_ms = ms_since(start);
 
@@ -68,8 +67,8 @@ Result<JitImage> build_jit_image(const JitImageRequest& request) {
   if (!nvrtc_supports_arch(request.cc_major, request.cc_minor)) {
     const NvrtcVersion v = nvrtc_version();
     return fail(ErrorKind::Unsupported,
-                "NVRTC " + std::to_string(v.major) + "." + std::to_string(v.minor) + " cannot generate code for " + arch +
-                    ", the device's architecture",
+                "NVRTC " + std::to_string(v.major) + "." + std::to_string(v.minor) + " cannot generate code for " +
+                    arch + ", the device's architecture",
                 "install a CUDA toolkit whose NVRTC supports " + arch + ", or run custom opcodes on the CPU backend");
   }
   auto root = find_toolkit_root();

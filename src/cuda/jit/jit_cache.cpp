@@ -25,7 +25,8 @@ void put_le(std::vector<std::byte>& out, std::size_t at, std::uint64_t v, int by
 }
 std::uint64_t get_le(std::span<const std::byte> in, std::size_t at, int bytes) {
   std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{std::to_integer<std::uint8_t>(in[at + static_cast<std::size_t>(i)])} << (8 * i);
+  for (int i = 0; i < bytes; ++i)
+    v |= std::uint64_t{std::to_integer<std::uint8_t>(in[at + static_cast<std::size_t>(i)])} << (8 * i);
   return v;
 }
 
@@ -85,8 +86,8 @@ std::vector<std::byte> encode_jit_cache_entry(const Sha256Digest& key, std::span
 
 Result<std::vector<std::byte>> decode_jit_cache_entry(const Sha256Digest& key, std::span<const std::byte> entry) {
   if (entry.size() < JIT_CACHE_HEADER_BYTES)
-    return cuda::std::unexpected(malformed("is truncated: " + std::to_string(entry.size()) + " bytes, the header alone is " +
-                                           std::to_string(JIT_CACHE_HEADER_BYTES)));
+    return cuda::std::unexpected(malformed("is truncated: " + std::to_string(entry.size()) +
+                                           " bytes, the header alone is " + std::to_string(JIT_CACHE_HEADER_BYTES)));
   if (std::memcmp(entry.data(), JIT_CACHE_MAGIC, sizeof JIT_CACHE_MAGIC) != 0)
     return cuda::std::unexpected(malformed("has a bad magic (not a megakernel JIT cache file)"));
   if (get_le(entry, OFF_VERSION, 4) != FORMAT_VERSION || get_le(entry, OFF_ABI, 4) != abi::ABI_VERSION)
@@ -95,8 +96,9 @@ Result<std::vector<std::byte>> decode_jit_cache_entry(const Sha256Digest& key, s
     return cuda::std::unexpected(malformed("has the wrong key (stale or renamed file)"));
   const std::uint64_t length = get_le(entry, OFF_LENGTH, 8);
   if (length != entry.size() - JIT_CACHE_HEADER_BYTES)
-    return cuda::std::unexpected(malformed("length mismatch: header says " + std::to_string(length) + " image bytes, file has " +
-                                           std::to_string(entry.size() - JIT_CACHE_HEADER_BYTES) + " (truncated or appended)"));
+    return cuda::std::unexpected(
+        malformed("length mismatch: header says " + std::to_string(length) + " image bytes, file has " +
+                  std::to_string(entry.size() - JIT_CACHE_HEADER_BYTES) + " (truncated or appended)"));
   const auto image = entry.subspan(JIT_CACHE_HEADER_BYTES);
   const Sha256Digest sum = sha256(image);
   if (std::memcmp(entry.data() + OFF_SUM, sum.data(), sum.size()) != 0)
@@ -155,7 +157,8 @@ Status JitCache::store(const Sha256Digest& key, std::span<const std::byte> image
   if (ec) {
     std::error_code ignored;
     fs::remove(temp, ignored);
-    return fail(ErrorKind::Backend, "cannot rename " + temp.string() + " to " + final_path.string() + ": " + ec.message(),
+    return fail(ErrorKind::Backend,
+                "cannot rename " + temp.string() + " to " + final_path.string() + ": " + ec.message(),
                 "set MK_JIT_CACHE_DIR to a writable directory on a local file system");
   }
   return {};

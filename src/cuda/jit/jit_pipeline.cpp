@@ -21,9 +21,8 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 Result<std::shared_ptr<const Pipeline>> build_jit_pipeline(std::uint64_t id, const PipelineSpec& spec, int device,
                                                            int cc_major, int cc_minor) {
   const auto start = Clock::now();
-  if (spec.payload_processor &&
-      (*spec.payload_processor < abi::FIRST_CUSTOM_INDEX ||
-       *spec.payload_processor - abi::FIRST_CUSTOM_INDEX >= spec.handlers.size()))
+  if (spec.payload_processor && (*spec.payload_processor < abi::FIRST_CUSTOM_INDEX ||
+                                 *spec.payload_processor - abi::FIRST_CUSTOM_INDEX >= spec.handlers.size()))
     return fail(ErrorKind::InvalidArgument,
                 "payload_processor is table index " + std::to_string(*spec.payload_processor) + " but only " +
                     std::to_string(spec.handlers.size()) + " custom handlers (indices 12..) are registered",

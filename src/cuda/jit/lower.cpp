@@ -66,11 +66,16 @@ class HandlerLowerer {
     const ir::ExprNode& n = e.node();
     auto operand = [&](std::size_t i) { return expr(n.operands[i], path + ir::detail::operand_segment(n.kind, i)); };
     switch (n.kind) {
-      case ExprKind::Const: return u32_literal(n.value);
-      case ExprKind::Arg: return "env.arg(" + u32_literal(n.value) + ")";
-      case ExprKind::Tenant: return "env.tenant";
-      case ExprKind::Slot: return "env.slot";
-      case ExprKind::Var: return var_name(n.name);
+      case ExprKind::Const:
+        return u32_literal(n.value);
+      case ExprKind::Arg:
+        return "env.arg(" + u32_literal(n.value) + ")";
+      case ExprKind::Tenant:
+        return "env.tenant";
+      case ExprKind::Slot:
+        return "env.slot";
+      case ExprKind::Var:
+        return var_name(n.name);
       case ExprKind::Binary: {
         const std::string a = operand(0);
         const std::string b = operand(1);
@@ -121,7 +126,8 @@ class HandlerLowerer {
         const std::string a = operand(0);
         const std::string d = operand(1);
         const std::string t = temp();
-        line("u32 " + t + " = 0u; " + FAULT_ON + "env.atomic_add(" + a + ", " + d + ", " + t + ")" + FAULT_RETURN, path);
+        line("u32 " + t + " = 0u; " + FAULT_ON + "env.atomic_add(" + a + ", " + d + ", " + t + ")" + FAULT_RETURN,
+             path);
         return t;
       }
       case ExprKind::Cas: {
@@ -156,8 +162,12 @@ class HandlerLowerer {
     step(path);
     auto value = [&](std::size_t i) { return expr(s.exprs[i], path + ir::detail::stmt_expr_segment(s.kind, i)); };
     switch (s.kind) {
-      case StmtKind::Let: line("u32 " + var_name(s.name) + " = " + value(0) + ";", path); return false;
-      case StmtKind::Set: line(var_name(s.name) + " = " + value(0) + ";", path); return false;
+      case StmtKind::Let:
+        line("u32 " + var_name(s.name) + " = " + value(0) + ";", path);
+        return false;
+      case StmtKind::Set:
+        line(var_name(s.name) + " = " + value(0) + ";", path);
+        return false;
       case StmtKind::Store: {
         const std::string a = value(0);
         const std::string v = value(1);
@@ -199,14 +209,20 @@ class HandlerLowerer {
         for (std::size_t k = 0; k < abi::PRINTF_MAX_ARGS; ++k)
           args += (k ? ", " : "") + (k < s.exprs.size() ? value(k) : std::string("0u"));
         line("{ const u32 a[" + std::to_string(abi::PRINTF_MAX_ARGS) + "] = {" + args + "}; u32 r = 0u; " + FAULT_ON +
-                 "env.printf(" + u32_literal(s.number) + ", a, " + u32_literal(static_cast<std::uint32_t>(s.exprs.size())) +
-                 ", r)" + FAULT_RETURN + " }",
+                 "env.printf(" + u32_literal(s.number) + ", a, " +
+                 u32_literal(static_cast<std::uint32_t>(s.exprs.size())) + ", r)" + FAULT_RETURN + " }",
              path);
         return false;
       }
-      case StmtKind::Result: line("return interp::Outcome::done(" + value(0) + ");", path); return true;
-      case StmtKind::Fault: line("return interp::Outcome::fault(" + u32_literal(s.number) + ");", path); return true;
-      case StmtKind::Requeue: line("return interp::Outcome::requeue(0u);", path); return true;
+      case StmtKind::Result:
+        line("return interp::Outcome::done(" + value(0) + ");", path);
+        return true;
+      case StmtKind::Fault:
+        line("return interp::Outcome::fault(" + u32_literal(s.number) + ");", path);
+        return true;
+      case StmtKind::Requeue:
+        line("return interp::Outcome::requeue(0u);", path);
+        return true;
     }
     return false;
   }
@@ -248,7 +264,8 @@ Result<LoweredOps> lower_handlers(std::span<const OpcodeHandler> handlers, std::
     plain(out, "\n// " + who + ", table index " + std::to_string(index) + ", worst case " + std::to_string(worst) +
                    " steps" + (counts_steps ? ", counted" : ", within the budget: not counted"));
     HandlerLowerer(out, who + " ", counts_steps, step_budget).function(index, h.body);
-    cases += "      case " + u32_literal(index) + ": return mk_op_" + std::to_string(index) + "<S>(env);  // " + who + "\n";
+    cases +=
+        "      case " + u32_literal(index) + ": return mk_op_" + std::to_string(index) + "<S>(env);  // " + who + "\n";
   }
   plain(out,
         "\n// The interpreter's Custom policy: dispatch on the opcode-table index.\n"

@@ -20,15 +20,14 @@ inline constexpr std::uint32_t JIT_STEP_BUDGET = 1u << 16;
 inline constexpr const char* JIT_OPS_TYPE = "mk::jit_generated::JitCustomOps";
 
 struct LoweredOps {
-  std::string text;                      // CUDA C++: handler functions + struct JitCustomOps
-  std::vector<std::string> line_paths;   // line_paths[i]: IR node of line i + 1 of text, or ""
+  std::string text;                     // CUDA C++: handler functions + struct JitCustomOps
+  std::vector<std::string> line_paths;  // line_paths[i]: IR node of line i + 1 of text, or ""
 };
 
 // Validates the handlers (ir::validate_handlers) and lowers them. Handler k becomes
 // `case FIRST_CUSTOM_INDEX + k` of JitCustomOps::operator(); any other table index
 // faults UNKNOWN_OPCODE, as the evaluator does.
-Result<LoweredOps> lower_handlers(std::span<const OpcodeHandler> handlers,
-                                  std::uint32_t step_budget = JIT_STEP_BUDGET);
+Result<LoweredOps> lower_handlers(std::span<const OpcodeHandler> handlers, std::uint32_t step_budget = JIT_STEP_BUDGET);
 
 // The IR node path of a line of the full kernel source whose lowered part starts at
 // `first_line` (1-based), or "" when the line is not part of a handler.

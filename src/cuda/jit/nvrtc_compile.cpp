@@ -57,7 +57,8 @@ std::uint32_t error_line_number(std::string_view line, std::string_view source_n
     return 0;
   std::uint32_t n = 0;
   std::size_t i = source_name.size() + 1;
-  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) n = n * 10 + static_cast<std::uint32_t>(line[i] - '0');
+  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
+    n = n * 10 + static_cast<std::uint32_t>(line[i] - '0');
   return i < line.size() && line[i] == ')' ? n : 0;
 }
 
@@ -133,7 +134,8 @@ Result<std::string> find_toolkit_root() {
   }
   return fail(ErrorKind::Backend,
               "the JIT needs the CUDA toolkit headers (include/cooperative_groups.h and CCCL's cuda/atomic) for "
-              "NVRTC; none of these has them: " + tried,
+              "NVRTC; none of these has them: " +
+                  tried,
               "set CUDA_PATH to the CUDA toolkit root, e.g. `export CUDA_PATH=/usr/local/cuda`");
 }
 
@@ -183,8 +185,9 @@ Result<NvrtcOutput> nvrtc_compile(const NvrtcRequest& request) {
     const bool missing_header = log.find("cannot open source file") != std::string::npos;
     std::string fix;
     if (missing_header)
-      fix = "NVRTC could not find a toolkit header: set CUDA_PATH to the CUDA toolkit root (it must hold "
-            "include/cooperative_groups.h and include/cccl/cuda/atomic)";
+      fix =
+          "NVRTC could not find a toolkit header: set CUDA_PATH to the CUDA toolkit root (it must hold "
+          "include/cooperative_groups.h and include/cccl/cuda/atomic)";
     else if (!where.empty())
       fix = "the CUDA lowering of " + where +
             " did not compile: this is a megakernel bug for IR that validated; report it with the handlers' JSON "

@@ -31,9 +31,9 @@ std::vector<std::string> toolkit_include_options(const std::string& root);
 
 struct NvrtcRequest {
   std::string_view source;
-  std::string_view source_name;            // the file name NVRTC's log uses
-  std::span<const EmbeddedHeader> headers; // resolvable by #include "name"
-  std::vector<std::string> options;        // complete, including --gpu-architecture
+  std::string_view source_name;             // the file name NVRTC's log uses
+  std::span<const EmbeddedHeader> headers;  // resolvable by #include "name"
+  std::vector<std::string> options;         // complete, including --gpu-architecture
   // IR node path of a source line, for error messages; may be empty.
   std::function<std::string(std::uint32_t line)> path_of_line;
 };

@@ -78,7 +78,9 @@ void Sha256::update(std::span<const std::byte> bytes) noexcept {
   m_buffered = n;
 }
 
-void Sha256::update(std::string_view text) noexcept { update(std::as_bytes(std::span<const char>(text.data(), text.size()))); }
+void Sha256::update(std::string_view text) noexcept {
+  update(std::as_bytes(std::span<const char>(text.data(), text.size())));
+}
 
 Sha256Digest Sha256::finish() noexcept {
   const std::uint64_t bits = m_total_bytes * 8;

@@ -6,7 +6,8 @@ int main() {
   auto mk = mk::value_or_throw(mk::Megakernel::bootstrap(mk::make_cpu_backend()));
   auto control = mk::encode_control(false, 1, 16);
   auto ring = mk::encode_empty_ring(mk.slot_count());
-  mk::publish_slot(ring, 0, mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_STORE_U32, 0, std::vector<std::uint32_t>{3, 7})));
+  mk::publish_slot(ring, 0,
+                   mk::value_or_throw(mk::WorkItem::make(mk::abi::OP_STORE_U32, 0, std::vector<std::uint32_t>{3, 7})));
   auto out = mk::value_or_throw(mk.dispatch(std::move(control), std::move(ring)));
   std::printf("observable 3 = %u\n", mk::read_observable(out.control, 3));
   return 0;
