@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "mk/error.h"
@@ -67,6 +68,13 @@ Result<std::vector<IoRequest>> poll_io_requests(ConstByteSpan io_queue);
 // outside the observable region marks it ERROR. Errors about the buffers themselves
 // (bad magic, index out of range) are returned, not written.
 Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest& request, const IoSources& sources);
+
+// Why complete_io_request marks `request` ERROR without reading anything: a non-READ op,
+// an unregistered source, a read past the source's end (naming its size), or a
+// destination outside the observable region. "" when the request can be served (the
+// read itself may still fail, e.g. a file that shrank). The words name the request's
+// fields, so a caller can tell a user why an item faulted IO_ERROR.
+std::string io_request_problem(const IoRequest& request, const IoSources& sources, std::uint32_t observable_count);
 
 // Serve every REQUESTED entry; returns how many were completed (OK or ERROR).
 Result<std::uint32_t> complete_io_requests(ByteSpan control, ByteSpan io_queue, const IoSources& sources);

@@ -23,6 +23,22 @@ Result<std::vector<IoRequest>> poll_io_requests(ConstByteSpan io_queue) {
   return pending;
 }
 
+std::string io_request_problem(const IoRequest& request, const IoSources& sources, std::uint32_t observable_count) {
+  if (request.op != abi::IO_OP_READ)
+    return "I/O op " + std::to_string(request.op) + " is not READ (only reads are served)";
+  if (!sources.contains(request.source)) return "I/O source " + std::to_string(request.source) + " is not registered";
+  const auto size = sources.size(request.source);
+  if (size && (request.offset > *size || request.byte_count > *size - request.offset))
+    return "read of " + std::to_string(request.byte_count) + " bytes at offset " + std::to_string(request.offset) +
+           " runs past the end of I/O source " + std::to_string(request.source) + " (" + std::to_string(*size) +
+           " bytes)";
+  const std::uint64_t word_count = (static_cast<std::uint64_t>(request.byte_count) + 3) / 4;
+  if (request.dest > observable_count || word_count > observable_count - request.dest)
+    return std::to_string(word_count) + " destination words at observable " + std::to_string(request.dest) +
+           " run past the " + std::to_string(observable_count) + " observables";
+  return "";
+}
+
 Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest& request, const IoSources& sources) {
   auto header = try_validate_control(control);
   if (!header) return cuda::std::unexpected(std::move(header.error()));
@@ -30,9 +46,8 @@ Status complete_io_request(ByteSpan control, ByteSpan io_queue, const IoRequest&
   if (!words) return cuda::std::unexpected(std::move(words.error()));
 
   // Decide OK or ERROR; the request's fields are untrusted (written by device code).
-  bool ok = request.op == abi::IO_OP_READ && sources.contains(request.source);
+  bool ok = io_request_problem(request, sources, header->observable_count).empty();
   const std::uint64_t word_count = (static_cast<std::uint64_t>(request.byte_count) + 3) / 4;
-  ok = ok && request.dest <= header->observable_count && word_count <= header->observable_count - request.dest;
   std::vector<std::byte> bytes;
   if (ok) {
     bytes.resize(static_cast<std::size_t>(word_count) * 4, std::byte{0});

@@ -183,5 +183,22 @@ TEST(cli_run, BuffersFollowTheJob) {
   EXPECT_NE(read_tenant_counters(buffers->control, 0).flags & abi::TENANT_FLAG_ADMIN, 0u);
 }
 
+TEST(cli_run, IoErrorSaysWhy) {
+  const auto job = write_temp("io_errors.json", R"({"observables":64,"io_queue_capacity":4,
+    "io_sources":[{"id":1,"bytes":[1,2,3,4,5,6,7,8]}],
+    "items":[{"op":"LOAD_MISS","args":[9,0,0,4,0]},{"op":"LOAD_MISS","args":[1,4,0,8,0]},
+             {"op":"LOAD_MISS","args":[1,0,0,8,2]}]})");
+  const Json j = run_json(job);
+  ASSERT_EQ(j["items"].size(), 3u);
+  EXPECT_EQ(j["items"][0]["fault"], "IO_ERROR");
+  EXPECT_EQ(j["items"][0]["io_error"], "I/O source 9 is not registered");
+  EXPECT_EQ(j["items"][1]["fault"], "IO_ERROR");
+  EXPECT_EQ(j["items"][1]["io_error"], "read of 8 bytes at offset 4 runs past the end of I/O source 1 (8 bytes)");
+  EXPECT_EQ(j["items"][2]["status"], "DONE");
+  EXPECT_FALSE(j["items"][2].contains("io_error"));
+  const auto table = run_megakernel({"run", job.string(), "--backend", "cpu"});
+  EXPECT_NE(table.out.find("IO_ERROR): I/O source 9 is not registered"), std::string::npos) << table.out;
+}
+
 }  // namespace
 }  // namespace mk::cli::test

@@ -54,7 +54,29 @@ Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, con
     }
   }
   MK_TRY(try_decode_readback(buffers, outcome.readback));
+  explain_io_errors(job, sources, outcome);
   return outcome;
+}
+
+void explain_io_errors(const Job& job, const IoSources& sources, RunOutcome& outcome) {
+  const Readback& r = outcome.readback;
+  for (std::uint32_t i = 0; i < job.items.size() && i < r.slots.size(); ++i) {
+    const SlotView& slot = r.slots[i];
+    const WorkItem& item = job.items[i].item;
+    if (slot.status != abi::STATUS_FAULT || slot.result != abi::FAULT_IO_ERROR || item.opcode != abi::OP_LOAD_MISS)
+      continue;
+    // The request the item posted: its destination is relative to its tenant's window.
+    IoRequest request;
+    request.op = abi::IO_OP_READ;
+    request.source = item.args[abi::LOAD_MISS_ARG_SOURCE];
+    request.offset =
+        (std::uint64_t{item.args[abi::LOAD_MISS_ARG_OFFSET_HI]} << 32) | item.args[abi::LOAD_MISS_ARG_OFFSET_LO];
+    request.byte_count = item.args[abi::LOAD_MISS_ARG_BYTE_COUNT];
+    const std::uint32_t base = item.tenant < r.tenants.size() ? r.tenants[item.tenant].window.base : 0;
+    request.dest = base + item.args[abi::LOAD_MISS_ARG_DEST];
+    std::string why = io_request_problem(request, sources, static_cast<std::uint32_t>(r.observables.size()));
+    outcome.io_errors[i] = why.empty() ? "reading I/O source " + std::to_string(request.source) + " failed" : why;
+  }
 }
 
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat) {

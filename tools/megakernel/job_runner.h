@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <memory>
@@ -34,6 +35,8 @@ struct RunOutcome {
   DispatchStop stop = DispatchStop::Idle;  // Deadline / SweepBudget: a whole-job bound ended it
   std::uint64_t sweeps_total = 0;          // sweeps of every run together
   bool bulk = false;                       // ran as a compact batch (job_bulk.h)
+  // Why each item that faulted IO_ERROR did (item index -> io_request_problem\'s words).
+  std::map<std::uint32_t, std::string> io_errors;
 };
 
 // Whole-job bounds of `megakernel run`: over all repeats together.
@@ -54,6 +57,9 @@ Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, con
                            std::uint32_t repeat = 1, const RunBounds& bounds = {}, RunPath path = RunPath::Auto);
 // The same with the sources opened under the default policy (confined to Job::dir).
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, std::uint32_t repeat = 1);
+
+// Fill outcome.io_errors for the items of `job` that faulted IO_ERROR.
+void explain_io_errors(const Job& job, const IoSources& sources, RunOutcome& outcome);
 
 // Median of a sample set (the lower middle for an even count); 0 when empty.
 std::uint64_t median_ns(std::vector<std::uint64_t> samples);

@@ -1,5 +1,6 @@
 // `megakernel run --json`: the run's readback as one JSON object.
 #include <algorithm>
+#include <map>
 
 #include "mk/abi.h"
 #include "mk/protocol.h"
@@ -10,7 +11,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-Json items_json(const Job& job, const Readback& readback) {
+Json items_json(const Job& job, const Readback& readback, const std::map<std::uint32_t, std::string>& io_errors) {
   Json items = Json::array();
   for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
     const SlotView& slot = readback.slots[i];
@@ -20,6 +21,8 @@ Json items_json(const Job& job, const Readback& readback) {
                  {"status", std::string(status_name(slot.status))},
                  {"result", slot.result}};
     if (slot.status == abi::STATUS_FAULT) item["fault"] = std::string(fault_name(slot.result));
+    if (auto why = io_errors.find(static_cast<std::uint32_t>(i)); why != io_errors.end())
+      item["io_error"] = why->second;
     items.push_back(std::move(item));
   }
   return items;
@@ -100,7 +103,7 @@ nlohmann::json run_report_json(const Job& job, const RunOutcome& outcome, bool s
               {"last_fence_tag", readback.last_fence_tag},
               {"fault_count", readback.fault_count},
               {"shutdown", readback.shutdown},
-              {"items", items_json(job, readback)},
+              {"items", items_json(job, readback, outcome.io_errors)},
               {"observables", readback.observables},
               {"metrics", metrics_json(job, readback)},
               {"tenants", tenants_json(job, readback)},

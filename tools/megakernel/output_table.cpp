@@ -1,5 +1,6 @@
 // `megakernel run` without --json: the run's readback as aligned text.
 #include <algorithm>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
@@ -23,7 +24,8 @@ std::string fmt_ns(std::uint64_t ns) {
   return out.str();
 }
 
-void print_items(std::ostream& out, const Job& job, const Readback& readback) {
+void print_items(std::ostream& out, const Job& job, const Readback& readback,
+                 const std::map<std::uint32_t, std::string>& io_errors) {
   std::size_t op_width = 2;
   for (const auto& item : job.items) op_width = std::max(op_width, item.label.size());
   out << "  item  slot  " << std::left << std::setw(static_cast<int>(op_width)) << "op"
@@ -35,6 +37,7 @@ void print_items(std::ostream& out, const Job& job, const Readback& readback) {
         << std::setw(static_cast<int>(op_width)) << job.items[i].label << "  " << std::setw(9)
         << status_name(slot.status) << slot.result;
     if (slot.status == abi::STATUS_FAULT) out << " (" << fault_name(slot.result) << ")";
+    if (auto why = io_errors.find(static_cast<std::uint32_t>(i)); why != io_errors.end()) out << ": " << why->second;
     out << '\n';
   }
   out << std::right;
@@ -85,7 +88,7 @@ void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcom
   if (summary)
     print_faults(out, job, readback);
   else
-    print_items(out, job, readback);
+    print_items(out, job, readback, outcome.io_errors);
 
   out << "\nmetrics:";
   bool any = false;
