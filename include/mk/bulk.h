@@ -54,6 +54,8 @@ class BatchBuilder {
 
  private:
   BatchBuilder(std::shared_ptr<Backend> backend, BatchShape shape);
+  // Room for `more` records past size(): doubling, at least 1024, at most BATCH_MAX_ITEMS.
+  Status grow(std::uint32_t more);
   void grow_or_throw(std::uint32_t more = 1);
 
   std::shared_ptr<Backend> m_backend;

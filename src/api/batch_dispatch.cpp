@@ -57,13 +57,17 @@ Status BatchBuilder::reserve(std::uint32_t items) {
   return {};
 }
 
-void BatchBuilder::grow_or_throw(std::uint32_t more) {
+Status BatchBuilder::grow(std::uint32_t more) {
   const std::uint64_t need = std::uint64_t{m_count} + more;
   const std::uint64_t want = std::max<std::uint64_t>({1024, std::uint64_t{m_capacity} * 2, need});
   const auto items = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, abi::BATCH_MAX_ITEMS));
   if (items < need)
-    throw Error(ErrorKind::QueueFull, "batch is full at BATCH_MAX_ITEMS items", "dispatch it and start another");
-  if (auto grown = reserve(items); !grown) throw std::move(grown.error());
+    return fail(ErrorKind::QueueFull, "batch is full at BATCH_MAX_ITEMS items", "dispatch it and start another");
+  return reserve(items);
+}
+
+void BatchBuilder::grow_or_throw(std::uint32_t more) {
+  if (auto grown = grow(more); !grown) throw std::move(grown.error());
 }
 
 Status BatchBuilder::add(std::span<const Word> args) { return add(m_shape.opcode, m_shape.tenant, args); }
@@ -74,12 +78,7 @@ Status BatchBuilder::add(std::uint32_t opcode, std::uint32_t tenant, std::span<c
                 "batch item " + std::to_string(m_count) + ": " + std::to_string(args.size()) +
                     " argument words exceed the shape's arg_count " + std::to_string(m_shape.arg_count),
                 "make the batch with a larger BatchShape::arg_count (at most 12)");
-  if (m_count == m_capacity) {
-    if (m_count == abi::BATCH_MAX_ITEMS)
-      return fail(ErrorKind::QueueFull, "batch is full at BATCH_MAX_ITEMS items", "dispatch it and start another");
-    MK_TRY(reserve(static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(std::max<std::uint64_t>(1024, std::uint64_t{m_capacity} * 2), abi::BATCH_MAX_ITEMS))));
-  }
+  if (m_count == m_capacity) MK_TRY(grow(1));
   Word* r = append();
   if (m_shape.per_item_opcode) *r++ = opcode;
   if (m_shape.per_item_tenant) *r++ = tenant;

@@ -70,9 +70,9 @@ class CudaBackend final : public Backend {
   cudaEvent_t m_batch_events[BATCH_STREAMS] = {};  // per stream: its chunks are done
   cudaEvent_t m_batch_staged[BATCH_STREAMS] = {};  // per stream: its staging buffer is free
   DeviceBuffer m_batch_records, m_batch_results;
-  DeviceBuffer m_batch_faults;  // the tail: [control | fault bits]
+  DeviceBuffer m_batch_tail;  // [control | fault bits], one copy each way
   PinnedBuffer m_batch_staging[BATCH_STREAMS];
-  PinnedBuffer m_batch_control;  // the tail's host staging
+  PinnedBuffer m_batch_tail_host;  // its host staging
   std::atomic<std::uint64_t> m_next_pipeline_id{1};
   // Bumped by recover(): resident buffers of an older generation were lost.
   std::atomic<std::uint64_t> m_generation{1};

@@ -93,12 +93,12 @@ Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const Ba
   // Control and the fault bitmap travel together as one tail: [control | fault bits],
   // staged in pinned memory (a pageable copy would be synchronous), zeroed bits included.
   const std::size_t tail_bytes = control_bytes + fault_bytes;
-  MK_TRY(m_batch_control.reserve(tail_bytes));
-  MK_TRY(m_batch_faults.reserve(tail_bytes));
-  auto* tail_host = m_batch_control.get<unsigned char>();
+  MK_TRY(m_batch_tail_host.reserve(tail_bytes));
+  MK_TRY(m_batch_tail.reserve(tail_bytes));
+  auto* tail_host = m_batch_tail_host.get<unsigned char>();
   std::memcpy(tail_host, launch.control.data(), control_bytes);
   std::memset(tail_host + control_bytes, 0, fault_bytes);
-  Word* device_control = m_batch_faults.get<Word>();
+  Word* device_control = m_batch_tail.get<Word>();
   Word* device_faults = device_control + launch.control.size();
   MK_CUDA_CHECK(cudaEventRecord(m_start, first));
   MK_CUDA_CHECK(cudaMemcpyAsync(device_control, tail_host, tail_bytes, cudaMemcpyHostToDevice, first));

@@ -102,8 +102,9 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     bounds.max_sweeps = args.max_sweeps;
     std::string why;
-    const RunPath path = args.path == "ring" ? RunPath::Ring : RunPath::Auto;
-    const bool batch = path == RunPath::Auto && job_runs_as_batch(*job, bounds, why);
+    // Decided once here (one pass over the items), then handed to run_job.
+    const bool batch = args.path != "ring" && job_runs_as_batch(*job, bounds, why);
+    const RunPath path = batch ? RunPath::Batch : RunPath::Ring;
     ticker.phase("running " + std::to_string(job->items.size()) + " items on " + std::string((*backend)->name()) +
                  (batch ? " as a compact batch" : " through the ring"));
     auto outcome = run_job(*job, *backend, *sources, args.repeat, bounds, path);

@@ -19,7 +19,7 @@ std::uint64_t median_ns(std::vector<std::uint64_t> samples) {
 Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, const IoSources& sources,
                            std::uint32_t repeat, const RunBounds& bounds, RunPath path) {
   std::string why;
-  if (path == RunPath::Auto && job_runs_as_batch(job, bounds, why))
+  if (path == RunPath::Batch || (path == RunPath::Auto && job_runs_as_batch(job, bounds, why)))
     return run_job_as_batch(job, std::move(backend), repeat, bounds);
   RunOutcome outcome;
   outcome.backend = std::string(backend->name());

@@ -46,8 +46,9 @@ struct RunBounds {
 };
 
 // How a job's items reach the kernel (--path): Auto takes the compact-batch bulk path
-// where it gives the same results (job_bulk.h), Ring always publishes into the ring.
-enum class RunPath { Auto, Ring };
+// where it gives the same results (job_bulk.h), Ring always publishes into the ring,
+// Batch is the bulk path for a caller that already checked job_runs_as_batch.
+enum class RunPath { Auto, Ring, Batch };
 
 // Run the job `repeat` times (fresh buffers each time) through dispatch_until_idle with
 // the job's sources (open_job_io_sources), or as a compact batch where that gives the
