@@ -42,10 +42,11 @@ inline constexpr u32 WIRE_TENANT = 8;                 //   tenant (0xFFFF: any t
 inline constexpr u32 WIRE_CHECK = 12;                 //   checksum over lap, opcode, tenant, args
 inline constexpr u32 WIRE_TAG_LAPS = 0x8000u;         // tag = lap % WIRE_TAG_LAPS + 1; 0 = never written
 inline constexpr u32 WIRE_COMPLETION_TAG_SHIFT = 16;  // completion low word: STATUS | tag << 16
-// Completion records are 8 bytes, one per 64-byte line (record of slot s at u64 index
-// s * WIRE_COMPLETION_STRIDE): the host reading one record never shares a line with the
-// GPU writing the next.
-inline constexpr u32 WIRE_COMPLETION_STRIDE = 8;
+// Completion records are 8 bytes, packed (record of slot s at u64 index
+// s * WIRE_COMPLETION_STRIDE): the lanes a warp serves together answer consecutive slots
+// in one store instruction, a whole 64-byte line over PCIe, and the host collects eight
+// records per cache miss. (One record per line made every record a host cache miss.)
+inline constexpr u32 WIRE_COMPLETION_STRIDE = 1;
 static_assert(WIRE_CHUNKS * WIRE_CHUNK_WORDS == SLOT_WORDS, "a wire slot is one 64-byte line");
 // Wire word of argument i: the words of each chunk after its tag word.
 constexpr u32 wire_arg_word(u32 i) { return (i / 3) * WIRE_CHUNK_WORDS + 1 + i % 3; }

@@ -17,9 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How far ahead of the harvest walk the next slot's line is fetched (the GPU's write
-// of STATUS evicted it from the CPU's caches).
-constexpr std::uint32_t HARVEST_PREFETCH = 8;
+// How far ahead of the harvest walk, in slots, a completion line is fetched (the GPU's
+// write of a record evicted it from the CPU's caches): four lines of packed records.
+constexpr std::uint32_t HARVEST_PREFETCH = 32;
 
 // Waiting without burning a core the lanes may need (CPU backend on few cores): spin
 // briefly, then yield, then sleep in short steps. Only ever a back-off, never the

@@ -37,11 +37,9 @@ __device__ inline void live_poll(const LiveParams& p) {
   cuda::atomic_ref<unsigned long long, cuda::thread_scope_system> host_bell(
       *reinterpret_cast<unsigned long long*>(p.page + LIVE_PAGE_DOORBELL));
   for (unsigned polls = 1;; ++polls) {
-    // Both reads are in flight together (one PCIe round trip). The doorbell is read with
-    // acquire at system scope: the host published every slot below it before ringing
-    // it, and workers acquire the device copy, so they see those slots too. An acquire
-    // load, not a fence: a system fence would also wait for this lane's posted page
-    // writes before the relay.
+    // Both reads are in flight together (one PCIe round trip). Workers need no ordering
+    // from the doorbell (each slot's lap tags say whether it is published); the acquire
+    // load, not a fence, keeps the relay from waiting for this lane's posted page writes.
     const unsigned long long words = __ldcv(reinterpret_cast<const unsigned long long*>(p.page));
     const unsigned long long bell = host_bell.load(cuda::std::memory_order_acquire);
     const auto shutdown = static_cast<unsigned>(words);
@@ -183,6 +181,29 @@ __device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCurso
   return read;
 }
 
+// The words every worker polls, from one line of device memory in one load: {STALL,
+// SHUTDOWN} and the frontier, each an 8-byte element (single-copy atomic, so the 64-bit
+// frontier never tears).
+struct LiveFlags {
+  unsigned stall, shutdown;
+  unsigned long long frontier;
+};
+static_assert(LIVE_FLAG_STALL == 0 && LIVE_FLAG_SHUTDOWN == 1 && LIVE_FLAG_DOORBELL == 2,
+              "live_load_flags reads words 0..3 as two 8-byte elements");
+__device__ inline LiveFlags live_load_flags(const unsigned* flags) {
+  unsigned long long a, b;
+  asm volatile("ld.volatile.global.v2.u64 {%0,%1}, [%2];" : "=l"(a), "=l"(b) : "l"(flags) : "memory");
+  return LiveFlags{static_cast<unsigned>(a), static_cast<unsigned>(a >> 32), b};
+}
+
+__device__ inline unsigned long long live_warp_max(unsigned long long v) {
+  for (unsigned o = 16; o != 0; o >>= 1) {
+    const unsigned long long other = __shfl_xor_sync(0xFFFFFFFFu, v, o);
+    v = other > v ? other : v;
+  }
+  return v;
+}
+
 // The whole kernel.
 template <class Custom>
 __device__ __forceinline__ void live_run(const LiveParams& p) {
@@ -214,14 +235,15 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
   // A warp whose positions are this close to the frontier spins instead of sleeping:
   // one of its lanes is hot now or soon (the next warp's lane 0 after this warp's lane 31).
   constexpr unsigned long long NEAR = 2 * 32;
+  // The frontier as this warp last saw it. A round serves the positions below it (and the
+  // hot one at it) while the next value is already on its way: the flags load is issued
+  // first and consumed after the round, so its L2 round trip overlaps the round's PCIe
+  // reads instead of delaying them. A stale frontier is safe: the lap tags, not the
+  // frontier, say whether a slot holds this lap's item.
+  unsigned long long end = 0;
+  bool stalled = false;  // the last flags said STALL: read nothing until they no longer do
   for (;;) {
-    // The poller's flags share one line, so an idle worker's poll is one L2 read.
-    if (__any_sync(WARP, LiveDev::load_relaxed(p.flags + LIVE_FLAG_SHUTDOWN) != 0)) break;
-    if (__any_sync(WARP, LiveDev::load_relaxed(p.flags + LIVE_FLAG_STALL) != 0)) {
-      __nanosleep(1000);  // frozen for the watchdog test: no heartbeat, no progress
-      continue;
-    }
-    const unsigned long long end = doorbell.load(cuda::std::memory_order_acquire);
+    const LiveFlags flags = live_load_flags(p.flags);
     bool progress = false;
     // Lanes whose position is below the frontier (published), and the hot lane whose
     // position IS the frontier: it polls its slot itself, so an item after idle needs no
@@ -229,7 +251,8 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     // k-th one's slot, so one load instruction reads up to eight slots, each in one
     // 64-byte PCIe read.
     const unsigned me = threadIdx.x & 31u;
-    bool want = at.next <= end;
+    bool want = !stalled && at.next <= end;
+    unsigned long long taken_to = 0;  // one past the last position this lane took at or beyond `end`
     for (unsigned mask = __ballot_sync(WARP, want); mask != 0; mask = __ballot_sync(WARP, want)) {
       // The lane this one loads for: the (me / 4)-th lane of mask.
       unsigned rest = mask;
@@ -251,7 +274,10 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
         if (read == interp::WireRead::Ready) {
           // The hot lane moves the frontier on: the next position's lane (usually the
           // neighbouring one) becomes hot.
-          if (taken >= end) doorbell.fetch_max(taken + 1, cuda::std::memory_order_relaxed);
+          if (taken >= end) {
+            doorbell.fetch_max(taken + 1, cuda::std::memory_order_relaxed);
+            taken_to = taken + 1;
+          }
           at.advance(owners, slot_count);
           progress = true;
           want = at.next < end;
@@ -261,11 +287,22 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
         }
       }
     }
+    // The warp's own takes move its frontier at once, so a neighbour lane is hot in the
+    // next round without waiting for the device word to come back.
+    if (__any_sync(WARP, taken_to != 0)) end = live_warp_max(end > taken_to ? end : taken_to);
+    // Counters of this round first: the flags below may end the loop.
     if (progress) acct.flush(p.view);
     if (rejects != 0) {
       LiveDev::fetch_add_relaxed(p.flags + LIVE_FLAG_REJECTS, rejects);
       rejects = 0;
     }
+    if (__any_sync(WARP, flags.shutdown != 0)) break;
+    stalled = __any_sync(WARP, flags.stall != 0);
+    if (stalled) {
+      __nanosleep(1000);  // frozen for the watchdog test: no heartbeat, no progress
+      continue;
+    }
+    if (flags.frontier > end) end = flags.frontier;
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
     const bool near = at.next < end + NEAR;
