@@ -138,6 +138,7 @@ std::uint64_t LiveState::harvest() {
   auto slot = static_cast<std::uint32_t>(h % slot_count);
   auto lap = static_cast<std::uint32_t>(h / slot_count);
   std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
+  std::uint64_t handed_back = h;
   while (h < t) {
     // The GPU's write of the record evicted its line from the CPU's caches.
     __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
@@ -148,26 +149,40 @@ std::uint64_t LiveState::harvest() {
       break;
     TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
     const auto index = static_cast<std::uint32_t>(h - ticket->first);
-    if (index >= ticket->collected.load(std::memory_order_acquire)) {
+    std::uint32_t collected = ticket->collected.load(std::memory_order_acquire);
+    if (index >= collected) {
       collect(*ticket);
+      collected = ticket->collected.load(std::memory_order_acquire);
       // Its waiter holds the ticket's collection right now: reclaim next time.
-      if (index >= ticket->collected.load(std::memory_order_acquire)) break;
+      if (index >= collected) break;
     }
+    // Every collected item of the ticket from here on is finished: reclaim the run at
+    // once, without reading each record again.
+    const auto run = static_cast<std::uint32_t>(std::min<std::uint64_t>(collected - index, t - h));
     // The quota counts slots a tenant holds in the ring, so it is given back here, when
     // the slot is free again, not at collection.
-    if (quota < slot_count && slot_tenant[slot] != NO_TENANT)
-      tenant_in_flight[slot_tenant[slot]].fetch_sub(1, std::memory_order_relaxed);
-    // slot_ticket keeps its stale entry: a record of the slot's next lap only appears
+    if (quota < slot_count) {
+      std::uint32_t s = slot;
+      for (std::uint32_t k = 0; k < run; ++k) {
+        if (slot_tenant[s] != NO_TENANT) tenant_in_flight[slot_tenant[s]].fetch_sub(1, std::memory_order_relaxed);
+        if (++s == slot_count) s = 0;
+      }
+    }
+    // slot_ticket keeps its stale entries: a record of a slot's next lap only appears
     // after the next producer registered its own ticket.
-    ++h;
-    if (index + 1 == ticket->count) ticket->in_flight.reset();  // may free it: last use
-    if (++slot == slot_count) {
-      slot = 0;
+    h += run;
+    if (index + run == ticket->count) ticket->in_flight.reset();  // may free it: last use
+    slot += run;                                                  // run <= slot_count: one wrap at most
+    if (slot >= slot_count) {
+      slot -= slot_count;
       ++lap;
     }
-    if (++ahead == slot_count) ahead = 0;
+    ahead = static_cast<std::uint32_t>((std::uint64_t{slot} + HARVEST_PREFETCH) % slot_count);
     // Hand slots back in chunks so producers waiting for room need not wait for a long walk.
-    if (((h - start) & 1023u) == 0) head.store(h, std::memory_order_release);
+    if (h - handed_back >= 1024) {
+      head.store(h, std::memory_order_release);
+      handed_back = h;
+    }
   }
   head.store(h, std::memory_order_release);
   return h - start;
