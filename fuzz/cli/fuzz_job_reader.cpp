@@ -22,10 +22,12 @@ void check_job(const mk::cli::Job& job) {
   for (const auto& init : job.init) {
     if (std::uint64_t{init.at} + init.words.size() > job.observables) __builtin_trap();
   }
-  for (const auto& item : job.items) {
-    if (item.item.tenant >= job.tenants.size() || item.item.arg_count > mk::abi::MAX_ARGS) __builtin_trap();
-    if (item.label.empty()) __builtin_trap();
+  for (const mk::cli::JobItemRef item : job.items) {
+    if (item.tenant >= job.tenants.size() || item.args.size() > mk::abi::MAX_ARGS) __builtin_trap();
+    if (job.items.label_of(item.opcode).empty()) __builtin_trap();
   }
+  // Random access spells out the same items as the walk.
+  if (!job.items.empty() && job.items[job.items.size() - 1].label.empty()) __builtin_trap();
   for (const auto& handler : job.opcodes) {
     if (mk::abi::is_system_opcode(handler.opcode)) __builtin_trap();
   }

@@ -1,5 +1,6 @@
 // megakernel.run(job): the CLI's job reader and runner (mk_cli_lib), returning the `run --json` object.
 #include <filesystem>
+#include <sstream>
 
 #include "backend_choice.h"
 #include "bind.h"
@@ -36,8 +37,9 @@ void bind_job(pyb::module_& m) {
             pyb::gil_scoped_acquire acquire;
             throw_error(outcome.error());
           }
-          report =
-              cli::run_report_json(*parsed, *outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          std::ostringstream text;
+          cli::write_run_report_json(text, *parsed, *outcome);
+          report = std::move(text).str();
         }
         return pyb::module_::import("json").attr("loads")(report);
       },

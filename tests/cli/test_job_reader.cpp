@@ -192,5 +192,100 @@ TEST(cli_reader, ExampleJobsAreValid) {
   }
 }
 
+// --- items streamed into compact records (job_reader_items.cpp) ----------------------
+// What this catches: items read before "opcodes"/"tenants" resolving differently from
+// items read after them, and an item error other than the one a reader of the whole
+// document reports first (item order, then the checks of one item in order).
+
+TEST(cli_reader, ItemsBeforeTheTablesReadTheSame) {
+  const std::string tables = R"("opcodes": [{"opcode": 200, "name": "sq", "body": [{"result": {"arg": 0}}]}],
+                                "tenants": [{"id": 0, "admin": true}, {"id": 1, "allow": ["sq"]}])";
+  const std::string items = R"("items": [{"op": "sq", "args": [3]}, {"tenant": 1, "op": 200},
+                                         {"packed": [{"op": "sq", "args": [2]}, {"op": "STORE_U32", "args": [4, 9]}]},
+                                         {"fence": {"tag": 4}}])";
+  const Job last = parse_ok("{" + tables + ", " + items + "}");
+  const Job first = parse_ok("{" + items + ", " + tables + "}");
+  ASSERT_EQ(first.items.size(), 4u);
+  ASSERT_EQ(last.items.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(first.items[i].kind, last.items[i].kind) << i;
+    EXPECT_EQ(first.items[i].item.opcode, last.items[i].item.opcode) << i;
+    EXPECT_EQ(first.items[i].item.tenant, last.items[i].item.tenant) << i;
+    EXPECT_EQ(first.items[i].item.args, last.items[i].item.args) << i;
+    EXPECT_EQ(first.items[i].item.arg_count, last.items[i].item.arg_count) << i;
+    EXPECT_EQ(first.items[i].label, last.items[i].label) << i;
+  }
+  EXPECT_EQ(first.items[1].label, "sq");
+  EXPECT_EQ(first.items[1].item.tenant, 1u);
+  auto ops = try_decode_packed_args(first.items[2].item.args);
+  ASSERT_TRUE(ops.has_value());
+  EXPECT_EQ((*ops)[0].opcode, 200u);
+  EXPECT_EQ((*ops)[1].args, (std::vector<std::uint32_t>{4, 9}));
+  EXPECT_EQ(first.items[3].item.args[abi::FENCE_ARG_COUNT], 3u);
+}
+
+TEST(cli_reader, TheFirstBadItemWinsWhicheverCheckFails) {
+  // An unknown name (checked against the table) before a negative argument (checked at
+  // once), and the other way round.
+  EXPECT_EQ(parse_error(R"({"items": [{"op": "qq"}, {"op": "NOP", "args": [-1]}]})").where, "items[0].op");
+  EXPECT_EQ(parse_error(R"({"items": [{"op": "NOP", "args": [-1]}, {"op": "qq"}]})").where, "items[0].args[0]");
+  // Within one item: its tenant, then its op, then its arguments.
+  EXPECT_EQ(parse_error(R"({"items": [{"tenant": 5, "op": "qq", "args": [-1]}]})").where, "items[0].tenant");
+  EXPECT_EQ(parse_error(R"({"items": [{"op": "qq", "args": [-1]}]})").where, "items[0].op");
+  EXPECT_EQ(
+      parse_error(R"({"items": [{"packed": [{"op": "qq"}, {"op": "NOP", "args": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}]}]})")
+          .where,
+      "items[0].packed[0].op");
+  // Sections before the items are checked first wherever the items stand.
+  EXPECT_EQ(parse_error(R"({"items": [{"op": "qq"}], "slot_count": 100, "workgroup_size_x": 64})").where, "slot_count");
+  EXPECT_EQ(parse_error(R"({"items": [{"op": "NOP"}, {"op": "NOP"}, {"op": "qq"}], "slot_count": 1,
+                           "workgroup_size_x": 1})")
+                .where,
+            "items");
+}
+
+TEST(cli_reader, MoreNamesThanAJobCanDefineNameTheFirstUnknownOne) {
+  std::string opcodes;
+  std::string items;
+  for (std::uint32_t i = 0; i < abi::MAX_CUSTOM_OPCODES; ++i) {
+    opcodes += std::string(opcodes.empty() ? "" : ",") + R"({"opcode": )" + std::to_string(4096 + i) +
+               R"(, "name": "n)" + std::to_string(i) + R"(", "body": [{"result": 1}]})";
+  }
+  for (std::uint32_t i = 0; i <= abi::MAX_CUSTOM_OPCODES + 3; ++i)
+    items += std::string(items.empty() ? "" : ",") + R"({"op": "n)" + std::to_string(i) + R"("})";
+  const auto error = parse_error(R"({"items": [)" + items + R"(], "opcodes": [)" + opcodes + "]}");
+  EXPECT_EQ(error.where, "items[52].op");
+  EXPECT_NE(error.message.find("\"n52\""), std::string::npos) << error.line();
+}
+
+TEST(cli_reader, CompactItemsWalkAndIndexAlike) {
+  // Records of 3..15 words across several 1 MiB blocks; rewritten records keep their place.
+  JobItems items;
+  constexpr std::size_t N = 150000;
+  for (std::size_t i = 0; i < N; ++i) {
+    std::vector<std::uint32_t> words(i % 13);
+    for (std::size_t k = 0; k < words.size(); ++k) words[k] = static_cast<std::uint32_t>(i * 16 + k);
+    items.push(JobItemKind::Op, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i % 7), words);
+  }
+  items.rewrite([](std::size_t i, JobItems::Record& r) {
+    if (i % 5 == 0 && !r.words().empty()) r.set_word_count(static_cast<std::uint32_t>(r.words().size() - 1));
+  });
+  std::size_t i = 0;
+  for (const JobItemRef item : items) {
+    const std::size_t words = i % 13 - (i % 5 == 0 && i % 13 != 0 ? 1 : 0);
+    ASSERT_EQ(item.opcode, i);
+    ASSERT_EQ(item.tenant, i % 7);
+    ASSERT_EQ(item.args.size(), words) << i;
+    if (words != 0) ASSERT_EQ(item.args.back(), i * 16 + words - 1) << i;
+    ++i;
+  }
+  EXPECT_EQ(i, N);
+  for (const std::size_t k : {std::size_t{0}, std::size_t{63}, std::size_t{64}, std::size_t{77777}, N - 1}) {
+    const JobItem item = items[k];
+    EXPECT_EQ(item.item.opcode, k);
+    EXPECT_EQ(item.item.arg_count, k % 13 - (k % 5 == 0 && k % 13 != 0 ? 1 : 0)) << k;
+  }
+}
+
 }  // namespace
 }  // namespace mk::cli::test

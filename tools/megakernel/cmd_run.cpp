@@ -121,9 +121,8 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       return EXIT_RUNTIME;
     }
     if (args.json) {
-      out << run_report_json(*job, *outcome, args.summary)
-                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-          << '\n';
+      write_run_report_json(out, *job, *outcome, args.summary);
+      out << '\n';
     } else {
       print_run_table(out, *job, *outcome, args.summary);
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "job_items.h"
 #include "mk/abi.h"
 #include "mk/ir.h"
 #include "mk/protocol.h"
@@ -34,15 +35,6 @@ struct JobInit {
   std::vector<std::uint32_t> words;
 };
 
-enum class JobItemKind { Op, Packed, Fence };
-
-// One ring slot: item i of the job goes to slot i.
-struct JobItem {
-  JobItemKind kind = JobItemKind::Op;
-  WorkItem item;
-  std::string label;  // opcode name for output ("STORE_U32", "PACKED_SLOT", "BATCH_FENCE", custom name)
-};
-
 struct JobIoSource {
   std::uint32_t id = 0;
   std::optional<std::string> file;  // as written; opened beneath the I/O root (open_job_io_sources)
@@ -62,7 +54,7 @@ struct Job {
   std::vector<JobTenant> tenants;                               // ids 0..n-1, in id order
   std::vector<JobInit> init;
   std::vector<OpcodeHandler> opcodes;  // custom opcodes, table indices 12.. in this order
-  std::vector<JobItem> items;
+  JobItems items;                      // item i goes to ring slot i (or batch record i)
   std::vector<JobIoSource> io_sources;
 
   // Name of an opcode id: built-in name, the job's custom name, or "0x0000ABCD".

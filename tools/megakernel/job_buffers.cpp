@@ -1,4 +1,5 @@
 // Job -> ABI buffers and I/O sources, and the job's Megakernel (shared by run and trace).
+#include <algorithm>
 #include <vector>
 
 #include "job_runner.h"
@@ -27,10 +28,25 @@ Result<OutputBuffers> build_job_buffers(const Job& job) {
   auto ring_bytes = try_ring_bytes(job.slot_count);
   if (!ring_bytes) return cuda::std::unexpected<Error>(std::move(ring_bytes.error()));
   buffers.ring.assign(*ring_bytes, std::byte{0});
-  std::vector<WorkItem> items;
-  items.reserve(job.items.size());
-  for (const auto& item : job.items) items.push_back(item.item);
-  MK_TRY(try_encode_work_items_ring_into(buffers.ring, items));
+  MK_TRY(try_encode_empty_ring_into(buffers.ring, job.slot_count));
+  // Published a chunk at a time: a WorkItem is 60 bytes, the job's record a few words.
+  constexpr std::size_t CHUNK = 4096;
+  std::vector<WorkItem> chunk;
+  chunk.reserve(std::min(CHUNK, job.items.size()));
+  std::uint32_t next = 0;
+  for (const JobItemRef item : job.items) {
+    WorkItem& out = chunk.emplace_back();
+    out.opcode = item.opcode;
+    out.tenant = item.tenant;
+    out.arg_count = static_cast<std::uint32_t>(std::min<std::size_t>(item.args.size(), abi::MAX_ARGS));
+    std::copy_n(item.args.begin(), out.arg_count, out.args.begin());
+    if (chunk.size() == CHUNK) {
+      MK_TRY(try_publish_work_items(buffers.ring, next, chunk));
+      next += static_cast<std::uint32_t>(chunk.size());
+      chunk.clear();
+    }
+  }
+  if (!chunk.empty()) MK_TRY(try_publish_work_items(buffers.ring, next, chunk));
 
   if (job.debug_log_records != 0) {
     auto log = try_encode_empty_debug_log(job.debug_log_records);

@@ -17,16 +17,17 @@ bool job_runs_as_batch(const Job& job, const RunBounds& bounds, std::string& why
     why = "custom opcodes under --timeout or --max-sweeps";
     return false;
   }
-  for (std::size_t i = 0; i < job.items.size(); ++i) {
-    const WorkItem& item = job.items[i].item;
+  std::size_t i = 0;
+  for (const JobItemRef item : job.items) {
     const bool known = abi::builtin_index(item.opcode) != abi::NO_OPCODE_INDEX ||
                        std::any_of(job.opcodes.begin(), job.opcodes.end(),
                                    [&](const OpcodeHandler& h) { return h.opcode == item.opcode; });
-    if (job.items[i].kind == JobItemKind::Fence || abi::batch_refuses_opcode(item.opcode) || !known ||
+    if (item.kind == JobItemKind::Fence || abi::batch_refuses_opcode(item.opcode) || !known ||
         item.tenant >= job.tenants.size() || (item.opcode == abi::OP_PRINTF && job.debug_log_records != 0)) {
       why = "item " + std::to_string(i) + " needs the slot path";
       return false;
     }
+    ++i;
   }
   return true;
 }
@@ -39,18 +40,27 @@ Result<RunOutcome> run_job_as_batch(const Job& job, std::shared_ptr<Backend> bac
   if (!kernel) return cuda::std::unexpected<Error>(std::move(kernel.error()));
   // One shared opcode and tenant when every item has them; records as short as the
   // longest argument list.
-  const WorkItem& first = job.items.front().item;
+  const JobItemRef first = *job.items.begin();
   std::uint32_t args = 0;
   bool uniform = true;
-  for (const JobItem& j : job.items) {
-    args = std::max(args, j.item.arg_count);
-    uniform &= j.item.opcode == first.opcode && j.item.tenant == first.tenant;
+  for (const JobItemRef item : job.items) {
+    args = std::max(args, static_cast<std::uint32_t>(item.args.size()));
+    uniform &= item.opcode == first.opcode && item.tenant == first.tenant;
   }
   const BatchShape shape = uniform ? BatchShape::uniform(first.opcode, first.tenant, args) : BatchShape::mixed(args);
-  auto builder = BatchBuilder::make(*kernel, shape, static_cast<std::uint32_t>(job.items.size()));
+  const auto count = static_cast<std::uint32_t>(job.items.size());
+  auto builder = BatchBuilder::make(*kernel, shape, count);
   if (!builder) return cuda::std::unexpected<Error>(std::move(builder.error()));
-  for (const JobItem& j : job.items)
-    MK_TRY(builder->add(j.item.opcode, j.item.tenant, std::span(j.item.args).first(args)));
+  // Straight from the job's records into the batch's (no WorkItem per item).
+  Word* record = builder->append(count);
+  for (const JobItemRef item : job.items) {
+    if (!uniform) {
+      *record++ = item.opcode;
+      *record++ = item.tenant;
+    }
+    record = std::copy(item.args.begin(), item.args.end(), record);
+    record = std::fill_n(record, args - item.args.size(), Word{0});
+  }
 
   auto buffers = build_job_control(job);
   if (!buffers) return cuda::std::unexpected<Error>(std::move(buffers.error()));
@@ -75,13 +85,7 @@ Result<RunOutcome> run_job_as_batch(const Job& job, std::shared_ptr<Backend> bac
   OutputBuffers result;
   result.control = out.control();
   MK_TRY(try_decode_readback(result, outcome.readback));
-  outcome.readback.slots.resize(job.items.size());
-  const BatchView view = builder->view();
-  for (std::uint32_t i = 0; i < job.items.size(); ++i) {
-    auto slot = try_batch_item_slot(view, out, i);
-    if (!slot) return cuda::std::unexpected<Error>(std::move(slot.error()));
-    outcome.readback.slots[i] = *slot;
-  }
+  outcome.batch = std::move(out);  // the items' results stay compact (RunOutcome::item_status)
   outcome.readback.stats = outcome.stats;
   outcome.bulk = true;
   return outcome;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,8 +35,12 @@ JobError too_large(const std::string& shown, const std::string& size, std::uint6
 }
 
 // Read everything from fd, at most max_bytes + 1 bytes (one more proves "over").
-JobResult<std::string> read_bounded(int fd, const std::string& shown, std::uint64_t max_bytes) {
+// `expected` (a regular file's size) is reserved up front: growing by doubling would
+// hold the old and the new copy at once, half again the job's size.
+JobResult<std::string> read_bounded(int fd, const std::string& shown, std::uint64_t max_bytes,
+                                    std::uint64_t expected = 0) {
   std::string text;
+  text.reserve(static_cast<std::size_t>(std::min(expected, max_bytes)));
   char chunk[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, chunk, sizeof chunk);
@@ -82,7 +87,8 @@ JobResult<JobText> read_job_text(const std::filesystem::path& path, std::uint64_
     struct stat st {};
     if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_bytes)
       return cuda::std::unexpected(too_large(out.shown, std::to_string(st.st_size), max_bytes));
-    auto text = read_bounded(STDIN_FILENO, out.shown, max_bytes);
+    auto text = read_bounded(STDIN_FILENO, out.shown, max_bytes,
+                             S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0);
     if (!text) return cuda::std::unexpected(std::move(text.error()));
     out.text = std::move(*text);
     return out;
@@ -117,7 +123,8 @@ JobResult<JobText> read_job_text(const std::filesystem::path& path, std::uint64_
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
     return cuda::std::unexpected(too_large(out.shown, std::to_string(st.st_size), max_bytes));
-  auto text = read_bounded(fd.get(), out.shown, max_bytes);  // a file that grows is still bounded
+  // A file that grows is still bounded.
+  auto text = read_bounded(fd.get(), out.shown, max_bytes, static_cast<std::uint64_t>(st.st_size));
   if (!text) return cuda::std::unexpected(std::move(text.error()));
   out.text = std::move(*text);
   return out;

@@ -28,6 +28,7 @@ class JobOpcodes {
   std::string name_of(std::uint32_t opcode) const;
   // "NOP, STORE_U32, ..., saxpy" for a fix hint.
   std::string known_names() const;
+  const std::vector<CustomOpcode>& custom() const noexcept { return m_custom; }
 
  private:
   std::vector<CustomOpcode> m_custom;

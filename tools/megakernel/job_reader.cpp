@@ -1,4 +1,5 @@
 // Job reader entry point: strict JSON text (line/column on every error) -> validated Job.
+// The items stream through the parser into compact records; only the rest is a DOM.
 #include "job_reader.h"
 
 #include "job_reader_detail.h"
@@ -9,7 +10,7 @@ namespace {
 
 using detail::Json;
 
-Job read_document(const Json& top) {
+Job read_document(const Json& top, detail::ItemStage& items) {
   detail::object_at(top, "",
                     {"slot_count", "workgroup_size_x", "observables", "debug_log_records", "io_queue_capacity",
                      "tenants", "init", "opcodes", "items", "io_sources"});
@@ -20,7 +21,11 @@ Job read_document(const Json& top) {
   detail::read_tenants(detail::member(top, "tenants"), job, opcodes);
   detail::read_init(detail::member(top, "init"), job);
   detail::read_io_sources(detail::member(top, "io_sources"), job);
-  detail::read_items(detail::member(top, "items"), job, opcodes);
+  if (const Json* listed = detail::member(top, "items")) {
+    detail::read_items(listed, job, opcodes);  // not an array, so not streamed: its error
+  } else {
+    items.finish(job, opcodes);
+  }
   return job;
 }
 
@@ -28,10 +33,13 @@ Job read_document(const Json& top) {
 
 JobResult<Job> parse_job(std::string_view text, const std::filesystem::path& base_dir,
                          const std::string& display_name) {
-  auto top = parse_json_document(text, display_name);
+  // Items are staged one by one as the parser reads them; the rest is a small DOM.
+  detail::ItemStage items;
+  const JsonItemSink sink = [&items](std::size_t index, Json&& entry) { items.add(index, std::move(entry)); };
+  auto top = parse_json_document(text, display_name, &sink);
   if (!top) return cuda::std::unexpected<JobError>(std::move(top.error()));
   try {
-    Job job = read_document(*top);
+    Job job = read_document(*top, items);
     job.dir = base_dir;
     job.shown = display_name;
     return job;

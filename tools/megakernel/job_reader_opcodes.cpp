@@ -69,17 +69,25 @@ JobOpcodes job_opcodes(const Job& job) {
 }
 
 std::uint32_t opcode_at(const Json& value, std::string_view path, const JobOpcodes& opcodes) {
-  if (value.is_string()) {
-    const auto name = value.get<std::string>();
-    if (auto id = opcodes.find_name(name)) return *id;
-    fail_at(std::string(path), "unknown opcode name " + quote_text(name),
-            "use one of " + opcodes.known_names() + " (or define it under \"opcodes\")");
-  }
+  if (value.is_string()) return opcode_named(value.get<std::string>(), path, opcodes);
+  return known_opcode_id(opcode_id_at(value, path), path, opcodes);
+}
+
+std::uint32_t opcode_id_at(const Json& value, std::string_view path) {
   if (!value.is_number()) {
     fail_at(std::string(path), "expected an opcode name or id, found " + std::string(kind_of(value)),
             "write a name such as \"STORE_U32\" or a numeric opcode id");
   }
-  const std::uint32_t id = u32_at(value, path);
+  return u32_at(value, path);
+}
+
+std::uint32_t opcode_named(const std::string& name, std::string_view path, const JobOpcodes& opcodes) {
+  if (auto id = opcodes.find_name(name)) return *id;
+  fail_at(std::string(path), "unknown opcode name " + quote_text(name),
+          "use one of " + opcodes.known_names() + " (or define it under \"opcodes\")");
+}
+
+std::uint32_t known_opcode_id(std::uint32_t id, std::string_view path, const JobOpcodes& opcodes) {
   if (!opcodes.known_id(id)) {
     fail_at(std::string(path), "unknown opcode id " + std::to_string(id) + " (" + hex_u32(id) + ")",
             "use a built-in opcode id or one defined under \"opcodes\"; names are clearer: " + opcodes.known_names());

@@ -2,6 +2,7 @@
 #include "job_runner.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "job_bulk.h"
@@ -60,20 +61,23 @@ Result<RunOutcome> run_job(const Job& job, std::shared_ptr<Backend> backend, con
 
 void explain_io_errors(const Job& job, const IoSources& sources, RunOutcome& outcome) {
   const Readback& r = outcome.readback;
-  for (std::uint32_t i = 0; i < job.items.size() && i < r.slots.size(); ++i) {
-    const SlotView& slot = r.slots[i];
-    const WorkItem& item = job.items[i].item;
-    if (slot.status != abi::STATUS_FAULT || slot.result != abi::FAULT_IO_ERROR || item.opcode != abi::OP_LOAD_MISS)
+  std::uint32_t i = 0;
+  for (auto it = job.items.begin(); i < job.items.size() && i < outcome.item_count(); ++it, ++i) {
+    const JobItemRef item = *it;
+    if (outcome.item_status(i) != abi::STATUS_FAULT || outcome.item_result(i) != abi::FAULT_IO_ERROR ||
+        item.opcode != abi::OP_LOAD_MISS)
       continue;
+    // Argument words past the item's own read as 0, as in its slot.
+    std::array<std::uint32_t, abi::MAX_ARGS> args{};
+    std::copy_n(item.args.begin(), std::min<std::size_t>(item.args.size(), abi::MAX_ARGS), args.begin());
     // The request the item posted: its destination is relative to its tenant's window.
     IoRequest request;
     request.op = abi::IO_OP_READ;
-    request.source = item.args[abi::LOAD_MISS_ARG_SOURCE];
-    request.offset =
-        (std::uint64_t{item.args[abi::LOAD_MISS_ARG_OFFSET_HI]} << 32) | item.args[abi::LOAD_MISS_ARG_OFFSET_LO];
-    request.byte_count = item.args[abi::LOAD_MISS_ARG_BYTE_COUNT];
+    request.source = args[abi::LOAD_MISS_ARG_SOURCE];
+    request.offset = (std::uint64_t{args[abi::LOAD_MISS_ARG_OFFSET_HI]} << 32) | args[abi::LOAD_MISS_ARG_OFFSET_LO];
+    request.byte_count = args[abi::LOAD_MISS_ARG_BYTE_COUNT];
     const std::uint32_t base = item.tenant < r.tenants.size() ? r.tenants[item.tenant].window.base : 0;
-    request.dest = base + item.args[abi::LOAD_MISS_ARG_DEST];
+    request.dest = base + args[abi::LOAD_MISS_ARG_DEST];
     std::string why = io_request_problem(request, sources, static_cast<std::uint32_t>(r.observables.size()));
     outcome.io_errors[i] = why.empty() ? "reading I/O source " + std::to_string(request.source) + " failed" : why;
   }

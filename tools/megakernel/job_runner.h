@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "job.h"
+#include "mk/abi.h"
 #include "mk/backend.h"
+#include "mk/bulk.h"
 #include "mk/error.h"
 #include "mk/dispatch_limits.h"
 #include "mk/io.h"
@@ -29,14 +31,28 @@ Result<Megakernel> bootstrap_job(const Job& job, std::shared_ptr<Backend> backen
 
 struct RunOutcome {
   std::string backend;                     // Backend::name()
-  Readback readback;                       // of the last run
+  Readback readback;                       // of the last run (no slots on the bulk path: see batch)
   DispatchStats stats;                     // of the last run
   std::vector<std::uint64_t> wall_ns;      // host wall time of dispatch_until_idle, one per run
   DispatchStop stop = DispatchStop::Idle;  // Deadline / SweepBudget: a whole-job bound ended it
   std::uint64_t sweeps_total = 0;          // sweeps of every run together
   bool bulk = false;                       // ran as a compact batch (job_bulk.h)
+  // The bulk path's results: one RESULT word and a fault bit per item, not a 64-byte
+  // slot each, so a million items' outcome is 4 MB.
+  BatchOutput batch;
   // Why each item that faulted IO_ERROR did (item index -> io_request_problem\'s words).
   std::map<std::uint32_t, std::string> io_errors;
+
+  // Items with an outcome, and item i's STATUS (DONE, FAULT, ...) and RESULT, from
+  // whichever path ran.
+  std::size_t item_count() const noexcept { return bulk ? batch.size() : readback.slots.size(); }
+  std::uint32_t item_status(std::size_t i) const noexcept {
+    if (!bulk) return readback.slots[i].status;
+    return batch.faulted(static_cast<std::uint32_t>(i)) ? abi::STATUS_FAULT : abi::STATUS_DONE;
+  }
+  std::uint32_t item_result(std::size_t i) const noexcept {
+    return bulk ? batch.result(static_cast<std::uint32_t>(i)) : readback.slots[i].result;
+  }
 };
 
 // Whole-job bounds of `megakernel run`: over all repeats together.

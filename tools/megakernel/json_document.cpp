@@ -116,11 +116,13 @@ class PathTracker {
   std::string m_path;
 };
 
-// Builds the DOM (like nlohmann's own SAX DOM parser) and checks keys and numbers.
+// Builds the DOM (like nlohmann's own SAX DOM parser) and checks keys and numbers. A
+// streamed "items" array stands on the container stack as nullptr: each of its
+// elements is built alone in m_item and handed to the sink when complete.
 class StrictBuilder {
  public:
-  StrictBuilder(std::string_view text, const char** cursor, std::string display)
-      : m_paths(text, cursor), m_display(std::move(display)) {}
+  StrictBuilder(std::string_view text, const char** cursor, std::string display, const JsonItemSink* items)
+      : m_paths(text, cursor), m_display(std::move(display)), m_items(items) {}
 
   bool null() { return put(Json(nullptr)); }
   bool boolean(bool v) { return put(Json(v)); }
@@ -196,6 +198,10 @@ class StrictBuilder {
       m_root = std::move(value);
       return true;
     }
+    if (m_stack.back() == nullptr) {  // a scalar item
+      emit(std::move(value));
+      return true;
+    }
     Json& parent = *m_stack.back();
     if (parent.is_object()) {
       parent[m_paths.top()->pending_key] = std::move(value);
@@ -208,6 +214,10 @@ class StrictBuilder {
     if (m_stack.empty()) {
       m_root = std::move(value);
       return &m_root;
+    }
+    if (m_stack.back() == nullptr) {  // an item container: its own document
+      m_item = std::move(value);
+      return &m_item;
     }
     Json& parent = *m_stack.back();
     if (parent.is_object()) return &(parent[m_paths.top()->pending_key] = std::move(value));
@@ -224,15 +234,23 @@ class StrictBuilder {
                          "flatten the document; no job field needs this much nesting"};
       return false;
     }
-    m_stack.push_back(slot_for(std::move(value)));
+    m_stack.push_back(streams_items(object) ? nullptr : slot_for(std::move(value)));
     m_paths.open(object, segment);
     return true;
   }
   bool close() {
     m_stack.pop_back();
     m_paths.close();
+    if (!m_stack.empty() && m_stack.back() == nullptr) emit(std::move(m_item));  // an item container closed
     return true;
   }
+  // Is the array opening now the top-level object's "items", to be streamed?
+  bool streams_items(bool object) {
+    if (m_items == nullptr || object || m_paths.depth() != 1) return false;
+    const Frame* top = m_paths.top();
+    return top->object && top->pending_key == "items";
+  }
+  void emit(Json item) { (*m_items)(m_item_count++, std::move(item)); }
   bool fail_number(const std::string& where, const std::string& raw, std::string message, std::string fix) {
     const std::size_t end = m_paths.offset();
     // The lexer has read one character past the number; find its first character.
@@ -245,7 +263,10 @@ class StrictBuilder {
 
   PathTracker m_paths;
   std::string m_display;
+  const JsonItemSink* m_items;
   Json m_root;
+  Json m_item;  // the streamed item being built
+  std::size_t m_item_count = 0;
   std::vector<Json*> m_stack;
   std::optional<JobError> m_error;
   std::optional<std::size_t> m_syntax_position;
@@ -359,9 +380,10 @@ TextPosition position_of(std::string_view text, std::size_t byte) {
   return pos;
 }
 
-JobResult<nlohmann::json> parse_json_document(std::string_view text, const std::string& display_name) {
+JobResult<nlohmann::json> parse_json_document(std::string_view text, const std::string& display_name,
+                                              const JsonItemSink* items) {
   const char* cursor = text.data();
-  StrictBuilder builder(text, &cursor, display_name);
+  StrictBuilder builder(text, &cursor, display_name, items);
   CountingIterator first{text.data(), &cursor};
   CountingIterator last{text.data() + text.size(), nullptr};
   const bool ok = Json::sax_parse(first, last, &builder, nlohmann::detail::input_format_t::json, true);

@@ -24,36 +24,39 @@ std::string fmt_ns(std::uint64_t ns) {
   return out.str();
 }
 
-void print_items(std::ostream& out, const Job& job, const Readback& readback,
-                 const std::map<std::uint32_t, std::string>& io_errors) {
+void print_items(std::ostream& out, const Job& job, const RunOutcome& outcome) {
   std::size_t op_width = 2;
-  for (const auto& item : job.items) op_width = std::max(op_width, item.label.size());
+  for (const JobItemRef item : job.items) op_width = std::max(op_width, job.items.label_of(item.opcode).size());
   out << "  item  slot  " << std::left << std::setw(static_cast<int>(op_width)) << "op"
       << "  " << std::setw(9) << "status"
       << "result\n";
-  for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
-    const SlotView& slot = readback.slots[i];
+  std::size_t i = 0;
+  for (auto it = job.items.begin(); i < job.items.size() && i < outcome.item_count(); ++it, ++i) {
+    const std::uint32_t status = outcome.item_status(i);
+    const std::uint32_t result = outcome.item_result(i);
     out << std::right << std::setw(6) << i << std::setw(6) << i << "  " << std::left
-        << std::setw(static_cast<int>(op_width)) << job.items[i].label << "  " << std::setw(9)
-        << status_name(slot.status) << slot.result;
-    if (slot.status == abi::STATUS_FAULT) out << " (" << fault_name(slot.result) << ")";
-    if (auto why = io_errors.find(static_cast<std::uint32_t>(i)); why != io_errors.end()) out << ": " << why->second;
+        << std::setw(static_cast<int>(op_width)) << job.items.label_of((*it).opcode) << "  " << std::setw(9)
+        << status_name(status) << result;
+    if (status == abi::STATUS_FAULT) out << " (" << fault_name(result) << ")";
+    if (auto why = outcome.io_errors.find(static_cast<std::uint32_t>(i)); why != outcome.io_errors.end())
+      out << ": " << why->second;
     out << '\n';
   }
   out << std::right;
 }
 
-void print_faults(std::ostream& out, const Job& job, const Readback& readback) {
-  out << "faults: " << readback.fault_count << '\n';
+void print_faults(std::ostream& out, const Job& job, const RunOutcome& outcome) {
+  out << "faults: " << outcome.readback.fault_count << '\n';
   std::size_t shown = 0;
-  for (std::size_t i = 0; i < job.items.size() && i < readback.slots.size(); ++i) {
-    const SlotView& slot = readback.slots[i];
-    if (slot.status != abi::STATUS_FAULT) continue;
+  std::size_t i = 0;
+  for (auto it = job.items.begin(); i < job.items.size() && i < outcome.item_count(); ++it, ++i) {
+    if (outcome.item_status(i) != abi::STATUS_FAULT) continue;
     if (shown++ == SUMMARY_MAX_FAULTS) {
       out << "  ... (first " << SUMMARY_MAX_FAULTS << " listed)\n";
       break;
     }
-    out << "  item " << i << "  " << job.items[i].label << "  " << fault_name(slot.result) << '\n';
+    out << "  item " << i << "  " << job.items.label_of((*it).opcode) << "  " << fault_name(outcome.item_result(i))
+        << '\n';
   }
 }
 
@@ -86,9 +89,9 @@ void print_run_table(std::ostream& out, const Job& job, const RunOutcome& outcom
       << " slots, done " << readback.done_count << ", faults " << readback.fault_count << ", epoch " << readback.epoch
       << ", last fence tag " << readback.last_fence_tag << " (" << (outcome.bulk ? "compact batch" : "ring") << ")\n\n";
   if (summary)
-    print_faults(out, job, readback);
+    print_faults(out, job, outcome);
   else
-    print_items(out, job, readback, outcome.io_errors);
+    print_items(out, job, outcome);
 
   out << "\nmetrics:";
   bool any = false;
