@@ -204,58 +204,6 @@ __device__ inline unsigned long long live_warp_max(unsigned long long v) {
   return v;
 }
 
-// How an idle hot lane waits: LIVE_HOT_READS reads of its slot in flight at once, issued
-// LIVE_HOT_STAGGER_CYCLES apart (about a quarter of a PCIe read's round trip on H200), so
-// an item published at a random moment waits for the next read to reach host memory, a
-// quarter of a round trip on average, instead of for the one read in flight to come back
-// and another to go out. PCIe cost while idle: four 64-byte reads per round trip.
-inline constexpr unsigned LIVE_HOT_READS = 4;
-inline constexpr long long LIVE_HOT_STAGGER_CYCLES = 700;
-
-__device__ inline void live_spin_cycles(long long cycles) {
-  const long long start = clock64();
-  while (clock64() - start < cycles) {}
-}
-
-// The warp of an idle hot lane (lane `hot`, its position the frontier `end`) polls that
-// one slot with staggered reads (lanes 0..3 load its four chunks). Returns true once the
-// hot lane ran its item; false when the flags ask for anything else (SHUTDOWN, STALL, or
-// more published than the hot item), for the main loop to handle.
-template <class Custom>
-__device__ bool live_hot_wait(const LiveParams& p, LiveCursor& at, unsigned hot, unsigned long long end, unsigned* own,
-                              Custom& custom, LiveAccounting& acct, unsigned& rejects) {
-  constexpr unsigned WARP = 0xFFFFFFFFu;
-  const unsigned me = threadIdx.x & 31u;
-  const bool loader = me < 4;
-  const unsigned* chunk = p.host_ring +
-                          static_cast<unsigned long long>(__shfl_sync(WARP, at.slot, hot)) * abi::SLOT_WORDS +
-                          abi::WIRE_CHUNK_WORDS * (me & 3u);
-  uint4 reads[LIVE_HOT_READS];
-#pragma unroll
-  for (unsigned k = 0; k < LIVE_HOT_READS; ++k) {
-    reads[k] = loader ? live_load_chunk(chunk) : make_uint4(0, 0, 0, 0);
-    if (k + 1 < LIVE_HOT_READS) live_spin_cycles(LIVE_HOT_STAGGER_CYCLES);
-  }
-  for (;;) {
-    // Oldest read first; each one consumed is issued again at once, so the spacing holds.
-#pragma unroll
-    for (unsigned k = 0; k < LIVE_HOT_READS; ++k) {
-      const LiveFlags flags = live_load_flags(p.flags);
-      const uint4 c0 = live_shfl(reads[k], 0), c1 = live_shfl(reads[k], 1), c2 = live_shfl(reads[k], 2),
-                  c3 = live_shfl(reads[k], 3);
-      bool took = false;
-      if (me == hot) {
-        const interp::WireRead read = live_run_chunks(p, at, c0, c1, c2, c3, own, custom, acct);
-        took = read == interp::WireRead::Ready;
-        rejects += read == interp::WireRead::Rejected ? 1u : 0u;
-      }
-      if (__any_sync(WARP, took)) return true;
-      if (__any_sync(WARP, flags.shutdown != 0 || flags.stall != 0 || flags.frontier > end + 1)) return false;
-      reads[k] = loader ? live_load_chunk(chunk) : make_uint4(0, 0, 0, 0);
-    }
-  }
-}
-
 // The whole kernel.
 template <class Custom>
 __device__ __forceinline__ void live_run(const LiveParams& p) {
@@ -305,7 +253,6 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     const unsigned me = threadIdx.x & 31u;
     bool want = !stalled && at.next <= end;
     unsigned long long taken_to = 0;  // one past the last position this lane took at or beyond `end`
-    bool idle_hot = false;            // this lane is hot and its slot read still held the last lap
     for (unsigned mask = __ballot_sync(WARP, want); mask != 0; mask = __ballot_sync(WARP, want)) {
       // The lane this one loads for: the (me / 4)-th lane of mask.
       unsigned rest = mask;
@@ -336,7 +283,6 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
           want = at.next < end;
         } else {
           rejects += read == interp::WireRead::Rejected ? 1u : 0u;
-          idle_hot = read == interp::WireRead::Idle && taken == end;
           want = false;  // read again in the next pass
         }
       }
@@ -357,21 +303,6 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
       continue;
     }
     if (flags.frontier > end) end = flags.frontier;
-    // Idle, but for the hot lane: its warp waits on that slot with staggered reads.
-    const unsigned hot = __ballot_sync(WARP, idle_hot && at.next == end);
-    if (hot != 0 && !__any_sync(WARP, progress || at.next < end)) {
-      const unsigned hot_lane = static_cast<unsigned>(__ffs(static_cast<int>(hot))) - 1u;
-      const unsigned long long taken = at.next;
-      const bool took = live_hot_wait(p, at, hot_lane, end, own, custom, acct, rejects);
-      if (took && me == hot_lane) {
-        doorbell.fetch_max(taken + 1, cuda::std::memory_order_relaxed);
-        at.advance(owners, slot_count);
-        acct.flush(p.view);
-      }
-      if (took) end = taken + 1;  // the neighbour of the hot lane is hot next
-      backoff = 0;
-      continue;
-    }
     // A few workers beat, so a frozen kernel shows while an idle one costs little.
     if (worker % 4096u == 0) LiveDev::fetch_add_relaxed(control + abi::CTRL_HEARTBEAT, 1);
     const bool near = at.next < end + NEAR;
