@@ -250,6 +250,10 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
                 "0 answers with one 8-byte completion record (system release); no doorbell, no relay (the live "
                 "kernel's hot worker)",
                 CaseKind::Latency),
+      make_case("ladder_one_trip_atomic", "ladder 7: one-trip + device atomicAdd (GPU)",
+                "as ladder 6, and lane 0 adds 1 to a device-memory word and waits for the previous value before "
+                "answering, as a live ATOMIC_ADD item does: the floor of that item",
+                CaseKind::Latency),
   };
   Case device_rt = make_case("device_ring_round_trip", "device-memory ring, one item (GPU)",
                              "slot encoded in pinned staging, cudaMemcpyAsync into a device ring, copy waited for, "
@@ -272,7 +276,8 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
     raw_ok(mk::bench::live_raw::launch_sync_round_trip(spec, launch.samples_ns), "launch + sync");
     using mk::bench::live_raw::LadderStep;
     const LadderStep steps[] = {LadderStep::SlotPoll,      LadderStep::Doorbell,           LadderStep::DoorbellVecReply,
-                                LadderStep::DoorbellRelay, LadderStep::DoorbellRelaySleep, LadderStep::OneTrip};
+                                LadderStep::DoorbellRelay, LadderStep::DoorbellRelaySleep, LadderStep::OneTrip,
+                                LadderStep::OneTripAtomic};
     if (std::size(steps) != ladder.size()) throw std::logic_error("one LadderStep per ladder case");
     for (std::size_t k = 0; k < ladder.size(); ++k)
       raw_ok(mk::bench::live_raw::ladder_round_trip(steps[k], spec, s.backoff_ns, ladder[k].samples_ns),
@@ -318,6 +323,9 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
       {"live_poll_over_raw_pingpong", "live poll spin / raw ping-pong", "live_poll_spin", "raw_pingpong", std::nullopt,
        true},
       {"live_over_cpu_pingpong", "live wait / CPU ping-pong", "live_wait", "cpu_pingpong", std::nullopt, true},
+      // What the session adds to the raw floor of the same item (ladder 7).
+      {"live_over_ladder_one_trip_atomic", "live wait / ladder 7", "live_wait", "ladder_one_trip_atomic", std::nullopt,
+       true},
   };
   for (std::size_t k = 0; k < ladder.size(); ++k)
     g.ratios.push_back({ladder[k].key + "_over_raw_pingpong", "ladder " + std::to_string(k + 1) + " / raw ping-pong",

@@ -163,7 +163,10 @@ __global__ void ladder_relay_kernel(unsigned* slot, const unsigned long long* do
 // with one 8-byte record: RESULT << 32 | tag << 16 | DONE, with release.
 __device__ __host__ inline unsigned one_trip_tag(unsigned seq) { return (seq & (abi::WIRE_TAG_LAPS - 1u)) + 1u; }
 
-__global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long* completion) {
+// ATOMIC (rung 7): lane 0 also adds 1 to a device word and waits for the previous value,
+// as a live ATOMIC_ADD item does, so rung 7 - rung 6 is the cost of the item's own work.
+template <bool ATOMIC>
+__global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long* completion, unsigned* counter) {
   const unsigned lane = threadIdx.x;
   if (lane >= 4) return;
   constexpr unsigned QUAD = 0xFu;
@@ -180,7 +183,9 @@ __global__ void ladder_one_trip_kernel(const unsigned* slot, unsigned long long*
     unsigned zeros = lane == 0 ? c.w : (c.y | c.z | c.w);
     for (unsigned o = 2; o >= 1; o >>= 1) zeros |= __shfl_down_sync(QUAD, zeros, o);
     if (lane == 0) {
-      const unsigned result = c.y + c.z + zeros;
+      unsigned result = c.y + c.z + zeros;
+      // The previous value is seq - 1 when every sample added once: a miscount shows.
+      if (ATOMIC) result += atomicAdd(counter, 1u) - (seq - 1);
       answer.store(
           (static_cast<unsigned long long>(result) << 32) | (tag << abi::WIRE_COMPLETION_TAG_SHIFT) | abi::STATUS_DONE,
           RELEASE);
@@ -229,6 +234,8 @@ const char* ladder_kernel_name(LadderStep step) {
       return "ladder_relay_kernel (back-off)";
     case LadderStep::OneTrip:
       return "ladder_one_trip_kernel";
+    case LadderStep::OneTripAtomic:
+      return "ladder_one_trip_kernel (device atomic)";
   }
   return "ladder kernel";
 }
@@ -529,6 +536,9 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
   MK_BENCH_CUDA_TRY(words.allocate(LADDER_WORDS));
   DeviceWords relay;
   MK_BENCH_CUDA_TRY(relay.allocate(2));  // one u64; cudaMalloc aligns it
+  DeviceWords counter;                   // rung 7's atomic word
+  MK_BENCH_CUDA_TRY(counter.allocate(1));
+  MK_BENCH_CUDA_TRY(cudaMemset(counter.get(), 0, sizeof(unsigned)));
   Stream stream;
   MK_BENCH_CUDA_TRY(stream.create());
   if (std::string e = settle_memsets(); !e.empty()) return e;
@@ -553,8 +563,12 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
       ladder_relay_kernel<true><<<2, 1, 0, stream.get()>>>(dslot, dbell, drelay, backoff);
       break;
     case LadderStep::OneTrip:
-      ladder_one_trip_kernel<<<1, 32, 0, stream.get()>>>(
-          dslot, reinterpret_cast<unsigned long long*>(words.device() + LADDER_COMPLETION));
+      ladder_one_trip_kernel<false><<<1, 32, 0, stream.get()>>>(
+          dslot, reinterpret_cast<unsigned long long*>(words.device() + LADDER_COMPLETION), nullptr);
+      break;
+    case LadderStep::OneTripAtomic:
+      ladder_one_trip_kernel<true><<<1, 32, 0, stream.get()>>>(
+          dslot, reinterpret_cast<unsigned long long*>(words.device() + LADDER_COMPLETION), counter.get());
       break;
   }
   MK_BENCH_CUDA_TRY(cudaGetLastError());
@@ -563,7 +577,7 @@ std::string ladder_round_trip(LadderStep step, const RoundTripSpec& spec, std::u
   unsigned* slot = words.host() + LADDER_SLOT;
   SysRef status(slot[abi::SLOT_STATUS]);
   SysRef64 bell(*reinterpret_cast<unsigned long long*>(words.host() + LADDER_DOORBELL));
-  const bool one_trip = step == LadderStep::OneTrip;
+  const bool one_trip = step == LadderStep::OneTrip || step == LadderStep::OneTripAtomic;
   const bool rings = step != LadderStep::SlotPoll && !one_trip;
   SysRef64 completion(*reinterpret_cast<unsigned long long*>(words.host() + LADDER_COMPLETION));
   unsigned one_trip_result = 0;

@@ -30,6 +30,8 @@ enum class LadderStep {
                        // four lanes load them in one instruction, the slot is taken when all four
                        // tags match, and lane 0 answers with one 8-byte completion record on its
                        // own line (no doorbell, no relay)
+  OneTripAtomic,       // as OneTrip, plus one device-memory atomicAdd whose result the answer waits
+                       // for (a live ATOMIC_ADD item's own work): the floor of that item
 };
 
 // One persistent kernel serves every sample of `step`; `ns` gets one wall-clock round
