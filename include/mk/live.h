@@ -50,6 +50,10 @@ struct LiveOptions {
   // @warning Anything that synchronises the whole device (cudaDeviceSynchronize, cudaFree,
   // a cooperative launch sized to the whole GPU) still waits for the session to end,
   // bounded or not: use streams and events beside a live session.
+  // @warning With lazy module loading (the CUDA 12.2+ default) the first launch of a kernel
+  // whose module is not loaded yet may wait for the running live kernel: load the kernels
+  // you will launch beside a session before starting it (cudaFuncGetAttributes on each, or
+  // CUDA_MODULE_LOADING=EAGER).
   std::uint32_t max_sms = 0;
 };
 

@@ -16,22 +16,39 @@ __global__ void plain_count_kernel(unsigned long long* counter) { atomicAdd(coun
 
 }  // namespace
 
-Result<std::uint64_t> test_plain_kernel_count(std::uint32_t blocks, std::chrono::milliseconds timeout) {
+// Made once by test_plain_kernel_prepare and never freed: cudaFree and cudaFreeHost wait
+// for the whole device, live kernel included.
+struct PlainKernelState {
   unsigned long long* counter = nullptr;
+  unsigned long long* value = nullptr;  // pinned, so the copy back is asynchronous
   cudaStream_t stream = nullptr;
-  MK_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  MK_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&counter), sizeof(*counter), stream));
-  MK_CUDA_CHECK(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
-  plain_count_kernel<<<blocks, 256, 0, stream>>>(counter);
+};
+PlainKernelState& plain_state() {
+  static PlainKernelState state;
+  return state;
+}
+
+Status test_plain_kernel_prepare() {
+  PlainKernelState& s = plain_state();
+  if (s.stream != nullptr) return {};
+  cudaFuncAttributes attributes{};
+  MK_CUDA_CHECK(cudaFuncGetAttributes(&attributes, plain_count_kernel));  // loads it now
+  MK_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&s.counter), sizeof(*s.counter)));
+  MK_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&s.value), sizeof(*s.value)));
+  MK_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
+  return {};
+}
+
+Result<std::uint64_t> test_plain_kernel_count(std::uint32_t blocks, std::chrono::milliseconds timeout) {
+  MK_TRY(test_plain_kernel_prepare());
+  PlainKernelState& s = plain_state();
+  MK_CUDA_CHECK(cudaMemsetAsync(s.counter, 0, sizeof(*s.counter), s.stream));
+  plain_count_kernel<<<blocks, 256, 0, s.stream>>>(s.counter);
   MK_CUDA_CHECK(cudaGetLastError());
-  // Pinned, so the copy is asynchronous (a pageable one would block here), and never
-  // freed: cudaFreeHost waits for the whole device, live kernel included.
-  static unsigned long long* value = nullptr;
-  if (value == nullptr) MK_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&value), sizeof(*value)));
-  MK_CUDA_CHECK(cudaMemcpyAsync(value, counter, sizeof(*value), cudaMemcpyDeviceToHost, stream));
+  MK_CUDA_CHECK(cudaMemcpyAsync(s.value, s.counter, sizeof(*s.value), cudaMemcpyDeviceToHost, s.stream));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const cudaError_t q = cudaStreamQuery(stream);
+    const cudaError_t q = cudaStreamQuery(s.stream);
     if (q == cudaSuccess) break;
     if (q != cudaErrorNotReady)
       return cuda::std::unexpected(cuda_error(q, "cudaStreamQuery(plain kernel)", __FILE__, __LINE__));
@@ -40,10 +57,7 @@ Result<std::uint64_t> test_plain_kernel_count(std::uint32_t blocks, std::chrono:
                   "a live session holds the SMs it needs: bound it with LiveOptions::max_sms");
     std::this_thread::yield();
   }
-  MK_CUDA_CHECK(cudaFreeAsync(counter, stream));
-  MK_CUDA_CHECK(cudaStreamSynchronize(stream));
-  MK_CUDA_CHECK(cudaStreamDestroy(stream));
-  return static_cast<std::uint64_t>(*value);
+  return static_cast<std::uint64_t>(*s.value);
 }
 
 }  // namespace mk::detail

@@ -14,6 +14,11 @@ namespace mk::detail {
 // kernel still queued must not see it freed). Never synchronises the whole device.
 // @warning the wait is bounded by `timeout`, not by the kernel: a kernel that cannot get
 // an SM (a live session holding them all) shows as that error, not a hang.
+// Everything test_plain_kernel_count needs, made before a live session starts: the kernel
+// loaded (with lazy module loading, the CUDA 12.2+ default, a first launch loads its
+// module, which can wait for a running kernel), its stream and its memory.
+Status test_plain_kernel_prepare();
+
 Result<std::uint64_t> test_plain_kernel_count(std::uint32_t blocks, std::chrono::milliseconds timeout);
 
 }  // namespace mk::detail
