@@ -225,8 +225,8 @@ RoundTripRun live_round_trip(LiveSession& session, const RoundTripSpec& spec) {
 ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec, const Megakernel* compact) {
   if (spec.producers == 0 || spec.batch == 0 || spec.window == 0)
     throw std::runtime_error("throughput: producers, batch and window must be positive");
-  const std::vector<WorkItem> batch = compact != nullptr ? std::vector<WorkItem>{}
-                                                         : make_batch(spec.opcode, 0, spec.batch, OBSERVABLE_WORDS);
+  const std::vector<WorkItem> batch =
+      compact != nullptr ? std::vector<WorkItem>{} : make_batch(spec.opcode, 0, spec.batch, OBSERVABLE_WORDS);
   // Compact: each producer's batch (the same items as `batch`: item k adds 1 to word
   // k % OBSERVABLE_WORDS) built once with a BatchBuilder, in page-locked memory on CUDA.
   std::vector<BatchBuilder> builders;

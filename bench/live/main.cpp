@@ -186,8 +186,8 @@ Settings resolve(const Options& o) {
     throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " +
                                 std::to_string(s.slots));
   if (std::uint64_t{s.compact_batch} > std::uint64_t{s.slots} * mk::abi::LIVE_BATCH_CHUNK_ITEMS)
-    throw std::invalid_argument("--compact-batch " + std::to_string(s.compact_batch) + " needs more chunks than --slots " +
-                                std::to_string(s.slots));
+    throw std::invalid_argument("--compact-batch " + std::to_string(s.compact_batch) +
+                                " needs more chunks than --slots " + std::to_string(s.slots));
   if (s.batch > s.quota)
     throw std::invalid_argument("--batch must be at most " + std::to_string(s.quota) +
                                 " (the fairness session's per-tenant quota, --quota)");
@@ -379,8 +379,7 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     // 2-word item), twice over.
     const std::uint64_t arena_need = 2ull * 4 * s.window * s.compact_batch * 16;
     throughput_options.compact_arena_bytes = std::max<std::size_t>(throughput_options.compact_arena_bytes, arena_need);
-    auto session =
-        lb::must(mk::LiveSession::start(megakernel, throughput_options), "LiveSession::start (throughput)");
+    auto session = lb::must(mk::LiveSession::start(megakernel, throughput_options), "LiveSession::start (throughput)");
     lanes = session.lanes();
     info.lanes = lanes;
     info.slot_count = session.slot_count();
@@ -492,9 +491,9 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
       {"live_compact_4_over_raw_ring", "live compact 4 producers / raw ring", "live_compact_4_producers", "raw_ring",
        std::nullopt, false},
   };
-  g.absolutes = {{"live_4_producers_rate", "live 4 producers, absolute", "live_4_producers", 1.14e8, false},
-                 {"live_compact_4_producers_rate", "live compact 4 producers, absolute", "live_compact_4_producers", 4e8,
-                  false}};
+  g.absolutes = {
+      {"live_4_producers_rate", "live 4 producers, absolute", "live_4_producers", 1.14e8, false},
+      {"live_compact_4_producers_rate", "live compact 4 producers, absolute", "live_compact_4_producers", 4e8, false}};
   return g;
 }
 
@@ -585,12 +584,12 @@ int run(const Options& o, const Settings& s) {
                   {"launch_items", s.launch_items},
                   {"launch_samples", s.launch_samples},
                   {"batch", s.batch},
-                  {"compact_batch", s.compact_batch},
                   {"window", s.window},
                   {"slot_count_throughput", s.slots},
                   {"slot_count_round_trip", s.rt_slots},
                   {"watchdog_timeout_ms", 5000},
                   {"op", o.op == "nop" ? "NOP" : "ATOMIC_ADD"}};
+  info.options["compact_batch"] = s.compact_batch;
   info.options["groups"] = nlohmann::json::array();
   if (o.round_trip) info.options["groups"].push_back("round_trip");
   if (o.throughput) info.options["groups"].push_back("throughput");

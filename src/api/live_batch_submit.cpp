@@ -194,7 +194,8 @@ std::uint32_t LiveState::collect_chunks(TicketState& ticket, std::uint32_t first
     std::uint32_t* bits = fault_bits + first_item / 32u;  // chunks hold whole fault words
     if (interp::wire_completion_status(record) == abi::STATUS_DONE) {
       // The record was read with acquire and the lane stored it after the results.
-      const std::uint64_t region = (slot_arena_end[slot] - abi::live_batch_region_words(n, ticket.stride)) % arena.size();
+      const std::uint64_t region =
+          (slot_arena_end[slot] - abi::live_batch_region_words(n, ticket.stride)) % arena.size();
       const std::uint32_t* from = arena.data() + region + abi::live_batch_results_offset(n, ticket.stride);
       std::memcpy(results + first_item, from, std::size_t{n} * sizeof(std::uint32_t));
       std::memcpy(bits, from + n, std::size_t{words} * sizeof(std::uint32_t));

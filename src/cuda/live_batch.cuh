@@ -88,8 +88,7 @@ __device__ unsigned live_batch_run_chunk(const LiveParams& p, const interp::Live
     bool faulted = false;
     if (i < c.count) {
       interp::expand_batch_record(c.layout, staged + i * c.layout.stride, own);
-      faulted = interp::run_batch_slot<ONE_SHOT_SCOPE>(p.view, c.first_item + i, own, custom, acct) !=
-                abi::STATUS_DONE;
+      faulted = interp::run_batch_slot<ONE_SHOT_SCOPE>(p.view, c.first_item + i, own, custom, acct) != abi::STATUS_DONE;
       results[i] = own[abi::SLOT_RESULT];  // 32 lanes: one 128-byte line
     }
     const unsigned bits = __ballot_sync(WARP, faulted);

@@ -85,21 +85,20 @@ Bytes two_tenant_control() {
 void add_mixed_item(BatchBuilder& b, std::uint32_t i) {
   const std::uint32_t tenant = i % 3 == 2 ? 1u : 0u;
   const std::uint32_t word = tenant == 0 ? i % 2048 : i % 1024;  // tenant 1 addresses are window-relative
+  constexpr std::array<std::uint32_t, 11> OPS = {abi::OP_STORE_U32,    abi::OP_ATOMIC_ADD, abi::OP_LOAD_U32,
+                                                 abi::OP_COMPARE_SWAP, abi::OP_NOP,        abi::OP_ATOMIC_ADD,
+                                                 abi::OP_PRINTF,       abi::OP_STORE_U32,  abi::OP_MEMCPY,
+                                                 abi::OP_LOAD_U32,     abi::OP_ATOMIC_ADD};
+  const std::uint32_t kind = i % 11;
+  const std::uint32_t op = OPS[kind];
+  // Kind 6 (PRINTF without a debug log) is BAD_ARGS; kinds 0, 3, 7 and 8 are UNAUTHORIZED
+  // for tenant 1 (it may run NOP, ATOMIC_ADD and LOAD_U32 only).
   std::array<Word, 3> args{word, i, i + 1};
-  std::uint32_t op = abi::OP_NOP;
-  switch (i % 11) {
-    case 0: op = abi::OP_STORE_U32; break;
-    case 1: op = abi::OP_ATOMIC_ADD; break;
-    case 2: op = abi::OP_LOAD_U32; break;
-    case 3: op = abi::OP_COMPARE_SWAP, args[1] = word * 7 + 1 + (tenant == 1 ? 2048 * 7 : 0); break;
-    case 4: op = abi::OP_NOP; break;
-    case 5: op = abi::OP_ATOMIC_ADD, args[0] = 5000; break;  // outside every window: OUT_OF_BOUNDS
-    case 6: op = abi::OP_PRINTF; break;                      // no debug log: BAD_ARGS
-    case 7: op = abi::OP_STORE_U32; break;                   // UNAUTHORIZED for tenant 1
-    case 8: op = abi::OP_MEMCPY, args = {word, word, 1}; break;
-    case 9: op = abi::OP_LOAD_U32, args[0] = tenant == 1 ? 1024 : 4095; break;  // tenant 1: just past its window
-    default: op = abi::OP_ATOMIC_ADD, args[1] = 0xFFFFFFFFu; break;
-  }
+  if (kind == 3) args[1] = word * 7 + 1 + (tenant == 1 ? 2048 * 7 : 0);  // a COMPARE_SWAP that swaps
+  if (kind == 5) args[0] = 5000;                                         // outside every window
+  if (kind == 8) args = {word, word, 1};                                 // MEMCPY onto itself
+  if (kind == 9) args[0] = tenant == 1 ? 1024 : 4095;                    // tenant 1: just past its window
+  if (kind == 10) args[1] = 0xFFFFFFFFu;                                 // an ATOMIC_ADD that wraps
   ASSERT_TRUE(b.add(op, tenant, args));
 }
 
@@ -133,8 +132,8 @@ TEST_P(LiveCompact, EveryRecordShapeMatchesDispatchBatch) {
     ASSERT_TRUE(b) << b.error().what();
     for (std::uint32_t i = 0; i < c.count; ++i) {
       const std::uint32_t tenant = c.shape.per_item_tenant ? i % 2 : c.shape.tenant;
-      const std::uint32_t opcode = c.shape.per_item_opcode ? (i % 3 == 0 ? abi::OP_LOAD_U32 : abi::OP_ATOMIC_ADD)
-                                                           : c.shape.opcode;
+      const std::uint32_t opcode =
+          c.shape.per_item_opcode ? (i % 3 == 0 ? abi::OP_LOAD_U32 : abi::OP_ATOMIC_ADD) : c.shape.opcode;
       std::array<Word, 12> args{};
       for (std::uint32_t a = 0; a < 12; ++a) args[a] = i * 13 + a;
       args[0] = i % 1024;  // a word of its own in either tenant's window (1024 items at most per word)
@@ -156,12 +155,12 @@ TEST_P(LiveCompact, UnauthorisedItemsFaultOneByOne) {
   auto b = BatchBuilder::make(megakernel(), BatchShape::mixed(2));
   ASSERT_TRUE(b) << b.error().what();
   const std::array<Word, 2> store{1, 9}, add{2, 5}, far{8, 1};
-  ASSERT_TRUE(b->add(abi::OP_STORE_U32, 0, store));   // 0 DONE 0
-  ASSERT_TRUE(b->add(abi::OP_STORE_U32, 1, store));   // 1 FAULT UNAUTHORIZED (opcode not allowed)
-  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 1, add));    // 2 DONE 0
-  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 2, add));    // 3 DONE 0 (word 34)
-  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 2, far));    // 4 FAULT OUT_OF_BOUNDS (window of 8)
-  ASSERT_TRUE(b->add(abi::OP_LOAD_U32, 2, store));    // 5 FAULT UNAUTHORIZED
+  ASSERT_TRUE(b->add(abi::OP_STORE_U32, 0, store));  // 0 DONE 0
+  ASSERT_TRUE(b->add(abi::OP_STORE_U32, 1, store));  // 1 FAULT UNAUTHORIZED (opcode not allowed)
+  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 1, add));   // 2 DONE 0
+  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 2, add));   // 3 DONE 0 (word 34)
+  ASSERT_TRUE(b->add(abi::OP_ATOMIC_ADD, 2, far));   // 4 FAULT OUT_OF_BOUNDS (window of 8)
+  ASSERT_TRUE(b->add(abi::OP_LOAD_U32, 2, store));   // 5 FAULT UNAUTHORIZED
   auto ticket = session->submit(b->view());
   ASSERT_TRUE(ticket) << ticket.error().what();
   ASSERT_TRUE(completes(*session, *ticket));
@@ -385,7 +384,8 @@ TEST_P(LiveCompact, ProducersMixingCompactAndPerItemSubmitsLoseNothing) {
       Word* r = b->append(COMPACT);
       for (std::uint32_t j = 0; j < COMPACT; ++j) r[2 * j] = p * WORDS_EACH + j % WORDS_EACH, r[2 * j + 1] = 1;
       std::vector<WorkItem> items;
-      for (std::uint32_t j = 0; j < PER_ITEM; ++j) items.push_back(item(abi::OP_ATOMIC_ADD, p, {p * WORDS_EACH + j % WORDS_EACH, 1}));
+      for (std::uint32_t j = 0; j < PER_ITEM; ++j)
+        items.push_back(item(abi::OP_ATOMIC_ADD, p, {p * WORDS_EACH + j % WORDS_EACH, 1}));
       previous[p].resize(WORDS_EACH);
       std::deque<Ticket> pending;
       auto retire = [&]() -> bool {
@@ -408,7 +408,8 @@ TEST_P(LiveCompact, ProducersMixingCompactAndPerItemSubmitsLoseNothing) {
     });
   }
   for (auto& t : threads) t.join();
-  for (std::uint32_t p = 0; p < PRODUCERS; ++p) ASSERT_TRUE(failure[p].empty()) << "producer " << p << ": " << failure[p];
+  for (std::uint32_t p = 0; p < PRODUCERS; ++p)
+    ASSERT_TRUE(failure[p].empty()) << "producer " << p << ": " << failure[p];
 
   const std::uint32_t per_producer = ROUNDS / 2 * (COMPACT + PER_ITEM);
   for (std::uint32_t p = 0; p < PRODUCERS; ++p)
@@ -425,7 +426,8 @@ TEST_P(LiveCompact, ProducersMixingCompactAndPerItemSubmitsLoseNothing) {
   EXPECT_EQ((*c)[abi::CTRL_DONE_COUNT], PRODUCERS * per_producer);
   for (std::uint32_t p = 0; p < PRODUCERS; ++p) {
     EXPECT_EQ((*c)[abi::tenant_word(p, abi::TENANT_DONE)], per_producer) << "tenant " << p;
-    for (std::uint32_t w = 0; w < WORDS_EACH; ++w) EXPECT_EQ(observable(*c, p * WORDS_EACH + w), per_producer / WORDS_EACH);
+    for (std::uint32_t w = 0; w < WORDS_EACH; ++w)
+      EXPECT_EQ(observable(*c, p * WORDS_EACH + w), per_producer / WORDS_EACH);
   }
   const LiveStats st = session->stats();
   EXPECT_EQ(st.submitted, PRODUCERS * per_producer);
