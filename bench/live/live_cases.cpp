@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "mk/bulk.h"
 #include "must.h"
 
 namespace mk::bench::live {
@@ -61,16 +62,17 @@ class FirstError {
   std::atomic<bool> m_set{false};
 };
 
-// Wait for a ticket within `timeout` and insist that none of its items faulted.
+// Wait for a ticket within `timeout` and insist that none of its items faulted (either
+// kind of ticket: item() reads WorkItem and compact results alike).
 void retire(LiveSession& session, const Ticket& ticket, std::chrono::nanoseconds timeout) {
   if (!must(session.wait(ticket, timeout), "LiveSession::wait"))
     throw std::runtime_error("a batch of " + std::to_string(ticket.size()) + " items (ring position " +
                              std::to_string(ticket.sequence()) + ") did not finish within " + ms(timeout));
   if (ticket.fault_count() != 0) {
-    for (const ItemResult& r : ticket.results())
-      if (r.status == abi::STATUS_FAULT)
-        throw std::runtime_error(std::to_string(ticket.fault_count()) +
-                                 " items of a batch faulted (first: " + std::string(fault_name(r.result)) + ")");
+    for (std::uint32_t i = 0; i < ticket.size(); ++i)
+      if (const ItemResult r = ticket.item(i); r.status == abi::STATUS_FAULT)
+        throw std::runtime_error(std::to_string(ticket.fault_count()) + " items of a batch faulted (first: item " +
+                                 std::to_string(i) + ", " + std::string(fault_name(r.result)) + ")");
   }
 }
 
@@ -79,10 +81,13 @@ struct ProducerTime {
   std::atomic<std::uint64_t> wait_ns{0};
 };
 
-// One thread's submit loop: `batches` batches, or until *stop when stop is given.
-void produce(LiveSession& session, std::span<const WorkItem> batch, std::uint64_t batches, std::uint32_t window,
-             std::chrono::nanoseconds timeout, const std::atomic<bool>& go, const std::atomic<bool>* stop,
-             std::atomic<std::uint64_t>* retired_items, FirstError& error, ProducerTime* time) {
+// One thread's submit loop: `batches` batches of `batch_items` items (`submit` publishes
+// one and returns its ticket), or until *stop when stop is given.
+template <class Submit>
+void produce_with(LiveSession& session, Submit submit, std::uint32_t batch_items, std::uint64_t batches,
+                  std::uint32_t window, std::chrono::nanoseconds timeout, const std::atomic<bool>& go,
+                  const std::atomic<bool>* stop, std::atomic<std::uint64_t>* retired_items, FirstError& error,
+                  ProducerTime* time) {
   try {
     while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
     std::deque<Ticket> pending;
@@ -94,12 +99,12 @@ void produce(LiveSession& session, std::span<const WorkItem> batch, std::uint64_
       retire(session, pending.front(), timeout);
       wait_ns += ns_between(t0, Clock::now());
       pending.pop_front();
-      if (retired_items != nullptr) retired_items->fetch_add(batch.size(), std::memory_order_relaxed);
+      if (retired_items != nullptr) retired_items->fetch_add(batch_items, std::memory_order_relaxed);
     };
     for (std::uint64_t b = 0; stop != nullptr ? !stop->load(std::memory_order_relaxed) : b < batches; ++b) {
       if (error.any()) return;
       const auto t0 = Clock::now();
-      pending.push_back(must(session.submit_wait(batch, timeout), "LiveSession::submit_wait"));
+      pending.push_back(must(submit(), "LiveSession::submit_wait"));
       submit_ns += ns_between(t0, Clock::now());
       if (pending.size() >= window) retire_oldest();
     }
@@ -111,6 +116,24 @@ void produce(LiveSession& session, std::span<const WorkItem> batch, std::uint64_
   } catch (const std::exception& e) {
     error.record(e.what());
   }
+}
+
+void produce(LiveSession& session, std::span<const WorkItem> batch, std::uint64_t batches, std::uint32_t window,
+             std::chrono::nanoseconds timeout, const std::atomic<bool>& go, const std::atomic<bool>* stop,
+             std::atomic<std::uint64_t>* retired_items, FirstError& error, ProducerTime* time) {
+  produce_with(
+      session, [&] { return session.submit_wait(batch, timeout); }, static_cast<std::uint32_t>(batch.size()), batches,
+      window, timeout, go, stop, retired_items, error, time);
+}
+
+// A compact producer: its batch was built once (BatchBuilder); every submit copies the
+// records into the session's arena and the ticket gets the RESULT words back.
+void produce_compact(LiveSession& session, const BatchView* batch, std::uint64_t batches, std::uint32_t window,
+                     std::chrono::nanoseconds timeout, const std::atomic<bool>& go, FirstError& error,
+                     ProducerTime* time) {
+  produce_with(
+      session, [&] { return session.submit_wait(*batch, timeout); }, batch->count, batches, window, timeout, go,
+      nullptr, nullptr, error, time);
 }
 
 struct Snapshot {
@@ -199,10 +222,24 @@ RoundTripRun live_round_trip(LiveSession& session, const RoundTripSpec& spec) {
   return run;
 }
 
-ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec) {
+ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec, const Megakernel* compact) {
   if (spec.producers == 0 || spec.batch == 0 || spec.window == 0)
     throw std::runtime_error("throughput: producers, batch and window must be positive");
-  const std::vector<WorkItem> batch = make_batch(spec.opcode, 0, spec.batch, OBSERVABLE_WORDS);
+  const std::vector<WorkItem> batch =
+      compact != nullptr ? std::vector<WorkItem>{} : make_batch(spec.opcode, 0, spec.batch, OBSERVABLE_WORDS);
+  // Compact: each producer's batch (the same items as `batch`: item k adds 1 to word
+  // k % OBSERVABLE_WORDS) built once with a BatchBuilder, in page-locked memory on CUDA.
+  std::vector<BatchBuilder> builders;
+  std::vector<BatchView> views;
+  if (compact != nullptr) {
+    for (std::uint32_t p = 0; p < spec.producers; ++p) {
+      builders.push_back(
+          must(BatchBuilder::make(*compact, BatchShape::uniform(spec.opcode, 0, 2), spec.batch), "BatchBuilder::make"));
+      Word* r = builders.back().append(spec.batch);
+      for (std::uint32_t k = 0; k < spec.batch; ++k) r[2 * k] = k % OBSERVABLE_WORDS, r[2 * k + 1] = 1;
+    }
+    for (const BatchBuilder& b : builders) views.push_back(b.view());
+  }
   const std::uint64_t per_round = std::uint64_t{spec.batch} * spec.producers;
   std::uint64_t batches = std::max<std::uint64_t>(1, (spec.items_per_rep + per_round - 1) / per_round);
   ThroughputRun run;
@@ -217,9 +254,14 @@ ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec) 
     ProducerTime time;
     std::vector<std::thread> threads;
     threads.reserve(spec.producers);
-    for (std::uint32_t p = 0; p < spec.producers; ++p)
-      threads.emplace_back(produce, std::ref(session), std::span<const WorkItem>(batch), batches, spec.window,
-                           spec.timeout, std::cref(go), nullptr, nullptr, std::ref(error), &time);
+    for (std::uint32_t p = 0; p < spec.producers; ++p) {
+      if (compact != nullptr)
+        threads.emplace_back(produce_compact, std::ref(session), &views[p], batches, spec.window, spec.timeout,
+                             std::cref(go), std::ref(error), &time);
+      else
+        threads.emplace_back(produce, std::ref(session), std::span<const WorkItem>(batch), batches, spec.window,
+                             spec.timeout, std::cref(go), nullptr, nullptr, std::ref(error), &time);
+    }
     const auto t0 = Clock::now();
     go.store(true, std::memory_order_release);
     for (auto& t : threads) t.join();

@@ -59,8 +59,11 @@ struct ThroughputRun {
 
 // Each producer thread submits batches with submit_wait, keeps `window` tickets
 // outstanding and waits on the oldest. Every rep (the warm-up first) is checked: no
-// faults, observables grew by the ATOMIC_ADD items, DONE_COUNT by every item.
-ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec);
+// faults, observables grew by the ATOMIC_ADD items, DONE_COUNT by every item. With
+// `compact` (the session's megakernel), each producer submits one compact batch of the
+// same items, built once with a BatchBuilder: timed from records in host memory to RESULT
+// words in host memory (copied into each ticket).
+ThroughputRun live_throughput(LiveSession& session, const ThroughputSpec& spec, const Megakernel* compact = nullptr);
 
 struct FairnessSpec {
   std::uint32_t flood_threads = 2;

@@ -45,7 +45,7 @@ struct Options {
   bool quick = false;
   std::string op = "add";
   bool round_trip = true, throughput = true, fairness = true;  // --groups
-  std::optional<std::uint32_t> samples, reps, batch, window, slots, quota, backoff_ns;
+  std::optional<std::uint32_t> samples, reps, batch, window, slots, quota, backoff_ns, compact_batch;
   std::optional<std::uint64_t> items;
 };
 
@@ -57,6 +57,9 @@ struct Settings {
   std::uint64_t items = 10000000;
   std::uint32_t launch_items = 10000, launch_samples = 10, launch_warmup = 2;
   std::uint32_t batch = 256, window = 8;
+  // Items per compact submit (live_compact_* rows): 32 chunks of 256, so the chunks of the
+  // tickets in flight spread over the warps of many lanes.
+  std::uint32_t compact_batch = 8192;
   std::uint32_t slots = 65536, rt_slots = 4096;
   std::uint32_t quota = 2048;  // the fairness session's per-tenant quota (rt_slots / 2)
   // Idle back-off of the live lanes, and of the raw baselines that copy it.
@@ -68,12 +71,13 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
                "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
-               "                     [--quota N] [--backoff-ns N]\n"
+               "                     [--quota N] [--backoff-ns N] [--compact-batch N]\n"
                "                     [--groups round_trip,throughput,fairness]\n"
                "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
                "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
                "  --items N    items per throughput repetition (default 1e7, --quick 1e6)\n"
                "  --batch N    items per submit in B and C (default 256)\n"
+               "  --compact-batch N  items per compact submit in B's live_compact rows (default 8192)\n"
                "  --window N   outstanding tickets per producer (default 8)\n"
                "  --slots N    ring slots of the throughput session (default 65536)\n"
                "  --quota N    per-tenant quota of the fairness session (C; default 2048 of 4096 slots)\n"
@@ -124,6 +128,8 @@ Options parse(int argc, char** argv) {
       o.quota = u32();
     else if (a == "--backoff-ns")
       o.backoff_ns = u32();
+    else if (a == "--compact-batch")
+      o.compact_batch = u32();
     else if (a == "--op")
       o.op = value();
     else if (a == "--groups") {
@@ -174,10 +180,14 @@ Settings resolve(const Options& o) {
   if (o.slots) s.slots = *o.slots;
   if (o.quota) s.quota = std::min(*o.quota, s.rt_slots);
   if (o.backoff_ns) s.backoff_ns = *o.backoff_ns;
+  if (o.compact_batch) s.compact_batch = *o.compact_batch;
   s.opcode = o.op == "nop" ? mk::abi::OP_NOP : mk::abi::OP_ATOMIC_ADD;
   if (s.batch > s.slots)
     throw std::invalid_argument("--batch " + std::to_string(s.batch) + " does not fit --slots " +
                                 std::to_string(s.slots));
+  if (std::uint64_t{s.compact_batch} > std::uint64_t{s.slots} * mk::abi::LIVE_BATCH_CHUNK_ITEMS)
+    throw std::invalid_argument("--compact-batch " + std::to_string(s.compact_batch) +
+                                " needs more chunks than --slots " + std::to_string(s.slots));
   if (s.batch > s.quota)
     throw std::invalid_argument("--batch must be at most " + std::to_string(s.quota) +
                                 " (the fairness session's per-tenant quota, --quota)");
@@ -347,6 +357,14 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
                        CaseKind::Rate);
   Case four =
       make_case("live_4_producers", "live: 4 producers", "as live_1_producer from 4 threads at once", CaseKind::Rate);
+  Case compact_one = make_case(
+      "live_compact_1_producer", "live compact: 1 producer",
+      "1 thread: submit_wait of a " + std::to_string(s.compact_batch) + "-item compact " + op +
+          " batch (BatchBuilder, built once; 2 record words per item), " + std::to_string(s.window) +
+          " tickets outstanding; records in host memory to RESULT words in each ticket, first submit to drain()",
+      CaseKind::Rate);
+  Case compact_four = make_case("live_compact_4_producers", "live compact: 4 producers",
+                                "as live_compact_1_producer from 4 threads at once", CaseKind::Rate);
   Case ring = make_case("raw_ring", "raw mapped ring, no interpreter (GPU)",
                         "persistent kernel, session's lane count, 16-word slots in mapped pinned memory, 1 producer",
                         CaseKind::Rate);
@@ -364,8 +382,12 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
 
   std::uint32_t lanes = 0;
   {
-    auto session =
-        lb::must(mk::LiveSession::start(megakernel, live_options(s.slots, s)), "LiveSession::start (throughput)");
+    mk::LiveOptions throughput_options = live_options(s.slots, s);
+    // Room for every producer's window of compact batches (a region is about 3.1 words per
+    // 2-word item), twice over.
+    const std::uint64_t arena_need = 2ull * 4 * s.window * s.compact_batch * 16;
+    throughput_options.compact_arena_bytes = std::max<std::size_t>(throughput_options.compact_arena_bytes, arena_need);
+    auto session = lb::must(mk::LiveSession::start(megakernel, throughput_options), "LiveSession::start (throughput)");
     lanes = session.lanes();
     info.lanes = lanes;
     info.slot_count = session.slot_count();
@@ -378,13 +400,16 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     spec.warmup_reps = s.warmup_reps;
     spec.reps = s.reps;
     spec.timeout = WATCHDOG;
-    for (Case* c : {&one, &four}) {
-      spec.producers = c == &one ? 1 : 4;
-      lb::ThroughputRun run = lb::live_throughput(session, spec);
+    for (Case* c : {&one, &four, &compact_one, &compact_four}) {
+      const bool compact = c == &compact_one || c == &compact_four;
+      spec.producers = c == &one || c == &compact_one ? 1 : 4;
+      spec.batch = compact ? s.compact_batch : s.batch;
+      lb::ThroughputRun run = lb::live_throughput(session, spec, compact ? &megakernel : nullptr);
       c->items_per_sample = run.items_per_rep;
       c->samples_ns = std::move(run.rep_ns);
       c->extra = {{"producers", spec.producers},
-                  {"batch", s.batch},
+                  {"compact", compact},
+                  {"batch", spec.batch},
                   {"window", s.window},
                   {"opcode", op},
                   {"warmup_reps", s.warmup_reps},
@@ -454,7 +479,7 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
   cpu.items_per_sample = s.items;
   cpu.samples_ns = lb::cpu_loop_throughput(s.items, s.warmup_reps, s.reps, lb::OBSERVABLE_WORDS);
 
-  g.cases = {one, four, ring, device_ring, launches, graph, cpu};
+  g.cases = {one, four, compact_one, compact_four, ring, device_ring, launches, graph, cpu};
   g.ratios = {
       {"live_1_over_raw_ring", "live 1 producer / raw ring", "live_1_producer", "raw_ring", 0.95, false},
       {"live_4_over_raw_ring", "live 4 producers / raw ring", "live_4_producers", "raw_ring", std::nullopt, false},
@@ -466,8 +491,17 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
       {"live_1_over_cpu_loop", "live 1 producer / plain CPU loop", "live_1_producer", "cpu_loop", std::nullopt, false},
       {"live_4_over_live_1", "live 4 producers / live 1 producer", "live_4_producers", "live_1_producer", std::nullopt,
        false},
+      // Issue #17 item 4: compact batches stream past the per-slot wire ring.
+      {"live_compact_1_over_raw_ring", "live compact 1 producer / raw ring", "live_compact_1_producer", "raw_ring", 1.5,
+       false},
+      {"live_compact_1_over_live_1", "live compact 1 producer / live 1 producer", "live_compact_1_producer",
+       "live_1_producer", std::nullopt, false},
+      {"live_compact_4_over_raw_ring", "live compact 4 producers / raw ring", "live_compact_4_producers", "raw_ring",
+       std::nullopt, false},
   };
-  g.absolutes = {{"live_4_producers_rate", "live 4 producers, absolute", "live_4_producers", 1.14e8, false}};
+  g.absolutes = {
+      {"live_4_producers_rate", "live 4 producers, absolute", "live_4_producers", 1.14e8, false},
+      {"live_compact_4_producers_rate", "live compact 4 producers, absolute", "live_compact_4_producers", 4e8, false}};
   return g;
 }
 
@@ -563,6 +597,7 @@ int run(const Options& o, const Settings& s) {
                   {"slot_count_round_trip", s.rt_slots},
                   {"watchdog_timeout_ms", 5000},
                   {"op", o.op == "nop" ? "NOP" : "ATOMIC_ADD"}};
+  info.options["compact_batch"] = s.compact_batch;
   info.options["groups"] = nlohmann::json::array();
   if (o.round_trip) info.options["groups"].push_back("round_trip");
   if (o.throughput) info.options["groups"].push_back("throughput");

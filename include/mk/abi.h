@@ -452,4 +452,53 @@ constexpr bool batch_refuses_opcode(u32 opcode) {
 }
 static_assert(batch_stride(BATCH_FLAGS_KNOWN, MAX_ARGS) == BATCH_MAX_STRIDE, "stride bound");
 
+// ---------------------------------------------------------------------------
+// Live compact batches (docs/architecture.md, "Live sessions take compact batches"). A
+// compact batch submitted to a live session is cut into chunks; each chunk takes ONE
+// wire position holding a descriptor item (OP_LIVE_BATCH_CHUNK) whose ARGS say where the
+// chunk's records lie in the session's mapped arena and where its results go. Only the
+// session publishes descriptors: live submits refuse the opcode, and it is in no opcode
+// table, so anywhere else it faults UNKNOWN_OPCODE. (0xFFF0 is the test-hook trap.)
+inline constexpr u32 OP_LIVE_BATCH_CHUNK = 0xFFF1u;
+// Most items of one chunk, and most record words: a chunk's records fit one warp's
+// 2 KiB shared-memory stage, so the GPU reads them in one round trip.
+inline constexpr u32 LIVE_BATCH_CHUNK_ITEMS = 256;
+inline constexpr u32 LIVE_BATCH_CHUNK_RECORD_WORDS = 512;
+// Chunk regions, and the results inside them, start on 128-byte lines: the host writing
+// one chunk's records never shares a line with the GPU writing another's results.
+inline constexpr u32 LIVE_BATCH_ALIGN_WORDS = 32;
+// Descriptor ARGS.
+inline constexpr u32 LIVE_BATCH_ARG_REGION = 0;      // arena word offset of the chunk's region (records first)
+inline constexpr u32 LIVE_BATCH_ARG_COUNT = 1;       // items in the chunk, 1..live_batch_chunk_items(stride)
+inline constexpr u32 LIVE_BATCH_ARG_FLAGS = 2;       // BATCH_FLAG_* of the batch
+inline constexpr u32 LIVE_BATCH_ARG_OPCODE = 3;      // the batch's opcode (unless BATCH_FLAG_ITEM_OPCODE)
+inline constexpr u32 LIVE_BATCH_ARG_TENANT = 4;      // the batch's tenant (unless BATCH_FLAG_ITEM_TENANT)
+inline constexpr u32 LIVE_BATCH_ARG_ARG_COUNT = 5;   // argument words per record
+inline constexpr u32 LIVE_BATCH_ARG_FIRST_ITEM = 6;  // batch index of the chunk's first item (slot number)
+inline constexpr u32 LIVE_BATCH_ARG_WORDS = 7;       // descriptor ARGS used
+
+constexpr u32 live_batch_align(u32 words) {
+  return (words + LIVE_BATCH_ALIGN_WORDS - 1) / LIVE_BATCH_ALIGN_WORDS * LIVE_BATCH_ALIGN_WORDS;
+}
+// Items per chunk for records of `stride` words: at most LIVE_BATCH_CHUNK_ITEMS and
+// LIVE_BATCH_CHUNK_RECORD_WORDS record words, a multiple of 32 so each chunk's fault
+// words are whole words of the batch's fault bitmap.
+constexpr u32 live_batch_chunk_items(u32 stride) {
+  const u32 by_words = stride == 0 ? LIVE_BATCH_CHUNK_ITEMS : (LIVE_BATCH_CHUNK_RECORD_WORDS / stride) / 32u * 32u;
+  return by_words < LIVE_BATCH_CHUNK_ITEMS ? by_words : LIVE_BATCH_CHUNK_ITEMS;
+}
+// A chunk region: records (n * stride words), then RESULT words (n) and fault words, each
+// part padded to whole 128-byte lines.
+constexpr u32 live_batch_results_offset(u32 items, u32 stride) { return live_batch_align(items * stride); }
+constexpr u32 live_batch_region_words(u32 items, u32 stride) {
+  return live_batch_results_offset(items, stride) + live_batch_align(items + batch_fault_words(items));
+}
+static_assert(live_batch_chunk_items(BATCH_MAX_STRIDE) == 32 && live_batch_chunk_items(2) == LIVE_BATCH_CHUNK_ITEMS,
+              "every stride gets a whole warp of items per chunk");
+static_assert(live_batch_chunk_items(BATCH_MAX_STRIDE) * BATCH_MAX_STRIDE <= LIVE_BATCH_CHUNK_RECORD_WORDS,
+              "a chunk's records fit the stage");
+static_assert(is_system_opcode(OP_LIVE_BATCH_CHUNK) && builtin_index(OP_LIVE_BATCH_CHUNK) == NO_OPCODE_INDEX,
+              "the descriptor opcode is reserved and no built-in");
+static_assert(LIVE_BATCH_ARG_WORDS <= MAX_ARGS, "a descriptor fits one item's arguments");
+
 }  // namespace mk::abi

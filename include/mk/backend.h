@@ -118,6 +118,8 @@ struct LiveEngineConfig {
   std::chrono::nanoseconds max_idle_backoff{2000};
   std::uint32_t max_sms = 0;  // CUDA: most SMs the kernel may occupy; 0 = no bound
   ConstWordSpan control;      // initial control words, validated, opcode table stamped
+  // Words of the compact-batch arena (a multiple of abi::LIVE_BATCH_ALIGN_WORDS; 0: none).
+  std::uint64_t arena_words = 0;
 };
 
 // The backend half of a LiveSession: lanes that keep polling a ring the host writes
@@ -126,7 +128,10 @@ struct LiveEngineConfig {
 // tagged 16-byte chunks, a lane runs the interpreter step on its own ABI copy of a slot
 // that reads whole and current, and answers with the slot's 8-byte completion record.
 // BATCH_FENCE and I/O-queue items are not run here (the session rejects fences, a lane
-// faults a stray one BAD_ARGS; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS).
+// faults a stray one BAD_ARGS; LOAD_MISS faults IO_QUEUE_FULL, PRINTF BAD_ARGS). A
+// chunk descriptor runs the chunk's compact records from the arena with the batch path's
+// semantics (interp/live_batch.h) and writes their RESULT words and fault bits back there
+// before its completion record.
 class LiveEngine {
  public:
   virtual ~LiveEngine() = default;
@@ -135,6 +140,9 @@ class LiveEngine {
   // Completion records (interp::wire_completion), slot s's at index
   // s * abi::WIRE_COMPLETION_STRIDE, zero before the first.
   virtual std::span<std::uint64_t> completions() noexcept = 0;
+  // The compact-batch arena (config.arena_words words, 128-byte aligned, host-visible for
+  // the engine's whole life): chunk descriptors (abi::OP_LIVE_BATCH_CHUNK) point into it.
+  virtual WordSpan arena() noexcept = 0;
   // Reads of a slot the lanes rejected as torn or stale (never run), so far.
   virtual std::uint64_t wire_rejects() const noexcept = 0;
   virtual std::uint32_t lanes() const noexcept = 0;

@@ -4,11 +4,13 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
 
+#include "mk/batch.h"
 #include "mk/error.h"
 #include "mk/protocol.h"
 
@@ -32,7 +34,8 @@ struct LiveOptions {
   // Initial control words (encode_control + set_tenant_policy); empty: see above.
   std::vector<std::uint32_t> control;
   // Fairness: most slots one tenant may hold in flight; 0 = slot_count (no quota).
-  // A tenant over its quota gets QueueFull while other tenants still find room.
+  // A tenant over its quota gets QueueFull while other tenants still find room. Items of
+  // compact batches count one each, like the slots of WorkItems.
   std::uint32_t max_in_flight_per_tenant = 0;
   // The watchdog turns "work pending, and neither HEARTBEAT nor DONE_COUNT moved for this
   // long" or a dead kernel into an Error from wait/submit within 2x this.
@@ -55,6 +58,10 @@ struct LiveOptions {
   // you will launch beside a session before starting it (cudaFuncGetAttributes on each, or
   // CUDA_MODULE_LOADING=EAGER).
   std::uint32_t max_sms = 0;
+  // Mapped host memory for compact batches in flight (submit(const BatchView&)): their
+  // records and results, allocated once at start and reused in ring order. A compact
+  // batch larger than this is rejected; 0 = no compact submits.
+  std::size_t compact_arena_bytes = std::size_t{8} << 20;
 };
 
 // Terminal state of one submitted item.
@@ -62,6 +69,15 @@ struct ItemResult {
   std::uint32_t status = 0;  // abi::STATUS_DONE or abi::STATUS_FAULT
   std::uint32_t result = 0;  // RESULT word: the op's value, or the fault code
   friend bool operator==(const ItemResult&, const ItemResult&) = default;
+};
+
+// The results of a compact batch (submit(const BatchView&)), laid out as BatchOutput's:
+// results[i] is item i's RESULT (its fault code where faulted(i)), bit i % 32 of
+// fault_bits[i / 32] is set when item i ended FAULT.
+struct TicketBatchResults {
+  ConstWordSpan results;
+  ConstWordSpan fault_bits;
+  bool faulted(std::uint32_t item) const noexcept { return batch_item_faulted(fault_bits, item); }
 };
 
 // A submitted batch. Copyable handle; results stay readable as long as any copy lives,
@@ -74,8 +90,16 @@ class Ticket {
   // Every item of this ticket reached DONE or FAULT (items of other tickets, earlier in
   // the ring, may still run: completion is per ticket, not in ring order).
   bool ready() const noexcept;
-  // Per-item results in submit order; empty until ready().
+  // Per-item results in submit order; empty until ready(). Empty for a compact ticket
+  // too: its results are batch_results() (no 8-byte record per item is kept).
   std::span<const ItemResult> results() const noexcept;
+  // A ticket of submit(const BatchView&).
+  bool compact() const noexcept;
+  // A compact ticket's RESULT words and fault bitmap; empty until ready(), and for a
+  // ticket of WorkItems.
+  TicketBatchResults batch_results() const noexcept;
+  // Item `item`'s outcome, for either kind of ticket; {0, 0} until ready() or past size().
+  ItemResult item(std::uint32_t item) const noexcept;
   std::uint32_t fault_count() const noexcept;  // valid once ready()
   explicit operator bool() const noexcept { return m_state != nullptr; }
 
@@ -88,9 +112,10 @@ class Ticket {
 
 // Counters of the host side of a session.
 struct LiveStats {
-  std::uint64_t submitted = 0;      // items accepted by submit
+  std::uint64_t submitted = 0;      // items accepted by submit (compact items included)
   std::uint64_t completed = 0;      // items whose slots were reclaimed (ring order; a ticket may be ready first)
   std::uint64_t in_flight = 0;      // submitted - completed
+  std::uint64_t positions = 0;      // ring positions taken so far: one per WorkItem, one per compact chunk
   std::uint64_t rejected_full = 0;  // submits refused with QueueFull
   std::uint32_t heartbeat = 0;      // last HEARTBEAT the host saw
   std::uint32_t done_count = 0;     // last DONE_COUNT the host saw
@@ -118,6 +143,17 @@ class LiveSession {
   Result<Ticket> submit(std::span<const WorkItem> items);
   // Like submit, but waits up to `timeout` for room (bounded blocking backpressure).
   Result<Ticket> submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout);
+  // Publish a compact batch (include/mk/batch.h: a BatchBuilder's view(), or records in
+  // the documented layout) whole or not at all. Its records are copied into the session's
+  // arena, so `batch` may be reused as soon as this returns; each chunk of at most
+  // abi::LIVE_BATCH_CHUNK_ITEMS items takes one ring position. Items run with
+  // dispatch_batch's semantics (docs/bulk.md): the batch is validated whole first
+  // (InvalidArgument naming the item and field; BATCH_FENCE, LOAD_MISS and SHUTDOWN are
+  // refused) and item i is slot i for LAST_FAULT_SLOT. The tenant quota counts items.
+  // Results: Ticket::batch_results(). QueueFull when the ring, the arena or a quota has
+  // no room now.
+  Result<Ticket> submit(const BatchView& batch);
+  Result<Ticket> submit_wait(const BatchView& batch, std::chrono::nanoseconds timeout);
 
   // Wait until every item of `ticket` finished: true when it did, false on timeout (the
   // ticket stays valid); an Error when the watchdog found the kernel stalled or dead.

@@ -69,6 +69,12 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
                       " is a SHUTDOWN, which a live session does not run (it would stop "
                       "the lanes under every other submitter's work)",
                   "end the session with LiveSession::shutdown() or by destroying it");
+    if (items[i].opcode == abi::OP_LIVE_BATCH_CHUNK)
+      return fail(ErrorKind::InvalidArgument,
+                  "item " + std::to_string(i) +
+                      " has opcode 0xFFF1, the session's own compact-chunk descriptor (reserved: it points "
+                      "into the session's arena)",
+                  "submit compact batches with LiveSession::submit(const BatchView&)");
     if (items[i].arg_count > abi::MAX_ARGS)
       return fail(ErrorKind::InvalidArgument, "item " + std::to_string(i) + " has arg_count > 12",
                   "build items with WorkItem::make");
@@ -95,6 +101,11 @@ LiveState::~LiveState() {
 std::uint32_t LiveState::collect(TicketState& ticket) {
   if (ticket.collecting.exchange(true, std::memory_order_acquire)) return 0;
   const std::uint32_t first = ticket.collected.load(std::memory_order_relaxed);
+  if (ticket.chunk_items != 0) {
+    const std::uint32_t n = collect_chunks(ticket, first);
+    ticket.collecting.store(false, std::memory_order_release);
+    return n;
+  }
   std::uint32_t c = first, faults = 0;
   if (c < ticket.count) {
     const std::uint64_t p = ticket.first + c;
@@ -139,6 +150,7 @@ std::uint64_t LiveState::harvest() {
   auto lap = static_cast<std::uint32_t>(h / slot_count);
   std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
   std::uint64_t handed_back = h;
+  std::uint64_t items = 0, arena_end = 0;
   while (h < t) {
     // The GPU's write of the record evicted its line from the CPU's caches.
     __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
@@ -158,7 +170,8 @@ std::uint64_t LiveState::harvest() {
     }
     // Every collected item of the ticket from here on is finished: reclaim the run at
     // once, without reading each record again.
-    const auto run = static_cast<std::uint32_t>(std::min<std::uint64_t>(collected - index, t - h));
+    const auto run =
+        ticket->chunk_items != 0 ? 1u : static_cast<std::uint32_t>(std::min<std::uint64_t>(collected - index, t - h));
     // The quota counts slots a tenant holds in the ring, so it is given back here, when
     // the slot is free again, not at collection.
     if (quota < slot_count) {
@@ -168,11 +181,19 @@ std::uint64_t LiveState::harvest() {
         if (++s == slot_count) s = 0;
       }
     }
+    if (ticket->chunk_items != 0) {
+      // The chunk's region is free again (regions follow ring order; run is 1 for chunks).
+      arena_end = slot_arena_end[slot];
+      items += std::min(ticket->chunk_items, ticket->count - index * ticket->chunk_items);
+      if (index + 1 == ticket->positions && ticket->quota_charge) give_quota(*ticket->quota_charge);
+    } else {
+      items += run;
+    }
     // slot_ticket keeps its stale entries: a record of a slot's next lap only appears
     // after the next producer registered its own ticket.
     h += run;
-    if (index + run == ticket->count) ticket->in_flight.reset();  // may free it: last use
-    slot += run;                                                  // run <= slot_count: one wrap at most
+    if (index + run == ticket->positions) ticket->in_flight.reset();  // may free it: last use
+    slot += run;                                                      // run <= slot_count: one wrap at most
     if (slot >= slot_count) {
       slot -= slot_count;
       ++lap;
@@ -180,12 +201,21 @@ std::uint64_t LiveState::harvest() {
     ahead = static_cast<std::uint32_t>((std::uint64_t{slot} + HARVEST_PREFETCH) % slot_count);
     // Hand slots back in chunks so producers waiting for room need not wait for a long walk.
     if (h - handed_back >= 1024) {
-      head.store(h, std::memory_order_release);
+      publish_reclaimed(h, items, arena_end);
       handed_back = h;
     }
   }
-  head.store(h, std::memory_order_release);
+  publish_reclaimed(h, items, arena_end);
   return h - start;
+}
+
+void LiveState::publish_reclaimed(std::uint64_t h, std::uint64_t& items, std::uint64_t& arena_end) {
+  if (arena_end != 0) arena_head.store(arena_end, std::memory_order_release);
+  arena_end = 0;
+  // Before head: drain() reads head, then the items it covers.
+  if (items != 0) reclaimed_items.fetch_add(items, std::memory_order_release);
+  items = 0;
+  head.store(h, std::memory_order_release);
 }
 
 void LiveState::set_failure(Error error) {
@@ -220,6 +250,19 @@ std::span<const ItemResult> Ticket::results() const noexcept {
   if (!ready()) return {};
   return m_state->results;
 }
+bool Ticket::compact() const noexcept { return m_state && m_state->chunk_items != 0; }
+TicketBatchResults Ticket::batch_results() const noexcept {
+  if (!compact() || !ready()) return {};
+  const std::uint32_t* words = m_state->batch_words.get();
+  return TicketBatchResults{ConstWordSpan(words, m_state->count),
+                            ConstWordSpan(words + m_state->count, abi::batch_fault_words(m_state->count))};
+}
+ItemResult Ticket::item(std::uint32_t item) const noexcept {
+  if (!ready() || item >= m_state->count) return {};
+  if (!compact()) return m_state->results[item];
+  const TicketBatchResults r = batch_results();
+  return ItemResult{r.faulted(item) ? abi::STATUS_FAULT : abi::STATUS_DONE, r.results[item]};
+}
 std::uint32_t Ticket::fault_count() const noexcept {
   return ready() ? m_state->faults.load(std::memory_order_relaxed) : 0;
 }
@@ -248,6 +291,14 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
                 "LiveOptions::slot_count " + std::to_string(options.slot_count) + " is outside 1.." +
                     std::to_string(abi::MAX_RING_SLOTS),
                 "pick a ring size such as 4096");
+  constexpr std::uint64_t MAX_ARENA_WORDS = 0xFFFFFFFFull / abi::LIVE_BATCH_ALIGN_WORDS * abi::LIVE_BATCH_ALIGN_WORDS;
+  const std::uint64_t arena_words =
+      options.compact_arena_bytes / sizeof(std::uint32_t) / abi::LIVE_BATCH_ALIGN_WORDS * abi::LIVE_BATCH_ALIGN_WORDS;
+  if (arena_words > MAX_ARENA_WORDS)
+    return fail(ErrorKind::InvalidArgument,
+                "LiveOptions::compact_arena_bytes " + std::to_string(options.compact_arena_bytes) +
+                    " exceeds the descriptor's 32-bit word offsets",
+                "use at most 16 GiB, e.g. the default of 8 MiB");
   if (options.watchdog_timeout <= std::chrono::milliseconds(0))
     return fail(ErrorKind::InvalidArgument, "LiveOptions::watchdog_timeout must be positive",
                 "use e.g. std::chrono::milliseconds(2000)");
@@ -278,23 +329,109 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
                                                        : std::min(options.max_in_flight_per_tenant, options.slot_count);
   state->slot_ticket = std::make_unique<std::atomic<detail::TicketState*>[]>(options.slot_count);
   state->slot_tenant = std::make_unique<std::uint8_t[]>(options.slot_count);
+  state->slot_arena_end = std::make_unique<std::uint64_t[]>(options.slot_count);
+  const auto table = megakernel.opcode_table();
+  state->opcode_table.assign(table.begin(), table.end());
+  state->tenant_count = control[abi::CTRL_TENANT_COUNT];
   LiveEngineConfig config;
   config.slot_count = options.slot_count;
   config.lanes = options.lanes;
   config.max_idle_backoff = options.max_idle_backoff;
   config.max_sms = options.max_sms;
   config.control = control;
+  config.arena_words = arena_words;
   auto engine = backend.start_live(*state->pipeline, config);
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   state->engine = std::move(*engine);
   state->ring = state->engine->ring();
   state->completions = state->engine->completions();
+  state->arena = state->engine->arena();
   state->doorbell = state->engine->wants_doorbell();
   state->start_watchdog();
   return LiveSession(std::move(state));
 }
 
 namespace detail {
+
+Status LiveState::submit_open() {
+  if (closed.load(std::memory_order_seq_cst)) return closed_error();
+  return {};
+}
+
+void LiveState::give_quota(const std::array<std::uint32_t, abi::MAX_TENANTS>& per_tenant) {
+  for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t)
+    if (per_tenant[t] != 0) tenant_in_flight[t].fetch_sub(per_tenant[t], std::memory_order_relaxed);
+}
+
+Status LiveState::take_quota(const std::array<std::uint32_t, abi::MAX_TENANTS>& per_tenant) {
+  for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t)
+    if (per_tenant[t] > quota)
+      return fail(ErrorKind::InvalidArgument,
+                  "the batch holds " + std::to_string(per_tenant[t]) + " items of tenant " + std::to_string(t) +
+                      ", more than its quota of " + std::to_string(quota) + " items in flight: it can never fit",
+                  "split the batch, or raise LiveOptions::max_in_flight_per_tenant");
+  for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t) {
+    if (per_tenant[t] == 0) continue;
+    const std::uint32_t before = tenant_in_flight[t].fetch_add(per_tenant[t], std::memory_order_relaxed);
+    if (before + per_tenant[t] > quota) {
+      std::array<std::uint32_t, abi::MAX_TENANTS> taken{};
+      std::copy_n(per_tenant.begin(), t + 1, taken.begin());
+      give_quota(taken);
+      rejected_full.fetch_add(1, std::memory_order_relaxed);
+      return fail(ErrorKind::QueueFull,
+                  "tenant " + std::to_string(t) + " would hold " + std::to_string(before + per_tenant[t]) +
+                      " items in flight, over its quota of " + std::to_string(quota),
+                  "wait on earlier tickets of this tenant, use submit_wait, or raise "
+                  "LiveOptions::max_in_flight_per_tenant");
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> LiveState::reserve(std::uint32_t n, std::uint64_t arena_need) {
+  // Reserve [pos, pos + n) in one CAS; harvest once when the ring looks full.
+  std::uint64_t pos = tail.load(std::memory_order_relaxed);
+  bool harvested = false;
+  for (;;) {
+    const std::uint64_t h = head.load(std::memory_order_acquire);
+    const bool ring_full = pos + n - h > slot_count;
+    // arena_tail is stable here: only compact submits move it, under compact_mutex.
+    const bool arena_full =
+        arena_need != 0 && arena_tail + arena_need - arena_head.load(std::memory_order_acquire) > arena.size();
+    if (ring_full || arena_full) {
+      if (!harvested) {
+        harvested = true;
+        harvest();
+        pos = tail.load(std::memory_order_relaxed);
+        continue;
+      }
+      rejected_full.fetch_add(1, std::memory_order_relaxed);
+      if (ring_full)
+        return fail(ErrorKind::QueueFull,
+                    "the live ring has " + std::to_string(slot_count - (pos - h)) + " free slots of " +
+                        std::to_string(slot_count) + ", the batch needs " + std::to_string(n),
+                    "wait on earlier tickets (or poll) so finished slots are reclaimed, use submit_wait, or "
+                    "start the session with a larger LiveOptions::slot_count");
+      return fail(ErrorKind::QueueFull,
+                  "the compact arena has " +
+                      std::to_string(arena.size() - (arena_tail - arena_head.load(std::memory_order_relaxed))) +
+                      " free words of " + std::to_string(arena.size()) + ", the batch needs " +
+                      std::to_string(arena_need),
+                  "wait on earlier tickets (or poll) so finished chunks are reclaimed, use submit_wait, or start "
+                  "the session with a larger LiveOptions::compact_arena_bytes");
+    }
+    if (tail.compare_exchange_weak(pos, pos + n, std::memory_order_acq_rel, std::memory_order_relaxed)) return pos;
+  }
+}
+
+void LiveState::ring_doorbell(std::uint64_t pos, std::uint32_t n) {
+  if (!doorbell) return;
+  // Ring the doorbell in reservation order, so everything below it is published.
+  Backoff turn;
+  while (published.load(std::memory_order_acquire) != pos) turn.pause();
+  engine->published(pos + n);
+  published.store(pos + n, std::memory_order_release);
+}
 
 // submit, or (publish = false, tests) the reservation and registration without the
 // ring writes.
@@ -306,39 +443,17 @@ Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const Wor
     std::atomic<std::uint32_t>& n;
     ~Leave() { n.fetch_sub(1, std::memory_order_release); }
   } leave{s.active_submits};
-  if (s.closed.load(std::memory_order_seq_cst)) return cuda::std::unexpected(closed_error().error());
+  MK_TRY(s.submit_open());
   MK_TRY(validate_batch(items, s.slot_count));
   const auto n = static_cast<std::uint32_t>(items.size());
 
   // Fairness quota: take this batch's share for each tenant, or nothing.
   std::array<std::uint32_t, abi::MAX_TENANTS> per_tenant{};
   const bool quotas = s.quota < s.slot_count;
-  auto give_back = [&](std::uint32_t upto) {
-    for (std::uint32_t t = 0; t < upto; ++t)
-      if (per_tenant[t] != 0) s.tenant_in_flight[t].fetch_sub(per_tenant[t], std::memory_order_relaxed);
-  };
   if (quotas) {
     for (const WorkItem& item : items)
       if (item.tenant < abi::MAX_TENANTS) ++per_tenant[item.tenant];
-    for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t)
-      if (per_tenant[t] > s.quota)
-        return fail(ErrorKind::InvalidArgument,
-                    "the batch holds " + std::to_string(per_tenant[t]) + " items of tenant " + std::to_string(t) +
-                        ", more than its quota of " + std::to_string(s.quota) + " slots in flight: it can never fit",
-                    "split the batch, or raise LiveOptions::max_in_flight_per_tenant");
-    for (std::uint32_t t = 0; t < abi::MAX_TENANTS; ++t) {
-      if (per_tenant[t] == 0) continue;
-      const std::uint32_t before = s.tenant_in_flight[t].fetch_add(per_tenant[t], std::memory_order_relaxed);
-      if (before + per_tenant[t] > s.quota) {
-        give_back(t + 1);
-        s.rejected_full.fetch_add(1, std::memory_order_relaxed);
-        return fail(ErrorKind::QueueFull,
-                    "tenant " + std::to_string(t) + " would hold " + std::to_string(before + per_tenant[t]) +
-                        " slots in flight, over its quota of " + std::to_string(s.quota),
-                    "wait on earlier tickets of this tenant, use submit_wait, or raise "
-                    "LiveOptions::max_in_flight_per_tenant");
-      }
-    }
+    MK_TRY(s.take_quota(per_tenant));
   }
 
   // Allocated before the reservation: nothing between reserving and publishing may fail
@@ -346,32 +461,16 @@ Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const Wor
   auto ticket = std::make_shared<TicketState>();
   ticket->owner = s.id;
   ticket->count = n;
+  ticket->positions = n;
   ticket->remaining.store(n, std::memory_order_relaxed);
   ticket->results.resize(n);
 
-  // Reserve [pos, pos + n) in one CAS; harvest once when the ring looks full.
-  std::uint64_t pos = s.tail.load(std::memory_order_relaxed);
-  bool harvested = false;
-  for (;;) {
-    const std::uint64_t head = s.head.load(std::memory_order_acquire);
-    if (pos + n - head > s.slot_count) {
-      if (!harvested) {
-        harvested = true;
-        s.harvest();
-        pos = s.tail.load(std::memory_order_relaxed);
-        continue;
-      }
-      if (quotas) give_back(abi::MAX_TENANTS);
-      s.rejected_full.fetch_add(1, std::memory_order_relaxed);
-      return fail(ErrorKind::QueueFull,
-                  "the live ring has " + std::to_string(s.slot_count - (pos - head)) + " free slots of " +
-                      std::to_string(s.slot_count) + ", the batch needs " + std::to_string(n),
-                  "wait on earlier tickets (or poll) so finished slots are reclaimed, use submit_wait, or "
-                  "start the session with a larger LiveOptions::slot_count");
-    }
-    if (s.tail.compare_exchange_weak(pos, pos + n, std::memory_order_acq_rel, std::memory_order_relaxed)) break;
+  auto reserved = s.reserve(n, 0);
+  if (!reserved) {
+    if (quotas) s.give_quota(per_tenant);
+    return cuda::std::unexpected(std::move(reserved.error()));
   }
-
+  const std::uint64_t pos = *reserved;
   ticket->first = pos;
   ticket->in_flight = ticket;
   auto slot = static_cast<std::uint32_t>(pos % s.slot_count);
@@ -388,13 +487,8 @@ Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const Wor
       ++lap;
     }
   }
-  if (s.doorbell) {
-    // Ring the doorbell in reservation order, so everything below it is published.
-    Backoff turn;
-    while (s.published.load(std::memory_order_acquire) != pos) turn.pause();
-    s.engine->published(pos + n);
-    s.published.store(pos + n, std::memory_order_release);
-  }
+  s.ring_doorbell(pos, n);
+  s.submitted_items.fetch_add(n, std::memory_order_relaxed);
   return ticket;
 }
 
@@ -406,18 +500,40 @@ Result<Ticket> LiveSession::submit(std::span<const WorkItem> items) {
   return Ticket(std::move(*ticket));
 }
 
-Result<Ticket> LiveSession::submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout) {
-  const auto deadline = detail::Clock::now() + timeout;
-  detail::Backoff backoff;
+namespace detail {
+namespace {
+
+// submit_wait of either form: retry `submit` while it answers QueueFull, harvesting.
+template <class Submit>
+Result<Ticket> submit_until(LiveState& s, std::chrono::nanoseconds timeout, Submit submit) {
+  const auto deadline = Clock::now() + timeout;
+  Backoff backoff;
   for (;;) {
-    auto ticket = submit(items);
+    auto ticket = submit();
     if (ticket || ticket.error().kind() != ErrorKind::QueueFull) return ticket;
-    if (detail::Clock::now() >= deadline) return ticket;
-    if (m_state->harvest() == 0)
+    if (Clock::now() >= deadline) return ticket;
+    if (s.harvest() == 0)
       backoff.pause();
     else
       backoff.reset();
   }
+}
+
+}  // namespace
+}  // namespace detail
+
+Result<Ticket> LiveSession::submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout) {
+  return detail::submit_until(*m_state, timeout, [&] { return submit(items); });
+}
+
+Result<Ticket> LiveSession::submit(const BatchView& batch) {
+  auto ticket = detail::submit_batch_to(*m_state, batch);
+  if (!ticket) return cuda::std::unexpected(std::move(ticket.error()));
+  return Ticket(std::move(*ticket));
+}
+
+Result<Ticket> LiveSession::submit_wait(const BatchView& batch, std::chrono::nanoseconds timeout) {
+  return detail::submit_until(*m_state, timeout, [&] { return submit(batch); });
 }
 
 Result<bool> LiveSession::wait(const Ticket& ticket, std::chrono::nanoseconds timeout) {
@@ -467,8 +583,11 @@ Status LiveSession::drain(std::chrono::nanoseconds timeout) {
     backoff.pause();
   }
   // Lanes publish counters in runs, after the items' STATUS on some backends; once
-  // DONE_COUNT (published last) covers every drained item, read_control is exact.
-  while (static_cast<std::int32_t>(s.engine->done_count() - s.initial_done - static_cast<std::uint32_t>(target)) < 0) {
+  // DONE_COUNT (published last) covers every drained item, read_control is exact. The
+  // harvester counts items before it moves head, so this covers every item below target
+  // (a position holds one item, or a compact chunk of several).
+  const auto items = static_cast<std::uint32_t>(s.reclaimed_items.load(std::memory_order_acquire));
+  while (static_cast<std::int32_t>(s.engine->done_count() - s.initial_done - items) < 0) {
     MK_TRY(s.failure_status());
     if (detail::Clock::now() >= deadline)
       return fail(ErrorKind::Backend, "drain timed out waiting for DONE_COUNT to count every finished item",
@@ -512,9 +631,10 @@ Result<std::vector<std::uint32_t>> LiveSession::read_control() const {
 LiveStats LiveSession::stats() const {
   const detail::LiveState& s = *m_state;
   LiveStats st;
-  st.submitted = s.tail.load(std::memory_order_relaxed);
-  st.completed = s.head.load(std::memory_order_relaxed);
+  st.completed = s.reclaimed_items.load(std::memory_order_acquire);
+  st.submitted = std::max(s.submitted_items.load(std::memory_order_relaxed), st.completed);
   st.in_flight = st.submitted - st.completed;
+  st.positions = s.tail.load(std::memory_order_relaxed);
   st.rejected_full = s.rejected_full.load(std::memory_order_relaxed);
   st.heartbeat = s.engine->heartbeat();
   st.done_count = s.engine->done_count();

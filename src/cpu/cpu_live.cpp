@@ -9,6 +9,7 @@
 #include "cpu/cpu_backend.h"
 #include "cpu/cpu_pipeline.h"
 #include "cpu/custom_ops.h"
+#include "interp/live_batch.h"
 #include "interp/step.h"
 #include "interp/wire.h"
 
@@ -23,6 +24,11 @@ class CpuLiveEngine final : public LiveEngine {
       : m_slot_count(config.slot_count),
         m_ring(std::make_unique<Line[]>(config.slot_count)),
         m_completions(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE, 0u),
+        m_arena_words(config.arena_words),
+        // Uninitialised: a region is written by its producer before any lane reads it.
+        m_arena(config.arena_words != 0 ? static_cast<std::uint32_t*>(::operator new[](
+                                              config.arena_words * sizeof(std::uint32_t), std::align_val_t{128}))
+                                        : nullptr),
         m_control(config.control.begin(), config.control.end()),
         m_program(std::move(program)),
         m_max_backoff(config.max_idle_backoff) {
@@ -35,6 +41,7 @@ class CpuLiveEngine final : public LiveEngine {
 
   WordSpan ring() noexcept override { return {m_ring[0].words, std::size_t{m_slot_count} * abi::SLOT_WORDS}; }
   std::span<std::uint64_t> completions() noexcept override { return m_completions; }
+  WordSpan arena() noexcept override { return {m_arena.get(), m_arena_words}; }
   std::uint64_t wire_rejects() const noexcept override { return m_rejects.load(std::memory_order_relaxed); }
   std::uint32_t lanes() const noexcept override { return static_cast<std::uint32_t>(m_threads.size()); }
   std::uint32_t heartbeat() const noexcept override { return load(abi::CTRL_HEARTBEAT); }
@@ -93,7 +100,18 @@ class CpuLiveEngine final : public LiveEngine {
       own.pending = true;
     }
     std::uint32_t status = abi::STATUS_FAULT;
-    if (own.copy[abi::SLOT_OPCODE] == abi::OP_BATCH_FENCE) {
+    if (own.copy[abi::SLOT_OPCODE] == abi::OP_LIVE_BATCH_CHUNK) {
+      // A compact chunk: its records lie in the arena; the producer wrote them before the
+      // descriptor's chunk 0, whose tag this worker read with acquire.
+      interp::LiveChunk chunk;
+      if (interp::live_chunk_decode(own.copy + abi::SLOT_ARGS, m_arena_words, chunk)) {
+        alignas(16) std::uint32_t slot[abi::SLOT_WORDS];
+        own.copy[abi::SLOT_RESULT] = interp::run_live_chunk<SCOPE>(m_view, chunk, m_arena.get(), slot, custom, acct);
+        status = abi::STATUS_DONE;
+      } else {
+        own.copy[abi::SLOT_RESULT] = abi::FAULT_BAD_ARGS;
+      }
+    } else if (own.copy[abi::SLOT_OPCODE] == abi::OP_BATCH_FENCE) {
       // Only the session publishes here and it rejects fences; a fence would look at
       // other slots, which a private copy does not have.
       interp::Atomics<SCOPE>::fetch_add_relaxed(m_control.data() + abi::CTRL_FAULT_COUNT, 1);
@@ -151,6 +169,11 @@ class CpuLiveEngine final : public LiveEngine {
   std::uint32_t m_slot_count;
   std::unique_ptr<Line[]> m_ring;
   std::vector<std::uint64_t> m_completions;
+  struct AlignedDelete {
+    void operator()(std::uint32_t* p) const noexcept { ::operator delete[](p, std::align_val_t{128}); }
+  };
+  std::uint64_t m_arena_words;
+  std::unique_ptr<std::uint32_t[], AlignedDelete> m_arena;
   std::vector<std::uint32_t> m_control;
   std::atomic<std::uint64_t> m_rejects{0};
   std::shared_ptr<const ir::Program> m_program;

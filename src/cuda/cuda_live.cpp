@@ -101,6 +101,7 @@ class CudaLiveEngine final : public LiveEngine {
       m_ring.forget();
       m_page.forget();
       m_completions.forget();
+      m_arena.forget();
       m_control.forget();
       m_flags.forget();
       m_staging.forget();
@@ -109,8 +110,9 @@ class CudaLiveEngine final : public LiveEngine {
     if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
     if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
     std::vector<void*> device{m_control.get(), m_flags.get()};
-    std::vector<void*> host{m_ring.get(), m_page.get(), m_completions.get(), m_staging.get()};
+    std::vector<void*> host{m_ring.get(), m_page.get(), m_completions.get(), m_arena.get(), m_staging.get()};
     m_completions.forget();
+    m_arena.forget();
     m_control.forget();
     m_flags.forget();
     m_ring.forget();
@@ -128,6 +130,7 @@ class CudaLiveEngine final : public LiveEngine {
     MK_TRY(m_ring.allocate(ring_words));
     MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
     MK_TRY(m_completions.allocate(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE * 2));
+    if (config.arena_words != 0) MK_TRY(m_arena.allocate(config.arena_words));
     MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
     MK_TRY(m_staging.reserve(m_control_words * sizeof(std::uint32_t)));
@@ -165,6 +168,12 @@ class CudaLiveEngine final : public LiveEngine {
     params.completions = reinterpret_cast<unsigned long long*>(*completions_device);
     params.page = *page_device;
     params.flags = static_cast<std::uint32_t*>(m_flags.get());
+    if (config.arena_words != 0) {
+      auto arena_device = m_arena.device_pointer();
+      if (!arena_device) return cuda::std::unexpected(std::move(arena_device.error()));
+      params.arena = *arena_device;
+      params.arena_words = config.arena_words;
+    }
     params.max_backoff_ns =
         static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
     MK_CUDA_CHECK(launch_live_kernel(params, blocks, LIVE_THREADS, m_stream));
@@ -174,6 +183,7 @@ class CudaLiveEngine final : public LiveEngine {
   }
 
   WordSpan ring() noexcept override { return {m_ring.get(), m_ring.size()}; }
+  WordSpan arena() noexcept override { return {m_arena.get(), m_arena.size()}; }
   std::span<std::uint64_t> completions() noexcept override {
     return {reinterpret_cast<std::uint64_t*>(m_completions.get()), m_completions.size() / 2};
   }
@@ -247,6 +257,7 @@ class CudaLiveEngine final : public LiveEngine {
  private:
   int m_device;
   MappedWords m_ring, m_page, m_completions;  // completions: u64 records, as word pairs
+  MappedWords m_arena;                        // compact-batch records and results
   DeviceBuffer m_control, m_flags;
   PinnedBuffer m_staging;  // control snapshots land here
   std::size_t m_control_words = 0;

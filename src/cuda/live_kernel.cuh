@@ -12,6 +12,7 @@
 // item, plus two reads in flight while idle (the poller's page and the hot slot).
 #pragma once
 
+#include "cuda/live_batch.cuh"
 #include "cuda/live_params.h"
 #include "cuda/one_shot_kernel.cuh"
 #include "interp/wire.h"
@@ -130,7 +131,8 @@ __device__ inline uint4 live_shfl(uint4 v, unsigned src) {
 // Run the item of `at` from its four chunks if the read is whole and current (Ready).
 template <class Custom>
 __device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCursor& at, uint4 c0, uint4 c1, uint4 c2,
-                                            uint4 c3, unsigned* own, Custom& custom, LiveAccounting& acct) {
+                                            uint4 c3, unsigned* own, Custom& custom, LiveAccounting& acct,
+                                            LiveBatchPending& chunk) {
   // The chunks are not ordered among themselves, so each one's tag is checked.
   const unsigned w[abi::SLOT_WORDS] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w,
                                        c2.x, c2.y, c2.z, c2.w, c3.x, c3.y, c3.z, c3.w};
@@ -146,6 +148,11 @@ __device__ interp::WireRead live_run_chunks(const LiveParams& p, const LiveCurso
 #if MK_TEST_HOOKS
   if (opcode == TEST_TRAP_OPCODE && c0.y == TEST_TRAP_ARG) __trap();
 #endif
+  if (opcode == abi::OP_LIVE_BATCH_CHUNK) {
+    // A compact chunk: the whole warp runs it after this serve round (live_batch.cuh).
+    chunk.take(at.slot, at.lap, c0, c1, c2);
+    return read;
+  }
   // The step runs on this worker's own ABI copy of the slot in shared memory: no other
   // lane touches it, so the interpreter's claim and reloads cost shared-memory latency.
   static_assert(abi::SLOT_STATUS == 0 && abi::SLOT_OPCODE == 1 && abi::SLOT_TENANT == 2 && abi::SLOT_RESULT == 3 &&
@@ -226,6 +233,7 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
   const unsigned owners = workers < slot_count ? workers : slot_count;
   LiveCursor at{worker < owners ? worker : ~0ull, worker < owners ? worker : 0u, 0u};
   unsigned backoff = 0, rejects = 0;
+  LiveBatchPending taken_chunk;
   // Every decision that makes a lane sleep, or leave, is taken by the whole warp: a lane
   // that sleeps holds its warp, so a busy lane must not wait out an idle neighbour's
   // back-off. Worker warps are whole (LIVE_THREADS is a multiple of 32 and the poller
@@ -270,7 +278,7 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
                   c3 = live_shfl(chunk, src + 3);
       if (served) {
         const unsigned long long taken = at.next;
-        const interp::WireRead read = live_run_chunks(p, at, c0, c1, c2, c3, own, custom, acct);
+        const interp::WireRead read = live_run_chunks(p, at, c0, c1, c2, c3, own, custom, acct, taken_chunk);
         if (read == interp::WireRead::Ready) {
           // The hot lane moves the frontier on: the next position's lane (usually the
           // neighbouring one) becomes hot.
@@ -280,7 +288,7 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
           }
           at.advance(owners, slot_count);
           progress = true;
-          want = at.next < end;
+          want = at.next < end && !taken_chunk.pending;  // a taken chunk waits for the warp below
         } else {
           rejects += read == interp::WireRead::Rejected ? 1u : 0u;
           want = false;  // read again in the next pass
@@ -290,6 +298,8 @@ __device__ __forceinline__ void live_run(const LiveParams& p) {
     // The warp's own takes move its frontier at once, so a neighbour lane is hot in the
     // next round without waiting for the device word to come back.
     if (__any_sync(WARP, taken_to != 0)) end = live_warp_max(end > taken_to ? end : taken_to);
+    // Compact chunks taken in this round, run by the whole warp (live_batch.cuh).
+    progress |= live_batch_serve(p, taken_chunk, own, custom, acct);
     // Counters of this round first: the flags below may end the loop.
     if (progress) acct.flush(p.view);
     if (rejects != 0) {

@@ -36,6 +36,8 @@ struct LiveParams {
   unsigned long long* completions = nullptr;  // mapped pinned, slot s's record at s * WIRE_COMPLETION_STRIDE
   unsigned* page = nullptr;                   // mapped LIVE_PAGE_WORDS
   unsigned* flags = nullptr;                  // device LIVE_FLAG_WORDS, zeroed
+  unsigned* arena = nullptr;                  // mapped pinned compact-batch arena (records, results)
+  unsigned long long arena_words = 0;
   unsigned max_backoff_ns = 2000;
 };
 

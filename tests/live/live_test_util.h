@@ -104,9 +104,11 @@ inline ::testing::AssertionResult completes(LiveSession& session, const Ticket& 
   if (!r) return ::testing::AssertionFailure() << "wait failed: " << r.error().what();
   if (!*r) return ::testing::AssertionFailure() << "wait timed out on ticket at " << ticket.sequence();
   if (!ticket.ready()) return ::testing::AssertionFailure() << "wait returned true but the ticket is not ready";
-  if (ticket.results().size() != ticket.size())
-    return ::testing::AssertionFailure() << "ready ticket has " << ticket.results().size() << " results for "
-                                         << ticket.size() << " items";
+  // A compact ticket keeps its results as RESULT words and a fault bitmap instead.
+  const std::size_t results = ticket.compact() ? ticket.batch_results().results.size() : ticket.results().size();
+  if (results != ticket.size())
+    return ::testing::AssertionFailure() << "ready ticket has " << results << " results for " << ticket.size()
+                                         << " items";
   return ::testing::AssertionSuccess();
 }
 
