@@ -15,7 +15,9 @@
 // -ffast-math (or -ffinite-math-only) lets the compiler assume there is no NaN and break
 // the canonicalisation and comparisons below; x87 arithmetic rounds twice (to 80 then to
 // 32 bits). Refuse both rather than drift from the GPU.
-#if defined(__FAST_MATH__) || defined(__USE_FAST_MATH__) || (defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__)
+// (NVRTC and nvcc always define __USE_FAST_MATH__, as 1 under -use_fast_math.)
+#if defined(__FAST_MATH__) || (defined(__USE_FAST_MATH__) && __USE_FAST_MATH__) || \
+    (defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__)
 #error "the IR's f32 semantics need IEEE arithmetic: no -ffast-math, -ffinite-math-only or -use_fast_math"
 #endif
 #if !MK_ON_DEVICE && defined(__FLT_EVAL_METHOD__) && __FLT_EVAL_METHOD__ != 0
