@@ -65,8 +65,8 @@ inline u32 fma(u32 ua, u32 ub, u32 uc) {
   const double e = (p - (s - bb)) + (c - bb);
   const float r = static_cast<float>(s);
   if (e == 0 || double(r) == s || std::isinf(r)) return f32_of(r);
-  const float other = std::nextafter(r, s > double(r) ? std::numeric_limits<float>::infinity()
-                                                       : -std::numeric_limits<float>::infinity());
+  const float other = std::nextafter(
+      r, s > double(r) ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
   if ((double(r) + double(other)) / 2 != s) return f32_of(r);
   const float up = std::max(r, other), down = std::min(r, other);
   return f32_of(e > 0 ? up : down);
