@@ -19,7 +19,8 @@ enum TypedOp : u32 {
   F32_OPS = 4300,  // a, b, c (f32 bits), u, s (u32, i32 bits), dst -> F32_WORDS words at dst
   I32_OPS,         // a, b (i32 bits), n (shift count), dst -> I32_WORDS words at dst (dst even)
   U64_OPS,         // a_lo, a_hi, b_lo, b_hi, n, dst -> U64_WORDS words at dst (dst even)
-  MEM64,           // addr, lo, hi, mode: 0 atomic_add64, 1 store64, 2 load64 -> see mem64 below
+  MEM64,           // addr, lo, hi, mode: 0 atomic_add64 (-> lo ^ hi of the old value), 1 store64,
+                   // 2 load64 (-> lo + 3 hi), 3 atomic_add64 (-> 0: order-independent under contention)
   DIV_ZERO,        // mode, a, b, marker: store(marker, 1) then a / b or a % b in i32 (mode 0, 1), u64 (2, 3)
 };
 inline constexpr u32 F32_WORDS = 24;
@@ -143,7 +144,8 @@ inline std::vector<OpcodeHandler> typed_handlers() {
       {MEM64, "mem64",
        body({let("v", u64_from_words(arg(1), arg(2))),
              if_(arg(3) == 0, {let("p", atomic_add64(arg(0), var("v"))), result(u64_lo(var("p")) ^ u64_hi(var("p")))}),
-             if_(arg(3) == 1, {store64(arg(0), var("v")), result(1)}), let("x", load64(arg(0))),
+             if_(arg(3) == 1, {store64(arg(0), var("v")), result(1)}),
+             if_(arg(3) == 3, {let("q", atomic_add64(arg(0), var("v"))), result(0)}), let("x", load64(arg(0))),
              result(u64_lo(var("x")) + u64_hi(var("x")) * 3)})});
   h.push_back({DIV_ZERO, "div_zero",
                body({store(arg(3), 1), let("a", arg(1)), let("b", arg(2)),
