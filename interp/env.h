@@ -43,6 +43,38 @@ struct Env {
     return abi::FAULT_NONE;
   }
 
+  // 64-bit accesses (the typed IR's load64/store64/atomic_add64) cover words addr and
+  // addr + 1, low word first. The whole pair must lie in the window (else OUT_OF_BOUNDS,
+  // nothing touched), and the pair's observable index (window base + addr) must be even,
+  // else BAD_ARGS: a 64-bit atomic needs an 8-byte-aligned location on the GPU and for
+  // atomic_ref, and OBSERVABLES start at the even word 656 of a buffer that the backends
+  // allocate at least 8-byte aligned (cudaMalloc, cudaHostAlloc, and operator new for the
+  // byte vectors the CPU backend runs over). The pointer test turns a caller's buffer that
+  // is only 4-byte aligned (possible through the Backend interface) into BAD_ARGS rather
+  // than a misaligned atomic.
+  MK_HD u32 check_pair(u32 addr) const {
+    if (!window.contains(addr, 2)) return abi::FAULT_OUT_OF_BOUNDS;
+    if (((window.base + addr) & 1u) != 0) return abi::FAULT_BAD_ARGS;
+    if ((reinterpret_cast<unsigned long long>(word(addr)) & 7u) != 0) return abi::FAULT_BAD_ARGS;
+    return abi::FAULT_NONE;
+  }
+  MK_HD u64* pair(u32 addr) const { return reinterpret_cast<u64*>(word(addr)); }
+  MK_HD u32 load64(u32 addr, u64& out) const {
+    if (const u32 f = check_pair(addr)) return f;
+    out = A::load64_relaxed(pair(addr));
+    return abi::FAULT_NONE;
+  }
+  MK_HD u32 store64(u32 addr, u64 value) const {
+    if (const u32 f = check_pair(addr)) return f;
+    A::store64_relaxed(pair(addr), value);
+    return abi::FAULT_NONE;
+  }
+  MK_HD u32 atomic_add64(u32 addr, u64 delta, u64& previous) const {
+    if (const u32 f = check_pair(addr)) return f;
+    previous = A::fetch_add64_relaxed(pair(addr), delta);
+    return abi::FAULT_NONE;
+  }
+
   // Claim a debug-log record and fill it; returns the record index (>= capacity means
   // dropped, visible as CURSOR past CAPACITY). BAD_ARGS when fmt_id uses the commit bit
   // or no debug log was supplied.

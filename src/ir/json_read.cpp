@@ -1,8 +1,10 @@
-// JSON -> IR: a strict reader. Unknown keys, wrong types and out-of-range numbers are
+// JSON -> IR: a strict reader (u32 forms and the typed ones). Unknown keys, wrong types and out-of-range numbers are
 // Malformed errors naming the JSON path and a fix; nesting is bounded so hostile input
 // cannot exhaust the stack. Meaning (bound variables, limits) is the validator's job.
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,10 +20,20 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 11> EXPR_KEYS = {"const", "arg",    "tenant", "slot",       "var", "op",
-                                                        "not",   "select", "load",   "atomic_add", "cas"};
-constexpr std::array<std::string_view, 9> STMT_KEYS = {"let",    "set",    "store", "if",     "for",
-                                                       "printf", "result", "fault", "requeue"};
+// Every key that names an expression: the u32 forms, typed constants, 64-bit memory and
+// one key per named operation (to_string(Func), in Func order from index 17).
+constexpr std::size_t FIRST_FUNC_KEY = 17;
+constexpr std::array<std::string_view, FIRST_FUNC_KEY + FUNC_COUNT> EXPR_KEYS = {
+    "const",        "arg",          "tenant",        "slot",          "var",           "op",
+    "not",          "select",       "load",          "atomic_add",    "cas",           "i32",
+    "f32",          "f32_bits",     "u64",           "load64",        "atomic_add64",  "neg",
+    "abs",          "min",          "max",           "mul_hi",        "mul_wide",      "sqrt",
+    "floor",        "ceil",         "round",         "fma",           "f32_from_u32",  "f32_from_i32",
+    "u32_from_f32", "i32_from_f32", "f32_from_bits", "bits_from_f32", "i32_from_u32",  "u32_from_i32",
+    "u64_from_u32", "u64_from_i32", "u64_lo",        "u64_hi",        "u64_from_words"};
+constexpr std::array<std::string_view, 10> STMT_KEYS = {"let",    "set",    "store", "if",      "for",
+                                                        "printf", "result", "fault", "requeue", "store64"};
+constexpr std::array<std::string_view, TYPE_COUNT> TYPE_NAMES = {"u32", "i32", "f32", "u64"};
 
 cuda::std::unexpected<Error> malformed(const std::string& path, const std::string& message, std::string fix) {
   return fail(ErrorKind::Malformed, path + ": " + message, std::move(fix));
@@ -84,6 +96,48 @@ class Reader {
     }
     return malformed(path, "expected " + std::string(what) + " (an unsigned 32-bit integer), got " + describe(j),
                      "write a whole number in 0..4294967295 without sign, fraction or exponent");
+  }
+
+  Result<std::uint64_t> u64(const json& j, const std::string& path) const {
+    if (j.is_number_integer() && (j.is_number_unsigned() || j.get<std::int64_t>() >= 0)) return j.get<std::uint64_t>();
+    return malformed(path, "expected a u64 constant (an unsigned 64-bit integer), got " + describe(j),
+                     "write a whole number in 0..18446744073709551615 without sign, fraction or exponent");
+  }
+
+  Result<std::int32_t> i32(const json& j, const std::string& path) const {
+    if (j.is_number_integer()) {
+      const bool fits = j.is_number_unsigned()
+                            ? j.get<std::uint64_t>() <= 0x7FFFFFFFull
+                            : j.get<std::int64_t>() >= -2147483648ll && j.get<std::int64_t>() <= 2147483647ll;
+      if (fits) return static_cast<std::int32_t>(j.get<std::int64_t>());
+      return malformed(path, "i32 constant " + j.dump() + " does not fit 32 bits",
+                       "use a value in -2147483648..2147483647");
+    }
+    return malformed(path, "expected an i32 constant (a whole number), got " + describe(j),
+                     "write a whole number in -2147483648..2147483647 without fraction or exponent");
+  }
+
+  // A JSON number read as a double and rounded to the nearest f32 (ties to even). NaN and
+  // infinities have no JSON spelling: they are written {"f32_bits": N}.
+  Result<float> f32(const json& j, const std::string& path) const {
+    if (!j.is_number())
+      return malformed(path, "expected an f32 constant (a number), got " + describe(j),
+                       "write a JSON number such as 1.5 or -2e-3; NaN and infinities are {\"f32_bits\": N}");
+    const double d = j.get<double>();
+    if (!(std::fabs(d) <= static_cast<double>(std::numeric_limits<float>::max())))
+      return malformed(path, "f32 constant " + j.dump() + " is beyond the largest finite f32 (3.4028235e38)",
+                       "write infinity as {\"f32_bits\": 2139095040} (0x7F800000) or its negative as "
+                       "{\"f32_bits\": 4286578688}");
+    return static_cast<float>(d);
+  }
+
+  Result<Type> type(const json& j, const std::string& path) const {
+    if (j.is_string())
+      for (std::uint32_t i = 0; i < TYPE_COUNT; ++i)
+        if (j.get_ref<const std::string&>() == TYPE_NAMES[i]) return static_cast<Type>(i);
+    return malformed(path,
+                     "expected a type name, got " + (j.is_string() ? detail::quote(j.get<std::string>()) : describe(j)),
+                     "use one of " + key_list(TYPE_NAMES));
   }
 
   Result<std::string> name(const json& j, const std::string& path) const {
@@ -162,28 +216,56 @@ class Reader {
       if (!n) return cuda::std::unexpected<Error>(std::move(n.error()));
       return var(std::move(*n));
     }
-    if (key == "not" || key == "load") {
+    if (key == "i32") {
+      auto value = i32(v, sub);
+      if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
+      return c_i32(*value);
+    }
+    if (key == "f32") {
+      auto value = f32(v, sub);
+      if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
+      return c_f32(*value);
+    }
+    if (key == "f32_bits") {
+      auto bits = u32(v, sub, "an f32 bit pattern");
+      if (!bits) return cuda::std::unexpected<Error>(std::move(bits.error()));
+      return c_f32_bits(*bits);
+    }
+    if (key == "u64") {
+      auto value = u64(v, sub);
+      if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
+      return c_u64(*value);
+    }
+    if (key == "not" || key == "load" || key == "load64") {
       auto a = expr(v, sub, next);
       if (!a) return a;
-      return key == "not" ? lnot(std::move(*a)) : load(std::move(*a));
+      if (key == "not") return lnot(std::move(*a));
+      return key == "load" ? load(std::move(*a)) : load64(std::move(*a));
     }
-    // select, atomic_add, cas: a fixed-length array of operands.
-    const std::size_t arity = key == "atomic_add" ? 2 : 3;
+    const auto func = func_of(key);
+    // A one-operand call takes its operand directly, like "not"; the rest take an array.
+    if (func && func_arity(*func) == 1) {
+      auto a = expr(v, sub, next);
+      if (!a) return a;
+      return call(*func, {std::move(*a)});
+    }
+    // select, atomic_add, atomic_add64, cas and the multi-operand calls: a fixed-length array.
+    const std::size_t arity = func ? func_arity(*func) : key == "atomic_add" || key == "atomic_add64" ? 2 : 3;
     if (!v.is_array() || v.size() != arity)
       return malformed(sub,
                        "expected an array of " + std::to_string(arity) + " expressions, got " +
                            (v.is_array() ? "an array of " + std::to_string(v.size()) : describe(v)),
-                       key == "select"       ? "write {\"select\": [COND, THEN, ELSE]}"
-                       : key == "atomic_add" ? "write {\"atomic_add\": [ADDR, DELTA]}"
-                                             : "write {\"cas\": [ADDR, EXPECTED, DESIRED]}");
+                       array_form(key));
     std::vector<Expr> operands;
     for (std::size_t i = 0; i < arity; ++i) {
       auto a = expr(v[i], sub + detail::index_segment(i), next);
       if (!a) return a;
       operands.push_back(std::move(*a));
     }
+    if (func) return call(*func, std::move(operands));
     if (key == "select") return select(operands[0], operands[1], operands[2]);
     if (key == "atomic_add") return atomic_add(operands[0], operands[1]);
+    if (key == "atomic_add64") return atomic_add64(operands[0], operands[1]);
     return cas(operands[0], operands[1], operands[2]);
   }
 
@@ -214,23 +296,40 @@ class Reader {
     const std::string sub = path + "." + std::string(key);
     const std::uint32_t next = depth + 1;
 
-    if (key == "let" || key == "set") {
+    if (key == "let") {
+      MK_TRY(only_keys(j, path, key, {"type", "value"}));
+      MK_TRY(require(j, path, key, "value"));
+      auto n = name(v, sub);
+      if (!n) return cuda::std::unexpected<Error>(std::move(n.error()));
+      std::optional<Type> declared;
+      if (j.contains("type")) {
+        auto t = type(j.at("type"), path + ".type");
+        if (!t) return cuda::std::unexpected<Error>(std::move(t.error()));
+        declared = *t;
+      }
+      auto value = expr(j.at("value"), path + ".value", next);
+      if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
+      Stmt s = let(std::move(*n), std::move(*value));
+      s.type = declared;
+      return s;
+    }
+    if (key == "set") {
       MK_TRY(only_keys(j, path, key, {"value"}));
       MK_TRY(require(j, path, key, "value"));
       auto n = name(v, sub);
       if (!n) return cuda::std::unexpected<Error>(std::move(n.error()));
       auto value = expr(j.at("value"), path + ".value", next);
       if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
-      return key == "let" ? let(std::move(*n), std::move(*value)) : set(std::move(*n), std::move(*value));
+      return set(std::move(*n), std::move(*value));
     }
-    if (key == "store") {
+    if (key == "store" || key == "store64") {
       MK_TRY(only_keys(j, path, key, {"value"}));
       MK_TRY(require(j, path, key, "value"));
       auto addr = expr(v, sub, next);
       if (!addr) return cuda::std::unexpected<Error>(std::move(addr.error()));
       auto value = expr(j.at("value"), path + ".value", next);
       if (!value) return cuda::std::unexpected<Error>(std::move(value.error()));
-      return store(std::move(*addr), std::move(*value));
+      return key == "store" ? store(std::move(*addr), std::move(*value)) : store64(std::move(*addr), std::move(*value));
     }
     if (key == "if") {
       MK_TRY(only_keys(j, path, key, {"then", "else"}));
@@ -335,6 +434,22 @@ class Reader {
   static cuda::std::unexpected<Error> too_deep(const std::string& path) {
     return malformed(path, "nested deeper than " + std::to_string(MAX_DEPTH) + " levels",
                      "flatten the body with let-bound variables");
+  }
+
+  static std::optional<Func> func_of(std::string_view key) {
+    for (std::uint32_t i = 0; i < FUNC_COUNT; ++i)
+      if (key == to_string(static_cast<Func>(i))) return static_cast<Func>(i);
+    return std::nullopt;
+  }
+
+  static std::string array_form(std::string_view key) {
+    if (key == "select") return "write {\"select\": [COND, THEN, ELSE]}";
+    if (key == "atomic_add") return "write {\"atomic_add\": [ADDR, DELTA]}";
+    if (key == "atomic_add64") return "write {\"atomic_add64\": [ADDR, DELTA]}";
+    if (key == "cas") return "write {\"cas\": [ADDR, EXPECTED, DESIRED]}";
+    if (key == "fma") return "write {\"fma\": [A, B, C]} (a * b + c)";
+    if (key == "u64_from_words") return "write {\"u64_from_words\": [LO, HI]}";
+    return "write {\"" + std::string(key) + "\": [A, B]}";
   }
 
   static std::string op_list() {

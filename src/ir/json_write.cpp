@@ -1,5 +1,8 @@
-// IR -> JSON: the canonical form the reader accepts (constants as bare numbers,
-// "tenant"/"slot" as strings, "else" only when non-empty).
+// IR -> JSON: the canonical form the reader accepts (u32 constants as bare numbers, typed
+// ones as {"i32": ..}, {"f32": ..}, {"u64": ..}, "tenant"/"slot" as strings, "else" only
+// when non-empty).
+#include <cstring>
+
 #include "mk/ir_json.h"
 
 namespace mk::ir {
@@ -13,6 +16,29 @@ const Expr& child(const std::vector<Expr>& exprs, std::size_t i) {
   return i < exprs.size() ? exprs[i] : zero;
 }
 
+// u32 constants are bare numbers; the typed ones name their type. An f32 is written as a
+// number when it is finite (the shortest form nlohmann writes reads back to the same bits)
+// and by its bit pattern otherwise, since JSON has no NaN or infinity.
+template <class J>
+J constant_json(const ExprNode& n) {
+  const auto low = static_cast<std::uint32_t>(n.value);
+  switch (n.type) {
+    case Type::U32:
+      return J(n.value);
+    case Type::I32:
+      return J{{"i32", static_cast<std::int32_t>(low)}};
+    case Type::F32: {
+      if ((low & 0x7F800000u) == 0x7F800000u) return J{{"f32_bits", low}};
+      float f = 0;
+      std::memcpy(&f, &low, sizeof f);
+      return J{{"f32", static_cast<double>(f)}};
+    }
+    case Type::U64:
+      return J{{"u64", n.value}};
+  }
+  return J(n.value);
+}
+
 // J is nlohmann::json (sorted keys) or nlohmann::ordered_json (keys in reading order).
 template <class J>
 J expr_json(const Expr& e) {
@@ -20,7 +46,7 @@ J expr_json(const Expr& e) {
   const auto& ops = n.operands;
   switch (n.kind) {
     case ExprKind::Const:
-      return J(n.value);
+      return constant_json<J>(n);
     case ExprKind::Arg:
       return J{{"arg", n.value}};
     case ExprKind::Tenant:
@@ -40,6 +66,28 @@ J expr_json(const Expr& e) {
       return J{{"not", expr_json<J>(child(ops, 0))}};
     case ExprKind::Load:
       return J{{"load", expr_json<J>(child(ops, 0))}};
+    case ExprKind::Load64:
+      return J{{"load64", expr_json<J>(child(ops, 0))}};
+    case ExprKind::AtomicAdd64: {
+      J list = J::array();
+      for (std::size_t i = 0; i < 2; ++i) list.push_back(expr_json<J>(child(ops, i)));
+      J out = J::object();
+      out["atomic_add64"] = std::move(list);
+      return out;
+    }
+    case ExprKind::Call: {
+      const std::string key(to_string(n.func));
+      const std::size_t arity = func_arity(n.func);
+      J out = J::object();
+      if (arity == 1) {
+        out[key] = expr_json<J>(child(ops, 0));
+      } else {
+        J list = J::array();
+        for (std::size_t i = 0; i < arity; ++i) list.push_back(expr_json<J>(child(ops, i)));
+        out[key] = std::move(list);
+      }
+      return out;
+    }
     case ExprKind::Select:
     case ExprKind::AtomicAdd:
     case ExprKind::Cas: {
@@ -65,10 +113,12 @@ J stmt_json(const Stmt& s) {
     case StmtKind::Let:
     case StmtKind::Set:
       out[s.kind == StmtKind::Let ? "let" : "set"] = s.name;
+      if (s.kind == StmtKind::Let && s.type) out["type"] = std::string(to_string(*s.type));
       out["value"] = expr_json<J>(child(s.exprs, 0));
       break;
     case StmtKind::Store:
-      out["store"] = expr_json<J>(child(s.exprs, 0));
+    case StmtKind::Store64:
+      out[s.kind == StmtKind::Store ? "store" : "store64"] = expr_json<J>(child(s.exprs, 0));
       out["value"] = expr_json<J>(child(s.exprs, 1));
       break;
     case StmtKind::If:

@@ -29,9 +29,19 @@ std::string operand_segment(ExprKind kind, std::size_t i) {
       return ".atomic_add" + index_segment(i);
     case ExprKind::Cas:
       return ".cas" + index_segment(i);
+    case ExprKind::Load64:
+      return ".load64";
+    case ExprKind::AtomicAdd64:
+      return ".atomic_add64" + index_segment(i);
     default:
       return index_segment(i);
   }
+}
+
+std::string operand_segment(const ExprNode& node, std::size_t i) {
+  if (node.kind != ExprKind::Call) return operand_segment(node.kind, i);
+  const std::string name = "." + std::string(to_string(node.func));
+  return func_arity(node.func) == 1 ? name : name + index_segment(i);
 }
 
 std::string stmt_expr_segment(StmtKind kind, std::size_t i) {
@@ -41,6 +51,8 @@ std::string stmt_expr_segment(StmtKind kind, std::size_t i) {
       return ".value";
     case StmtKind::Store:
       return i == 0 ? ".store" : ".value";
+    case StmtKind::Store64:
+      return i == 0 ? ".store64" : ".value";
     case StmtKind::If:
       return ".if";
     case StmtKind::For:

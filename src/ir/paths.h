@@ -12,7 +12,9 @@ namespace mk::ir::detail {
 
 // ".a", ".select[1]", ".load", ...: operand `i` of an expression of `kind`.
 std::string operand_segment(ExprKind kind, std::size_t i);
-// ".value", ".store", ".if", ".from", ".args[2]", ...: expression `i` of a statement.
+// The same for a node, which also spells calls: ".sqrt", ".min[1]", ".fma[2]".
+std::string operand_segment(const ExprNode& node, std::size_t i);
+// ".value", ".store", ".store64", ".if", ".from", ".args[2]", ...: expression `i` of a statement.
 std::string stmt_expr_segment(StmtKind kind, std::size_t i);
 // ".then" / ".else" / ".body" (For): the nested block of a statement.
 std::string block_segment(StmtKind kind, bool else_branch);

@@ -1,5 +1,6 @@
 // The compiled form of custom-opcode handlers: a flat register-machine instruction
-// array with variable names resolved to registers at build time (host only).
+// array with variable names resolved to registers and every operation resolved to its
+// typed instruction at build time (host only).
 #pragma once
 
 #include <cstdint>
@@ -15,46 +16,108 @@ namespace mk::ir {
 
 namespace detail {
 
-// The first 16 mirror BinaryOp, in order, so a binary node maps by a cast.
+// Registers are 64 bits. A u32, i32 or f32 value sits in the low half with the high half
+// zero (every instruction that writes a 32-bit type keeps it so), which lets the 64-bit
+// unsigned forms of division, remainder, min, max, comparisons and the bitwise operators
+// serve u32 and u64 alike, and makes the bit casts and u64_from_u32 plain moves.
 enum class Op : std::uint8_t {
+  // u32 (also i32 where the bits agree: + - * << & | ^ == !=)
   Add,
   Sub,
   Mul,
-  Div,
-  Rem,
+  Shl,
+  Shr,
+  Neg,
+  MulHi,
+  MulWide,  // u32 x u32 -> u64
+  // unsigned, any integer width (zero-extended operands)
+  DivU,  // faults DIVIDE_BY_ZERO
+  RemU,  // faults DIVIDE_BY_ZERO
   And,
   Or,
   Xor,
-  Shl,
-  Shr,
   Eq,
   Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,          // r[d] = r[a] op r[b]
-  Const,       // r[d] = a
-  Arg,         // r[d] = env.arg(a)
-  Tenant,      // r[d] = env.tenant
-  Slot,        // r[d] = env.slot
-  Move,        // r[d] = r[a]
-  Not,         // r[d] = r[a] == 0
-  Load,        // r[d] = window[r[a]]
-  AtomicAdd,   // r[d] = fetch_add(window[r[a]], r[b])
-  Cas,         // r[d] = cas(window[r[a]], r[b], r[c])
-  Store,       // window[r[a]] = r[b]
-  JumpIfZero,  // if r[a] == 0: pc = b
-  Jump,        // pc = b
-  LoopTest,    // if r[a] >= b: pc = c   (b is the constant loop end)
-  LoopNext,    // r[a] += 1; pc = b
-  Step,        // one step; past the budget: fault STEP_BUDGET
-  Printf,      // fmt a, argument registers pool[b .. b + c)
-  Result,      // DONE with r[a]
-  Fault,       // FAULT with code a
-  Requeue,     // REQUEUE
-  End,         // DONE with 0 (fell off the end)
+  LtU,
+  LeU,
+  GtU,
+  GeU,
+  MinU,
+  MaxU,
+  // i32
+  DivI,  // faults DIVIDE_BY_ZERO
+  RemI,  // faults DIVIDE_BY_ZERO
+  ShrI,
+  LtI,
+  LeI,
+  GtI,
+  GeI,
+  MinI,
+  MaxI,
+  AbsI,
+  MulHiI,
+  // u64
+  Add64,
+  Sub64,
+  Mul64,
+  Shl64,
+  Shr64,
+  Neg64,
+  MulHi64,
+  // f32
+  AddF,
+  SubF,
+  MulF,
+  DivF,
+  FmaF,  // r[d] = r[a] * r[b] + r[c]
+  MinF,
+  MaxF,
+  AbsF,
+  NegF,
+  SqrtF,
+  FloorF,
+  CeilF,
+  RoundF,
+  EqF,
+  NeF,
+  LtF,
+  LeF,
+  GtF,
+  GeF,
+  // conversions that change bits
+  F32FromU32,
+  F32FromI32,
+  U32FromF32,
+  I32FromF32,
+  U64FromI32,
+  U64Lo,
+  U64Hi,
+  U64FromWords,  // r[d] = r[a] | r[b] << 32
+  // leaves and control
+  Const,        // r[d] = a | b << 32
+  Arg,          // r[d] = env.arg(a)
+  Tenant,       // r[d] = env.tenant
+  Slot,         // r[d] = env.slot
+  Move,         // r[d] = r[a]
+  Not,          // r[d] = r[a] == 0
+  Load,         // r[d] = window[r[a]]
+  AtomicAdd,    // r[d] = fetch_add(window[r[a]], r[b])
+  Cas,          // r[d] = cas(window[r[a]], r[b], r[c])
+  Store,        // window[r[a]] = r[b]
+  Load64,       // r[d] = window64[r[a]]
+  AtomicAdd64,  // r[d] = fetch_add64(window64[r[a]], r[b])
+  Store64,      // window64[r[a]] = r[b]
+  JumpIfZero,   // if r[a] == 0: pc = b
+  Jump,         // pc = b
+  LoopTest,     // if r[a] >= b: pc = c   (b is the constant loop end)
+  LoopNext,     // r[a] += 1; pc = b
+  Step,         // one step; past the budget: fault STEP_BUDGET
+  Printf,       // fmt a, argument registers pool[b .. b + c)
+  Result,       // DONE with r[a]
+  Fault,        // FAULT with code a
+  Requeue,      // REQUEUE
+  End,          // DONE with 0 (fell off the end)
 };
-static_assert(static_cast<int>(Op::Ge) + 1 == static_cast<int>(BINARY_OP_COUNT), "binary ops map by cast");
 
 struct Instr {
   Op op = Op::End;

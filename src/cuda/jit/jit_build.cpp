@@ -32,7 +32,19 @@ Result<JitImage> build_jit_image(const JitImageRequest& request) {
   // gets --expt-relaxed-constexpr for the same reason). -minimal: no texture or device-
   // runtime declarations, which the kernel never uses (a faster front end). -w: generated
   // code trips harmless warnings (unused lets, comparisons with 0) that would bury errors.
-  std::vector<std::string> options = {"--gpu-architecture=" + arch, "-std=c++17", "-default-device", "-minimal", "-w"};
+  // The float options are NVRTC's defaults but spelled out, because the IR's f32 contract
+  // (docs/ir.md) depends on them: subnormals kept, IEEE division and square root, and no
+  // multiply-add contraction (only the IR's explicit fma fuses). interp/ir_scalar.h uses
+  // the _rn intrinsics as well, so a flag changed here cannot silently change results.
+  std::vector<std::string> options = {"--gpu-architecture=" + arch,
+                                      "-std=c++17",
+                                      "-default-device",
+                                      "-minimal",
+                                      "-w",
+                                      "-ftz=false",
+                                      "-prec-div=true",
+                                      "-prec-sqrt=true",
+                                      "-fmad=false"};
 #if MK_TEST_HOOKS
   options.push_back("-DMK_TEST_HOOKS=1");  // same kernel as the nvcc build of this library
 #endif
