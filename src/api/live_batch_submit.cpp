@@ -100,6 +100,13 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
     ~Leave() { n.fetch_sub(1, std::memory_order_release); }
   } leave{s.active_submits};
   MK_TRY(s.submit_open());
+  // The CUDA chunk path ran on H200 for well-formed chunks but a chunk with faulting items
+  // never completed (LiveCompact.UnauthorisedItemsFaultOneByOne): refused until fixed.
+  if (s.backend->name() == "cuda")
+    return fail(ErrorKind::Unsupported,
+                "compact batches are not yet accepted by CUDA live sessions (a chunk with faulting items did not "
+                "complete on H200)",
+                "use Megakernel::dispatch_batch for compact batches on CUDA, or submit WorkItems to the session");
   if (s.arena.empty())
     return fail(ErrorKind::InvalidArgument, "this live session has no compact arena (compact_arena_bytes was 0)",
                 "start the session with LiveOptions::compact_arena_bytes > 0 to submit compact batches");
