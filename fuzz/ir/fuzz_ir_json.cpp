@@ -1,5 +1,7 @@
 // libFuzzer: arbitrary bytes -> handlers_from_json -> validate_handlers -> Program::build
-// -> one run of every handler. Nothing may crash, and the invariants below must hold.
+// -> two runs of every handler (small and edge-pattern arguments, so typed bodies meet
+// NaNs, INT_MIN and u64 carries). Nothing may crash, and the invariants below must hold.
+// Seeds: fuzz/corpus/fuzz_ir_json/ (u32 bodies and typed_*.json for the typed IR).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -38,14 +40,21 @@ void run_each(const std::vector<mk::OpcodeHandler>& handlers, const mk::ir::Prog
     control[abi::CTRL_OPCODE_IDS + abi::FIRST_CUSTOM_INDEX + k] = handlers[k].opcode;
   const mk::interp::View view = mk::interp::make_view(ring.data(), 1, control.data(), log.data(), nullptr);
   mk::ir::CustomOps ops{&program};
+  // Small words (addresses inside the window), then edge patterns that typed bodies read
+  // as f32 (NaN payloads, -inf, a subnormal, -0), i32 (INT_MIN, -1) and u64 halves.
+  static constexpr u32 EDGES[abi::MAX_ARGS] = {0x7FC12345u, 0xFF800000u, 0x00000001u, 0x80000000u,
+                                               0xFFFFFFFFu, 0x3FC00000u, 0x4F800000u, 2,
+                                               14,          0xCF000001u, 0x7F7FFFFFu, 1};
   for (const mk::OpcodeHandler& h : handlers) {
-    ring[abi::SLOT_OPCODE] = h.opcode;
-    for (u32 i = 0; i < abi::MAX_ARGS; ++i) ring[abi::SLOT_ARGS + i] = i * 3;
-    ring[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
-    mk::interp::step_slot<cuda::thread_scope_thread>(view, 0, ops);
-    const u32 status = ring[abi::SLOT_STATUS];
-    check(status == abi::STATUS_DONE || status == abi::STATUS_FAULT || status == abi::STATUS_REQUEUE);
-    if (status == abi::STATUS_FAULT) check(ring[abi::SLOT_RESULT] < abi::FAULT_CODE_COUNT);
+    for (int pass = 0; pass < 2; ++pass) {
+      ring[abi::SLOT_OPCODE] = h.opcode;
+      for (u32 i = 0; i < abi::MAX_ARGS; ++i) ring[abi::SLOT_ARGS + i] = pass == 0 ? i * 3 : EDGES[i];
+      ring[abi::SLOT_STATUS] = abi::STATUS_PUBLISHED;
+      mk::interp::step_slot<cuda::thread_scope_thread>(view, 0, ops);
+      const u32 status = ring[abi::SLOT_STATUS];
+      check(status == abi::STATUS_DONE || status == abi::STATUS_FAULT || status == abi::STATUS_REQUEUE);
+      if (status == abi::STATUS_FAULT) check(ring[abi::SLOT_RESULT] < abi::FAULT_CODE_COUNT);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // second implementation to cross-check the compiled evaluator (differential testing).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -125,6 +126,10 @@ class Walker {
         check(m_env.compare_swap(addr, expected, desired, out));
         return out;
       }
+      case ExprKind::Call:  // the typed IR: tests/ir/typed_walker.h
+      case ExprKind::Load64:
+      case ExprKind::AtomicAdd64:
+        throw std::logic_error("typed expression in the u32 reference walker");
     }
     return 0;
   }
@@ -174,6 +179,8 @@ class Walker {
           fault(s.number);
         case StmtKind::Requeue:
           throw Stop{interp::Outcome::requeue(0)};
+        case StmtKind::Store64:  // the typed IR: tests/ir/typed_walker.h
+          throw std::logic_error("typed statement in the u32 reference walker");
       }
     }
     m_vars.resize(mark);

@@ -155,6 +155,16 @@ TEST(TypedJson, MalformedTypedInputNamesItsPath) {
   EXPECT_NE(typo.error().fix().find("did you mean \"sqrt\"?"), std::string::npos) << typo.error().fix();
 }
 
+TEST(TypedJson, TheDocsExampleValidates) {  // docs/ir.md §6
+  const Body b = parse_ok(R"([{"let": "a", "type": "f32", "value": {"f32_from_bits": {"arg": 0}}},
+ {"let": "r", "value": {"fma": [{"var": "a"}, {"f32_from_bits": {"load": 1}}, {"f32": 0.5}]}},
+ {"store": 1, "value": {"bits_from_f32": {"var": "r"}}},
+ {"let": "n", "value": {"atomic_add64": [2, {"u64_from_u32": {"u32_from_f32": {"var": "r"}}}]}},
+ {"result": {"u64_lo": {"var": "n"}}}])");
+  const Status s = validate_handlers(std::vector<OpcodeHandler>{{4096, "doc", b}});
+  EXPECT_TRUE(s.has_value()) << s.error().what();
+}
+
 TEST(TypedJson, U32BodiesAreWrittenAsBefore) {
   // The typed IR adds keys only: a u32 body's JSON is unchanged (constants bare, no "type").
   EXPECT_EQ(body_to_json(body({let("x", arg(0) + 1), store(var("x"), 7), result(var("x"))})),

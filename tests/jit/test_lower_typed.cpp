@@ -31,12 +31,12 @@ bool has(const std::string& text, const std::string& needle) { return text.find(
 
 TEST(JitLowerTyped, TypedOperationsCallTheSharedScalarFunctions) {
   const Expr f = f32_from_bits(arg(0)), g = f32_from_bits(arg(1));
-  const std::string text = lower_ok({{4096, "typed",
-                                      body({let("s", f + g), let("d", f / g), let("m", fma(f, g, var("s"))),
-                                            let("lt", f < g), let("ne", f != g), let("lo", min(f, g)),
-                                            let("r", round(sqrt(f))), let("u", u32_from_f32(f)),
-                                            let("q", i32_from_u32(arg(2)) / i32_from_u32(arg(3))),
-                                            let("h", i32_from_u32(arg(2)) >> arg(4)), result(var("u"))})}});
+  const std::string text =
+      lower_ok({{4096, "typed",
+                 body({let("s", f + g), let("d", f / g), let("m", fma(f, g, var("s"))), let("lt", f < g),
+                       let("ne", f != g), let("lo", min(f, g)), let("r", round(sqrt(f))), let("u", u32_from_f32(f)),
+                       let("q", i32_from_u32(arg(2)) / i32_from_u32(arg(3))), let("h", i32_from_u32(arg(2)) >> arg(4)),
+                       result(var("u"))})}});
   EXPECT_TRUE(has(text, "= interp::f32_add(env.arg(0u), env.arg(1u));")) << text;
   EXPECT_TRUE(has(text, "= interp::f32_div(env.arg(0u), env.arg(1u));"));
   EXPECT_TRUE(has(text, "= interp::f32_fma(env.arg(0u), env.arg(1u), v_s);"));
