@@ -93,12 +93,7 @@ WorkItem descriptor(const BatchView& batch, std::uint32_t region, std::uint32_t 
 
 Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchView& batch) {
   MK_TRY(s.failure_status());
-  // Counted before `closed` is read, so shutdown either sees this submit or it sees closed.
-  s.active_submits.fetch_add(1, std::memory_order_seq_cst);
-  struct Leave {
-    std::atomic<std::uint32_t>& n;
-    ~Leave() { n.fetch_sub(1, std::memory_order_release); }
-  } leave{s.active_submits};
+  const LiveState::SubmitScope in_submit(s.active_submits);
   MK_TRY(s.submit_open());
   // The CUDA chunk path ran on H200 for well-formed chunks but a chunk with faulting items
   // never completed (LiveCompact.UnauthorisedItemsFaultOneByOne): refused until fixed.
@@ -219,11 +214,7 @@ std::uint32_t LiveState::collect_chunks(TicketState& ticket, std::uint32_t first
       ++lap;
     }
   }
-  if (c != first) {
-    if (faults != 0) ticket.faults.fetch_add(faults, std::memory_order_relaxed);
-    ticket.collected.store(c, std::memory_order_release);
-    ticket.remaining.fetch_sub(c - first, std::memory_order_acq_rel);
-  }
+  publish_collected(ticket, first, c, faults);
   return c - first;
 }
 

@@ -129,14 +129,16 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
       }
     }
   }
-  if (c != first) {
-    if (faults != 0) ticket.faults.fetch_add(faults, std::memory_order_relaxed);
-    ticket.collected.store(c, std::memory_order_release);
-    // One write per collection, not per item: the ticket's waiter spins on this line.
-    ticket.remaining.fetch_sub(c - first, std::memory_order_acq_rel);
-  }
+  publish_collected(ticket, first, c, faults);
   ticket.collecting.store(false, std::memory_order_release);
   return c - first;
+}
+
+void LiveState::publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults) {
+  if (c == first) return;
+  if (faults != 0) ticket.faults.fetch_add(faults, std::memory_order_relaxed);
+  ticket.collected.store(c, std::memory_order_release);
+  ticket.remaining.fetch_sub(c - first, std::memory_order_acq_rel);
 }
 
 std::uint64_t LiveState::harvest() {
@@ -437,12 +439,7 @@ void LiveState::ring_doorbell(std::uint64_t pos, std::uint32_t n) {
 // ring writes.
 Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const WorkItem> items, bool publish) {
   MK_TRY(s.failure_status());
-  // Counted before `closed` is read, so shutdown either sees this submit or it sees closed.
-  s.active_submits.fetch_add(1, std::memory_order_seq_cst);
-  struct Leave {
-    std::atomic<std::uint32_t>& n;
-    ~Leave() { n.fetch_sub(1, std::memory_order_release); }
-  } leave{s.active_submits};
+  const LiveState::SubmitScope in_submit(s.active_submits);
   MK_TRY(s.submit_open());
   MK_TRY(validate_batch(items, s.slot_count));
   const auto n = static_cast<std::uint32_t>(items.size());

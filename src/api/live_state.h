@@ -125,7 +125,22 @@ struct LiveState {
   std::uint32_t collect(TicketState& ticket);
   // The compact form of collect (live_batch_submit.cpp): chunk results out of the arena.
   std::uint32_t collect_chunks(TicketState& ticket, std::uint32_t first);
-  // Shared by both submit forms (the caller counted itself in active_submits): the
+  // A submit in progress, counted for shutdown from construction to destruction. Counted
+  // before `closed` is read, so shutdown either sees this submit or it sees closed.
+  class SubmitScope {
+   public:
+    explicit SubmitScope(std::atomic<std::uint32_t>& n) : m_n(n) { m_n.fetch_add(1, std::memory_order_seq_cst); }
+    ~SubmitScope() { m_n.fetch_sub(1, std::memory_order_release); }
+    SubmitScope(const SubmitScope&) = delete;
+    SubmitScope& operator=(const SubmitScope&) = delete;
+
+   private:
+    std::atomic<std::uint32_t>& m_n;
+  };
+  // Both collect forms end here: results [first, c) were copied, `faults` of them FAULT.
+  // One write of `remaining` per collection, not per item: the ticket's waiter spins on it.
+  static void publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults);
+  // Shared by both submit forms (the caller holds a SubmitScope): the
   // closed check; the quota of `per_tenant` items (all or nothing); the reservation of
   // `n` positions (and `arena_need` arena words, under compact_mutex), harvesting once
   // when full; the doorbell once [pos, pos + n) is published.
