@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,6 +87,21 @@ std::size_t line_count(const std::string& text) {
     if (text[i] == '\n' || i + 1 == text.size()) ++lines;
   }
   return lines;
+}
+
+std::string without_progress(const std::string& text) {
+  std::string kept;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    const std::string_view line(text.data() + start, end - start);
+    // Progress lines name the command ("megakernel run: "); errors start "megakernel: ".
+    const bool progress = line.starts_with("megakernel ") && line.find(" s)") != std::string_view::npos;
+    if (!progress) kept.append(line);
+    start = end;
+  }
+  return kept;
 }
 
 }  // namespace mk::cli::test

@@ -32,5 +32,8 @@ std::filesystem::path example_job(const std::string& name);
 
 // Lines in a string (a trailing newline does not start a new line).
 std::size_t line_count(const std::string& text);
+// `text` less the progress lines a command prints once it has run a second
+// ("megakernel run: running ... (1.0 s)"): a loaded machine can make any run that long.
+std::string without_progress(const std::string& text);
 
 }  // namespace mk::cli::test

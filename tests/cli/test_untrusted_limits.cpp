@@ -22,7 +22,7 @@ using Json = nlohmann::json;
 
 void expect_exit(const ExeResult& result, int code, std::initializer_list<std::string> fragments) {
   EXPECT_EQ(result.exit_code, code) << result.err;
-  EXPECT_EQ(line_count(result.err), 1u) << result.err;
+  EXPECT_EQ(line_count(without_progress(result.err)), 1u) << result.err;
   EXPECT_TRUE(result.out.empty()) << result.out;
   EXPECT_NE(result.err.find("fix:"), std::string::npos) << result.err;
   for (const auto& fragment : fragments)
