@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "mk/error.h"
@@ -51,6 +52,11 @@ struct LiveOptions {
   // a cooperative launch sized to the whole GPU) still waits for the session to end,
   // bounded or not: use streams and events beside a live session.
   std::uint32_t max_sms = 0;
+  // Isolated backends (include/mk/isolate.h): after a worker restart, items that were in
+  // flight run again when true (every item must then be safe to run twice); when false
+  // they end FAULT with FAULT_DEVICE_LOST and wait() names them in a DeviceLost error.
+  // In-process backends ignore it (a device fault there ends the session).
+  bool idempotent = false;
 };
 
 // Terminal state of one submitted item.
@@ -93,6 +99,12 @@ struct LiveStats {
   // Slot reads the lanes rejected as torn or stale (a chunk's tag from another write, a
   // bad checksum) and read again instead of running; on CUDA it trails by one poll.
   std::uint64_t wire_rejects = 0;
+  // Isolated backends: worker restarts this session lived through, items marked lost
+  // (FAULT_DEVICE_LOST) and items run again after a restart (idempotent sessions).
+  std::uint64_t restarts = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t replayed = 0;
+  std::string last_fault;  // what the last worker fault was and which items it hit ("" if none)
 };
 
 class LiveSession {
@@ -116,7 +128,9 @@ class LiveSession {
   Result<Ticket> submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout);
 
   // Wait until every item of `ticket` finished: true when it did, false on timeout (the
-  // ticket stays valid); an Error when the watchdog found the kernel stalled or dead.
+  // ticket stays valid); an Error when the watchdog found the kernel stalled or dead, or
+  // (isolated backends) a DeviceLost Error naming the items of this ticket that were lost
+  // in a worker fault; the ticket is then ready and those items read FAULT_DEVICE_LOST.
   Result<bool> wait(const Ticket& ticket, std::chrono::nanoseconds timeout);
   // Harvest finished slots without blocking; returns how many items completed.
   Result<std::uint64_t> poll();

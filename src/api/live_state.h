@@ -22,6 +22,7 @@ struct TicketState {
   std::uint32_t count = 0;
   std::atomic<std::uint32_t> remaining{0};
   std::atomic<std::uint32_t> faults{0};
+  std::atomic<std::uint32_t> lost{0};  // results FAULT_DEVICE_LOST (isolated backends' worker faults)
   // Items 0..collected-1 have their results copied (a prefix: collection stops at the
   // first unfinished item). Only the holder of `collecting` (a try-lock) collects, so
   // the harvester and the ticket's own waiter never write a result twice.

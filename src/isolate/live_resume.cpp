@@ -1,0 +1,77 @@
+// The resume scan of an isolated live ring (live_resume.h).
+#include "isolate/live_resume.h"
+
+#include <atomic>
+#include <cstdio>
+#include <set>
+
+#include "interp/wire.h"
+#include "mk/abi.h"
+
+namespace mk::isolate {
+namespace {
+
+std::uint64_t load_record(const std::uint64_t& r) {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(r)).load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+ResumeScan scan_live_ring(std::span<const std::uint64_t> completions, std::uint32_t slot_count,
+                          std::uint64_t published) {
+  ResumeScan scan;
+  scan.first_laps.assign(slot_count, 0);
+  for (std::uint32_t s = 0; s < slot_count; ++s) {
+    if (published <= s) continue;  // the slot's first position is not published yet: lap 0
+    const std::uint64_t last = s + (published - 1 - s) / slot_count * slot_count;
+    const auto lap = static_cast<std::uint32_t>(last / slot_count);  // as LiveSession computes it
+    const std::uint64_t record = load_record(completions[std::size_t{s} * abi::WIRE_COMPLETION_STRIDE]);
+    if (interp::wire_completed(record, lap)) {
+      scan.first_laps[s] = lap + 1;
+    } else {
+      scan.first_laps[s] = lap;
+      scan.unfinished.push_back(last);
+    }
+  }
+  return scan;
+}
+
+std::uint64_t mark_lost(std::span<std::uint64_t> completions, std::uint32_t slot_count, ResumeScan& scan) {
+  for (const std::uint64_t p : scan.unfinished) {
+    const auto slot = static_cast<std::uint32_t>(p % slot_count);
+    const auto lap = static_cast<std::uint32_t>(p / slot_count);
+    std::atomic_ref<std::uint64_t>(completions[std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE])
+        .store(interp::wire_completion(lap, abi::STATUS_FAULT, abi::FAULT_DEVICE_LOST), std::memory_order_release);
+    scan.first_laps[slot] = lap + 1;
+  }
+  const std::uint64_t n = scan.unfinished.size();
+  scan.unfinished.clear();
+  return n;
+}
+
+std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32_t slot_count,
+                                const ResumeScan& scan) {
+  const std::size_t n = scan.unfinished.size();
+  if (n == 0) return "no live items in flight";
+  std::set<std::uint32_t> tenants;
+  std::string items;
+  std::size_t named = 0;
+  for (const std::uint64_t p : scan.unfinished) {
+    const std::uint32_t* w = ring.data() + std::size_t(p % slot_count) * abi::SLOT_WORDS;
+    const std::uint32_t tenant = interp::wire_tenant(w), opcode = interp::wire_opcode(w);
+    tenants.insert(tenant);
+    if (named++ < 4) {
+      char text[96];
+      std::snprintf(text, sizeof text, "position %llu (tenant %u, opcode 0x%X)", static_cast<unsigned long long>(p),
+                    tenant, opcode);
+      items += (items.empty() ? "" : ", ") + std::string(text);
+    }
+  }
+  if (n > 4) items += ", ...";
+  std::string who;
+  for (std::uint32_t t : tenants) who += (who.empty() ? "" : ", ") + std::to_string(t);
+  return std::to_string(n) + (n == 1 ? " live item" : " live items") + " in flight (" +
+         (tenants.size() == 1 ? "tenant " : "tenants ") + who + "): " + items;
+}
+
+}  // namespace mk::isolate
