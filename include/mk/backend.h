@@ -286,6 +286,8 @@ class Backend {
 
   // After a DeviceLost error: rebuild what the backend owns (Unrecoverable by default).
   virtual Result<RecoveryDecision> recover();
+  // The fix unsupported() gives for a feature this backend lacks.
+  virtual std::string unsupported_fix(Feature feature) const;
 };
 
 // Unsupported error for a feature this backend lacks.

@@ -78,11 +78,14 @@ Result<WorkerProcess> WorkerProcess::spawn(const std::string& path, const std::v
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (moved >= 0) close(moved);
-  if (rc != 0)
-    return fail(rc == ENOENT || rc == EACCES ? ErrorKind::Unsupported : ErrorKind::Backend,
+  if (rc != 0) {
+    const bool not_a_worker = rc == ENOENT || rc == EACCES || rc == ENOEXEC;
+    return fail(not_a_worker ? ErrorKind::Unsupported : ErrorKind::Backend,
                 "starting the worker \"" + path + "\" failed: " + std::strerror(rc),
-                rc == ENOENT || rc == EACCES ? "install mk-worker or point MK_WORKER_PATH at it"
-                                             : "free processes or memory (see ulimit -u), then retry");
+                not_a_worker ? "point MK_WORKER_PATH (or IsolationOptions::worker_path) at the mk-worker executable "
+                               "of this build, or install megakernel"
+                             : "free processes or memory (see ulimit -u), then retry");
+  }
   WorkerProcess w;
   w.m_pid = pid;
   w.m_pidfd = pidfd_open(pid);  // -1 on kernels before 5.3: then waitpid polling only

@@ -69,6 +69,13 @@ Result<std::unique_ptr<LiveEngine>> SupervisedBackend::start_live(const Pipeline
 
 Result<RecoveryDecision> SupervisedBackend::recover() { return m_supervisor->recover(); }
 
+std::string SupervisedBackend::unsupported_fix(Feature feature) const {
+  if (feature == Feature::ResidentHandles || feature == Feature::ManyLaunch || feature == Feature::Trace)
+    return "isolated backends do not forward " + std::string(to_string(feature)) + ": use make_backend(\"" +
+           std::string(name()) + "\") in process (Isolation::InProcess) for it";
+  return Backend::unsupported_fix(feature);
+}
+
 Result<std::shared_ptr<Backend>> make_supervised_backend(std::string_view name, const BackendOptions& options) {
   if (name != "cpu" && name != "cuda" && name != "auto")
     return fail(ErrorKind::InvalidArgument, "unknown backend \"" + std::string(name) + "\"",

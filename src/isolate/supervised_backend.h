@@ -30,6 +30,7 @@ class SupervisedBackend final : public Backend {
                                            std::span<const Submission> submissions, std::uint32_t* rejected) override;
   Result<std::unique_ptr<LiveEngine>> start_live(const Pipeline& pipeline, const LiveEngineConfig& config) override;
   Result<RecoveryDecision> recover() override;
+  std::string unsupported_fix(Feature feature) const override;
 
   Supervisor& supervisor() const noexcept { return *m_supervisor; }
 

@@ -84,6 +84,8 @@ Supervisor::~Supervisor() {
   m_state_cv.notify_all();
   if (m_monitor.joinable()) m_monitor.join();
   if (m_wake_fd >= 0) close(m_wake_fd);
+  // What is still mapped here (the canary's segment; anything a caller leaked).
+  for (Segment& s : m_segments) m_arena->release(s);
 }
 
 void Supervisor::wake_monitor() noexcept {

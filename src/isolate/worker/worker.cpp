@@ -27,7 +27,11 @@ void Worker::stop_everything() {
   for (auto& [id, live] : lives) (void)live.engine->stop(std::chrono::seconds(5));
   lives.clear();
   m_pipelines.clear();
-  m_quit.store(true, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(m_quit_mutex);
+    m_quit.store(true, std::memory_order_release);
+  }
+  m_quit_cv.notify_all();
   if (m_heartbeat.joinable()) m_heartbeat.join();
   for (auto& [offset, m] : m_segments) {
     if (m.registered) unregister_host(m.data);
@@ -172,9 +176,13 @@ void Worker::heartbeat_loop() {
       std::lock_guard<std::mutex> lock(m_lives_mutex);
       lives = !m_lives.empty();
     }
-    if (lives) relay_lives();
-    std::this_thread::sleep_for(lives ? std::chrono::duration_cast<std::chrono::microseconds>(RELAY_PERIOD)
-                                      : std::chrono::duration_cast<std::chrono::microseconds>(m_args.heartbeat));
+    if (lives) {
+      relay_lives();
+      std::this_thread::sleep_for(RELAY_PERIOD);
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(m_quit_mutex);
+    m_quit_cv.wait_for(lock, m_args.heartbeat, [&] { return m_quit.load(std::memory_order_acquire); });
   }
 }
 

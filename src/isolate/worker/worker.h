@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,6 +88,8 @@ class Worker {
   mutable std::mutex m_lives_mutex;  // the relay thread reads m_lives
   std::map<std::uint64_t, Live> m_lives;
   std::atomic<bool> m_quit{false};
+  std::mutex m_quit_mutex;
+  std::condition_variable m_quit_cv;
   std::thread m_heartbeat;
 };
 
