@@ -183,7 +183,11 @@ Status LiveLink::stop(std::chrono::nanoseconds timeout) {
   if (!m_segment || m_failed.load(std::memory_order_acquire) || m_supervisor->unrecoverable()) return {};
   Status stopped = m_supervisor->transact("stopping a live session", [&](Supervisor::Link& link) -> Status {
     auto r = link.request(Command::StopLive, {m_id, static_cast<std::uint64_t>(timeout.count())});
-    if (r || r.error().kind() == ErrorKind::DeviceLost) return {};
+    if (r) {
+      m_final_control.store(true, std::memory_order_release);
+      return {};
+    }
+    if (r.error().kind() == ErrorKind::DeviceLost) return {};
     // Lanes that do not leave still use the shared ring: the worker goes, not the memory.
     return cuda::std::unexpected(link.kill("could not stop live session " + std::to_string(m_id) + " (" +
                                            r.error().message() + ")"));

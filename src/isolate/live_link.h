@@ -55,6 +55,8 @@ class LiveLink {
   LiveRecoveryCounts counts() const;
   std::uint64_t rejects_before() const noexcept { return m_rejects_before.load(std::memory_order_relaxed); }
   bool stopped() const noexcept { return m_stopped.load(std::memory_order_acquire); }
+  // After a clean stop the worker left the final control words in control_area().
+  bool final_control() const noexcept { return m_final_control.load(std::memory_order_acquire); }
 
  private:
   Status start_engine(Supervisor::Link& link, bool first_laps);
@@ -76,6 +78,7 @@ class LiveLink {
   std::atomic<std::uint32_t> m_lanes{0};
   std::atomic<std::uint64_t> m_restarts{0}, m_lost{0}, m_replayed{0}, m_rejects_before{0};
   std::atomic<bool> m_stopped{false};
+  std::atomic<bool> m_final_control{false};
   std::atomic<bool> m_failed{false};
   mutable std::mutex m_failure_mutex;
   std::optional<Error> m_failure;

@@ -34,6 +34,14 @@ class SupervisedLiveEngine final : public LiveEngine {
     return m_link->relay().done_count.load(std::memory_order_acquire);
   }
   Status read_control(WordSpan out) override {
+    if (m_link->stopped()) {
+      if (!m_link->final_control())
+        return fail(ErrorKind::DeviceLost,
+                    "the live session's control words were lost with its worker process (it stopped after a fault)",
+                    "read counters before shutdown, or from the tickets");
+      std::copy_n(m_link->control_area(), std::min<std::size_t>(out.size(), m_link->control_words()), out.begin());
+      return {};
+    }
     MK_TRY(m_link->failure());
     return m_link->supervisor().transact("reading a live session's control words", [&](Supervisor::Link& l) -> Status {
       const std::size_t words = std::min<std::size_t>(out.size(), m_link->control_words());

@@ -183,6 +183,9 @@ void Supervisor::on_fault(std::string cause) {
     fault.cause = std::move(cause);
     if (m_in_flight != nullptr) fault.during = std::string("while running ") + m_in_flight;
     fault.generation = m_generation.load(std::memory_order_relaxed);
+    if (m_pending_attribution && m_pending_attribution->first == fault.generation)
+      fault.during += (fault.during.empty() ? "running " : ": ") + m_pending_attribution->second;
+    m_pending_attribution.reset();
     fault.pid = m_pid.load(std::memory_order_relaxed);
     const auto now = Clock::now();
     m_fault_times.push_back(now);
@@ -487,12 +490,17 @@ Error Supervisor::lost_during_request(Command command) {
                "call Megakernel::recover_after_device_loss() and retry");
 }
 
+// Called inside transact, so the fault's worker (generation) is still the current one:
+// the restart waits for the command lock.
 Error Supervisor::attribute(const Error& lost, const std::string& items) {
   if (items.empty()) return lost;
   {
     std::lock_guard<std::mutex> state(m_state_mutex);
-    if (m_last_fault && m_last_fault->during.find(items) == std::string::npos)
+    const std::uint64_t generation = m_generation.load(std::memory_order_acquire);
+    if (m_last_fault && m_last_fault->generation == generation)
       m_last_fault->during += (m_last_fault->during.empty() ? "running " : ": ") + items;
+    else
+      m_pending_attribution.emplace(generation, items);
   }
   return Error(lost.kind(), lost.message() + " [the fault hit " + items + "]", lost.fix());
 }

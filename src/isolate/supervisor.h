@@ -174,6 +174,8 @@ class Supervisor {
   const char* m_in_flight = nullptr;  // what the current command does (state mutex)
   std::chrono::steady_clock::time_point m_in_flight_since{};
   std::optional<WorkerFault> m_last_fault;
+  // attribute() before the monitor recorded the fault it belongs to: merged by on_fault.
+  std::optional<std::pair<std::uint64_t, std::string>> m_pending_attribution;
   std::deque<std::chrono::steady_clock::time_point> m_fault_times;
   std::uint64_t m_fault_total = 0;
   std::atomic<bool> m_state_lost{false};

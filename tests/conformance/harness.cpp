@@ -2,6 +2,8 @@
 // checks (the case's expectations, run invariants, the oracle comparison).
 #include "harness.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -323,7 +325,9 @@ std::shared_ptr<Backend> make_backend_for(BackendKind kind, std::string& why, bo
     case BackendKind::CpuIsolated: {
       BackendOptions options;
       options.isolation = Isolation::Process;
-      options.isolate.worker_path = MK_TEST_WORKER_PATH;
+      // MK_WORKER_PATH (staged GPU runs), else the build tree's worker.
+      const char* env = std::getenv("MK_WORKER_PATH");
+      options.isolate.worker_path = env != nullptr ? env : MK_TEST_WORKER_PATH;
       options.cpu.threads = 4;
       auto b = make_backend("cpu", options);
       if (!b) {

@@ -182,7 +182,11 @@ void Worker::heartbeat_loop() {
       continue;
     }
     std::unique_lock<std::mutex> lock(m_quit_mutex);
-    m_quit_cv.wait_for(lock, m_args.heartbeat, [&] { return m_quit.load(std::memory_order_acquire); });
+    m_quit_cv.wait_for(lock, m_args.heartbeat, [&] {
+      if (m_quit.load(std::memory_order_acquire)) return true;
+      std::lock_guard<std::mutex> lives_lock(m_lives_mutex);
+      return !m_lives.empty();
+    });
   }
 }
 

@@ -55,6 +55,7 @@ class Worker {
   struct Live {
     std::unique_ptr<LiveEngine> engine;
     LiveRelay* relay = nullptr;
+    WordSpan control;  // the segment's control area: the final words land there at stop
   };
 
   std::uint32_t wait_request(std::uint32_t last);

@@ -39,8 +39,16 @@ Status Worker::start_live(const Request& r, Response& response) {
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   response.value[0] = (*engine)->lanes();
   auto* relay = reinterpret_cast<LiveRelay*>(b + layout.relay);
-  std::lock_guard<std::mutex> lock(m_lives_mutex);
-  m_lives.emplace(id, Live{std::move(*engine), relay});
+  {
+    std::lock_guard<std::mutex> lock(m_lives_mutex);
+    m_lives.emplace(id, Live{std::move(*engine), relay,
+                             WordSpan(reinterpret_cast<std::uint32_t*>(b + layout.control), control_words)});
+  }
+  // The heartbeat thread may be in its long idle wait: relaying starts now, not then.
+  {
+    std::lock_guard<std::mutex> lock(m_quit_mutex);
+  }
+  m_quit_cv.notify_all();
   return {};
 }
 
@@ -61,8 +69,10 @@ Status Worker::stop_live(const Request& r) {
     (void)live.engine.release();
     return stopped;
   }
+  // The session may still read its counters after shutdown: leave the final words behind.
+  Status final = live.engine->read_control(live.control);
   live.engine.reset();
-  return {};
+  return final;
 }
 
 Status Worker::live_read_control(const Request& r) {
