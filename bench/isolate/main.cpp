@@ -26,8 +26,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using mk::bench::Summary;
 using mk::bench::summarize;
+using mk::bench::Summary;
 
 template <class T>
 T must(mk::Result<T>&& r, const char* step) {
@@ -155,13 +155,20 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--backend") o.backend = next();
-    else if (a == "--json") o.json = next();
-    else if (a == "--worker") o.worker = next();
-    else if (a == "--samples") o.samples = static_cast<std::uint32_t>(std::stoul(next()));
-    else if (a == "--items") o.items = std::stoull(next());
-    else if (a == "--reps") o.reps = static_cast<std::uint32_t>(std::stoul(next()));
-    else if (a == "--quick") o.quick = true;
+    if (a == "--backend")
+      o.backend = next();
+    else if (a == "--json")
+      o.json = next();
+    else if (a == "--worker")
+      o.worker = next();
+    else if (a == "--samples")
+      o.samples = static_cast<std::uint32_t>(std::stoul(next()));
+    else if (a == "--items")
+      o.items = std::stoull(next());
+    else if (a == "--reps")
+      o.reps = static_cast<std::uint32_t>(std::stoul(next()));
+    else if (a == "--quick")
+      o.quick = true;
     else {
       usage();
       return 2;
@@ -199,16 +206,16 @@ int main(int argc, char** argv) {
     }
     isolated_backend.reset();
     {
-      auto m = must(mk::Megakernel::bootstrap(must(mk::make_backend(name), "in-process backend")),
-                    "bootstrap (in process)");
+      auto m =
+          must(mk::Megakernel::bootstrap(must(mk::make_backend(name), "in-process backend")), "bootstrap (in process)");
       rows[0].in_process = to_us(one_shot(m, o.samples));
       rows[1].in_process = to_us(round_trip(m, o.samples));
       rows[2].in_process = to_m(throughput(m, o.items, o.reps));
     }
     std::printf("mk_bench_isolate: backend %s (%s), commit %s\n", name.c_str(), device.c_str(), MK_BENCH_COMMIT);
     std::printf("%-42s %12s %12s %10s %12s %12s\n", "case", "in-process", "isolated", "ratio", "iso p99", "overhead");
-    nlohmann::json json = {{"bench", "mk_bench_isolate"}, {"backend", name}, {"device", device},
-                           {"commit", MK_BENCH_COMMIT}, {"items", o.items}, {"reps", o.reps}};
+    nlohmann::json json = {{"bench", "mk_bench_isolate"}, {"backend", name},  {"device", device},
+                           {"commit", MK_BENCH_COMMIT},   {"items", o.items}, {"reps", o.reps}};
     for (const Row& r : rows) {
       const double ratio = r.isolated.median / r.in_process.median;
       const double overhead = r.isolated.median - r.in_process.median;

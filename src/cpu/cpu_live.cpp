@@ -190,8 +190,9 @@ Result<std::unique_ptr<LiveEngine>> CpuBackend::start_live(const Pipeline& pipel
     return fail(ErrorKind::InvalidArgument, "the shared live ring or completion records do not match slot_count",
                 "pass slot_count * 16 ring words (64-byte aligned) and slot_count * 8 records");
   if (!config.first_laps.empty() && config.first_laps.size() != config.slot_count)
-    return fail(ErrorKind::InvalidArgument, "first_laps has " + std::to_string(config.first_laps.size()) +
-                                                " entries for " + std::to_string(config.slot_count) + " slots",
+    return fail(ErrorKind::InvalidArgument,
+                "first_laps has " + std::to_string(config.first_laps.size()) + " entries for " +
+                    std::to_string(config.slot_count) + " slots",
                 "pass one first lap per slot, or none");
   std::uint32_t workers = config.lanes != 0 ? config.lanes : m_pool.size();
   workers = std::max(1u, std::min(workers, config.slot_count));

@@ -46,8 +46,8 @@ class SharedArena {
   void* m_channel = nullptr;
   std::uint64_t m_max = 0;
   mutable std::mutex m_mutex;
-  std::uint64_t m_end = 0;                       // file size
-  std::uint64_t m_used = 0;                      // bytes in live segments
+  std::uint64_t m_end = 0;                        // file size
+  std::uint64_t m_used = 0;                       // bytes in live segments
   std::map<std::uint64_t, std::uint64_t> m_free;  // offset -> bytes of released ranges
 };
 

@@ -2,7 +2,9 @@
 // decoders check every field and never throw.
 #include "isolate/codec.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -16,9 +18,8 @@ using nlohmann::json;
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Result<json> parse(std::span<const std::byte> bytes, const char* what) {
-  json j = json::parse(reinterpret_cast<const char*>(bytes.data()), reinterpret_cast<const char*>(bytes.data()) +
-                                                                         bytes.size(),
-                       nullptr, false);
+  json j = json::parse(reinterpret_cast<const char*>(bytes.data()),
+                       reinterpret_cast<const char*>(bytes.data()) + bytes.size(), nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return fail(ErrorKind::Malformed, std::string(what) + " is not a JSON object",
                 "the worker and the library must come from the same build");

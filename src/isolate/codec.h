@@ -13,10 +13,10 @@
 namespace mk::isolate {
 
 // Every Feature, for the bit set a worker reports.
-inline constexpr Feature ALL_FEATURES[] = {
-    Feature::OneShot,      Feature::IoQueue,    Feature::DebugLog,        Feature::CustomOpcodes,
-    Feature::PayloadProcessor, Feature::DeviceTime, Feature::ResidentHandles, Feature::ManyLaunch,
-    Feature::LiveSession,  Feature::Trace,      Feature::CompactBatch};
+inline constexpr Feature ALL_FEATURES[] = {Feature::OneShot,         Feature::IoQueue,          Feature::DebugLog,
+                                           Feature::CustomOpcodes,   Feature::PayloadProcessor, Feature::DeviceTime,
+                                           Feature::ResidentHandles, Feature::ManyLaunch,       Feature::LiveSession,
+                                           Feature::Trace,           Feature::CompactBatch};
 inline std::uint64_t feature_bit(Feature f) { return std::uint64_t{1} << static_cast<unsigned>(f); }
 
 std::string encode_spec(const PipelineSpec& spec);

@@ -36,7 +36,8 @@ LiveLink::~LiveLink() {
 }
 
 WordSpan LiveLink::ring() const noexcept {
-  return {reinterpret_cast<std::uint32_t*>(m_segment.data + m_layout.ring), std::size_t{m_slot_count} * abi::SLOT_WORDS};
+  return {reinterpret_cast<std::uint32_t*>(m_segment.data + m_layout.ring),
+          std::size_t{m_slot_count} * abi::SLOT_WORDS};
 }
 
 std::span<std::uint64_t> LiveLink::completions() const noexcept {
@@ -52,8 +53,10 @@ void LiveLink::published(std::uint64_t end) noexcept {
 }
 
 LiveRecoveryCounts LiveLink::counts() const {
-  LiveRecoveryCounts c{m_restarts.load(std::memory_order_relaxed), m_lost.load(std::memory_order_relaxed),
-                       m_replayed.load(std::memory_order_relaxed), {}};
+  LiveRecoveryCounts c{m_restarts.load(std::memory_order_relaxed),
+                       m_lost.load(std::memory_order_relaxed),
+                       m_replayed.load(std::memory_order_relaxed),
+                       {}};
   std::lock_guard<std::mutex> lock(m_failure_mutex);
   c.last_fault = m_last_fault;
   return c;
@@ -94,9 +97,9 @@ Status LiveLink::start(Supervisor::Link& link) {
 Status LiveLink::start_engine(Supervisor::Link& link, bool first_laps) {
   auto handle = m_pipeline->handle(link);
   if (!handle) return cuda::std::unexpected(std::move(handle.error()));
-  auto started = link.request(Command::StartLive, {m_id, *handle, m_segment.offset, m_slot_count, control_words(),
-                                                   m_requested_lanes, static_cast<std::uint64_t>(m_backoff.count()),
-                                                   m_max_sms, first_laps ? 1u : 0u});
+  auto started = link.request(Command::StartLive,
+                              {m_id, *handle, m_segment.offset, m_slot_count, control_words(), m_requested_lanes,
+                               static_cast<std::uint64_t>(m_backoff.count()), m_max_sms, first_laps ? 1u : 0u});
   if (!started) return cuda::std::unexpected(std::move(started.error()));
   const std::uint64_t lanes = started->value[0];
   if (lanes == 0 || lanes > 0x7FFFFFFFu)
@@ -189,8 +192,8 @@ Status LiveLink::stop(std::chrono::nanoseconds timeout) {
     }
     if (r.error().kind() == ErrorKind::DeviceLost) return {};
     // Lanes that do not leave still use the shared ring: the worker goes, not the memory.
-    return cuda::std::unexpected(link.kill("could not stop live session " + std::to_string(m_id) + " (" +
-                                           r.error().message() + ")"));
+    return cuda::std::unexpected(
+        link.kill("could not stop live session " + std::to_string(m_id) + " (" + r.error().message() + ")"));
   });
   if (!stopped && stopped.error().kind() == ErrorKind::DeviceLost) return {};  // a dead worker runs nothing
   return stopped;

@@ -49,8 +49,7 @@ std::uint64_t mark_lost(std::span<std::uint64_t> completions, std::uint32_t slot
   return n;
 }
 
-std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32_t slot_count,
-                                const ResumeScan& scan) {
+std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32_t slot_count, const ResumeScan& scan) {
   const std::size_t n = scan.unfinished.size();
   if (n == 0) return "no live items in flight";
   std::set<std::uint32_t> tenants;

@@ -29,7 +29,6 @@ ResumeScan scan_live_ring(std::span<const std::uint64_t> completions, std::uint3
 std::uint64_t mark_lost(std::span<std::uint64_t> completions, std::uint32_t slot_count, ResumeScan& scan);
 
 // "3 items (tenants 0, 2): position 17 (tenant 0, opcode 0x2), ..." from the wire slots.
-std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32_t slot_count,
-                                const ResumeScan& scan);
+std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32_t slot_count, const ResumeScan& scan);
 
 }  // namespace mk::isolate

@@ -31,8 +31,8 @@ Result<std::shared_ptr<const Pipeline>> SupervisedBackend::build_pipeline(const 
   auto pipeline = std::make_shared<SupervisedPipeline>(m_supervisor, m_next_pipeline++, spec);
   // Built now, so a bad custom opcode or a failed JIT surfaces at bootstrap; a worker
   // restart rebuilds it from the spec on first use.
-  auto handle = m_supervisor->transact("building a pipeline",
-                                       [&](Supervisor::Link& link) { return pipeline->handle(link); });
+  auto handle =
+      m_supervisor->transact("building a pipeline", [&](Supervisor::Link& link) { return pipeline->handle(link); });
   if (!handle) return cuda::std::unexpected(std::move(handle.error()));
   return std::shared_ptr<const Pipeline>(std::move(pipeline));
 }

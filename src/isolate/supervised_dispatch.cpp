@@ -35,8 +35,8 @@ std::string runnable_items(ConstWordSpan ring) {
     const std::uint32_t tenant = ring[s + abi::SLOT_TENANT];
     tenants.insert(tenant);
     if (n++ < 4)
-      named += (named.empty() ? "" : ", ") + std::string("slot ") + std::to_string(s / abi::SLOT_WORDS) +
-               " (tenant " + std::to_string(tenant) + ", opcode " + hex(ring[s + abi::SLOT_OPCODE]) + ")";
+      named += (named.empty() ? "" : ", ") + std::string("slot ") + std::to_string(s / abi::SLOT_WORDS) + " (tenant " +
+               std::to_string(tenant) + ", opcode " + hex(ring[s + abi::SLOT_OPCODE]) + ")";
   }
   if (n == 0) return "a one-shot dispatch with no runnable slot";
   std::string who;
@@ -65,15 +65,16 @@ Status check_fixed_words(Supervisor::Link& link, const char* buffer, ConstWordSp
                          std::initializer_list<std::uint32_t> words) {
   for (std::uint32_t w : words)
     if (w < sent.size() && back[w] != sent[w])
-      return cuda::std::unexpected(link.malformed(std::string(buffer) + " word " + std::to_string(w) + " came back as " +
-                                                  hex(back[w]) + ", sent " + hex(sent[w]) +
+      return cuda::std::unexpected(link.malformed(std::string(buffer) + " word " + std::to_string(w) +
+                                                  " came back as " + hex(back[w]) + ", sent " + hex(sent[w]) +
                                                   " (a dispatch never changes it)"));
   return {};
 }
 
 Status check_control(Supervisor::Link& link, ConstWordSpan sent, const std::uint32_t* back) {
-  MK_TRY(check_fixed_words(link, "control", sent, back,
-                           {abi::CTRL_MAGIC, abi::CTRL_ABI_VERSION, abi::CTRL_TENANT_COUNT, abi::CTRL_OBSERVABLE_COUNT}));
+  MK_TRY(
+      check_fixed_words(link, "control", sent, back,
+                        {abi::CTRL_MAGIC, abi::CTRL_ABI_VERSION, abi::CTRL_TENANT_COUNT, abi::CTRL_OBSERVABLE_COUNT}));
   for (std::uint32_t w = abi::CTRL_OPCODE_IDS; w < abi::CTRL_OPCODE_IDS + abi::MAX_OPCODES && w < sent.size(); ++w)
     if (back[w] != sent[w])
       return cuda::std::unexpected(link.malformed("control word " + std::to_string(w) + " (OPCODE_IDS) came back as " +
@@ -132,8 +133,7 @@ Result<LaunchStats> SupervisedBackend::launch_one_shot(const Pipeline& pipeline,
     MK_TRY(check_fixed_words(link, "debug log", buffers.debug_log,
                              reinterpret_cast<const std::uint32_t*>(*base + at[2]),
                              {abi::LOG_MAGIC_WORD, abi::LOG_CAPACITY}));
-    MK_TRY(check_fixed_words(link, "I/O queue", buffers.io_queue,
-                             reinterpret_cast<const std::uint32_t*>(*base + at[3]),
+    MK_TRY(check_fixed_words(link, "I/O queue", buffers.io_queue, reinterpret_cast<const std::uint32_t*>(*base + at[3]),
                              {abi::IO_MAGIC_WORD, abi::IO_CAPACITY}));
     for (int k = 0; k < 4; ++k)
       if (!parts[k].empty()) std::memcpy(parts[k].data(), *base + at[k], parts[k].size_bytes());
@@ -159,10 +159,10 @@ Result<LaunchStats> SupervisedBackend::launch_batch(const Pipeline& pipeline, co
       std::memcpy(*base + at_records, launch.batch.records.data(), launch.batch.records.size_bytes());
     const std::uint64_t o = m_staging.offset;
     const BatchShape& shape = launch.batch.shape;
-    auto reply = link.request(Command::Batch, {*handle, o + at_control, launch.control.size(), o + at_records,
-                                               launch.batch.records.size(), launch.batch.count, shape.flags(),
-                                               shape.opcode, shape.tenant, shape.arg_count, o + at_results,
-                                               o + at_faults, launch.fault_bits.size()});
+    auto reply = link.request(
+        Command::Batch, {*handle, o + at_control, launch.control.size(), o + at_records, launch.batch.records.size(),
+                         launch.batch.count, shape.flags(), shape.opcode, shape.tenant, shape.arg_count, o + at_results,
+                         o + at_faults, launch.fault_bits.size()});
     if (!reply) {
       if (reply.error().kind() != ErrorKind::DeviceLost) return cuda::std::unexpected(std::move(reply.error()));
       return cuda::std::unexpected(m_supervisor->attribute(

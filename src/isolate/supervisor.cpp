@@ -109,8 +109,7 @@ void Supervisor::monitor(std::promise<Status>* started) {
     pollfd fds[2] = {{m_wake_fd, POLLIN, 0}, {m_worker.pidfd(), POLLIN, 0}};
     (void)poll(fds, m_worker.pidfd() >= 0 ? 2 : 1, static_cast<int>(period.count()));
     std::uint64_t drained = 0;
-    while (read(m_wake_fd, &drained, sizeof drained) > 0) {
-    }
+    while (read(m_wake_fd, &drained, sizeof drained) > 0) {}
     if (m_stopping.load(std::memory_order_acquire)) break;
     if (auto cause = check_worker()) {
       on_fault(std::move(*cause));
@@ -252,12 +251,18 @@ Status Supervisor::spawn_and_hello(bool restart) {
   m_header->version = CHANNEL_VERSION;
   m_seq = 0;
   const auto heartbeat = clamp_ms(m_options.watchdog_timeout / 8, 1, 100);
-  std::vector<std::string> args = {"--parent",       std::to_string(getpid()),
-                                   "--backend",      m_backend,
-                                   "--cpu-threads",  std::to_string(m_cpu.threads),
-                                   "--cpu-deterministic", m_cpu.deterministic ? "1" : "0",
-                                   "--spin-us",      std::to_string(m_options.worker_spin.count()),
-                                   "--heartbeat-ms", std::to_string(heartbeat.count())};
+  std::vector<std::string> args = {"--parent",
+                                   std::to_string(getpid()),
+                                   "--backend",
+                                   m_backend,
+                                   "--cpu-threads",
+                                   std::to_string(m_cpu.threads),
+                                   "--cpu-deterministic",
+                                   m_cpu.deterministic ? "1" : "0",
+                                   "--spin-us",
+                                   std::to_string(m_options.worker_spin.count()),
+                                   "--heartbeat-ms",
+                                   std::to_string(heartbeat.count())};
   auto worker = WorkerProcess::spawn(m_worker_path, args, m_arena->fd());
   if (!worker) return cuda::std::unexpected(std::move(worker.error()));
   m_worker = std::move(*worker);
@@ -288,7 +293,8 @@ Status Supervisor::spawn_and_hello(bool restart) {
   const std::uint32_t bytes = m_header->hello_bytes;
   auto garbage = [&](const std::string& why) -> Status {
     m_worker.kill_and_reap();
-    return fail(ErrorKind::Backend, "the worker \"" + m_worker_path + "\" sent a malformed hello (" + why + ") and was killed",
+    return fail(ErrorKind::Backend,
+                "the worker \"" + m_worker_path + "\" sent a malformed hello (" + why + ") and was killed",
                 "the worker and the library must come from the same build (check MK_WORKER_PATH)");
   };
   if (bytes > PAYLOAD_BYTES) return garbage("hello length " + std::to_string(bytes));
@@ -388,10 +394,9 @@ Status Supervisor::run_canary(Link& link) {
   if (control[abi::CTRL_DONE_COUNT] != 1 || control[abi::CTRL_OBSERVABLES] != value ||
       ring[abi::SLOT_STATUS] != abi::STATUS_DONE)
     return fail(ErrorKind::DeviceLost,
-                "the worker's canary dispatch (one STORE_U32 of " + hex(value) +
-                    ") came back wrong: DONE_COUNT " + std::to_string(control[abi::CTRL_DONE_COUNT]) +
-                    ", observable 0 = " + hex(control[abi::CTRL_OBSERVABLES]) + ", slot 0 STATUS " +
-                    std::to_string(ring[abi::SLOT_STATUS]),
+                "the worker's canary dispatch (one STORE_U32 of " + hex(value) + ") came back wrong: DONE_COUNT " +
+                    std::to_string(control[abi::CTRL_DONE_COUNT]) + ", observable 0 = " +
+                    hex(control[abi::CTRL_OBSERVABLES]) + ", slot 0 STATUS " + std::to_string(ring[abi::SLOT_STATUS]),
                 "the device computes wrong results: check it (nvidia-smi), or use another device");
   return {};
 }
@@ -468,9 +473,9 @@ void Supervisor::request_kill(std::string reason) {
 Error Supervisor::fault_error(const WorkerFault& fault) const {
   return Error(ErrorKind::DeviceLost,
                "the " + worker_name(m_hello.backend, fault.pid) + " " + fault.cause +
-                   (fault.during.empty() ? "" : " " + fault.during) +
-                   "; it is being replaced by a new worker (up to " + std::to_string(m_options.max_faults) +
-                   " faults within " + std::to_string(m_options.fault_window.count()) + " s are survived)",
+                   (fault.during.empty() ? "" : " " + fault.during) + "; it is being replaced by a new worker (up to " +
+                   std::to_string(m_options.max_faults) + " faults within " +
+                   std::to_string(m_options.fault_window.count()) + " s are survived)",
                "call Megakernel::recover_after_device_loss() (it says whether state was lost) and retry: the "
                "call was not retried for you");
 }
@@ -514,8 +519,7 @@ Result<Reply> Supervisor::exchange(Command command, std::initializer_list<std::u
                 "a request of " + std::to_string(payload.size()) + " bytes exceeds the isolation channel's " +
                     std::to_string(PAYLOAD_BYTES),
                 "use fewer or smaller custom opcodes");
-  if (!on_monitor && m_dead.load(std::memory_order_acquire))
-    return cuda::std::unexpected(lost_during_request(command));
+  if (!on_monitor && m_dead.load(std::memory_order_acquire)) return cuda::std::unexpected(lost_during_request(command));
   if (!payload.empty()) std::memcpy(channel_payload(m_header), payload.data(), payload.size());
   Request request{};
   request.seq = ++m_seq;
@@ -559,8 +563,8 @@ Result<Reply> Supervisor::exchange(Command command, std::initializer_list<std::u
   Response response;
   std::memcpy(&response, &m_header->response, sizeof response);  // one copy, then checked
   if (response.seq != request.seq)
-    return cuda::std::unexpected(malformed_now(on_monitor, "response.seq " + hex(response.seq) + ", expected " +
-                                                               std::to_string(request.seq)));
+    return cuda::std::unexpected(
+        malformed_now(on_monitor, "response.seq " + hex(response.seq) + ", expected " + std::to_string(request.seq)));
   if (response.status != REPLY_OK && response.status != REPLY_ERROR)
     return cuda::std::unexpected(malformed_now(on_monitor, "response.status " + hex(response.status)));
   if (response.payload_bytes > PAYLOAD_BYTES)
@@ -613,14 +617,15 @@ std::uint64_t Supervisor::Link::generation() const noexcept { return m_s.generat
 
 Result<RecoveryDecision> Supervisor::recover() {
   for (std::uint32_t attempt = 0;; ++attempt) {
-    auto canary = transact("the health check of recover_after_device_loss()", [&](Link& link) { return run_canary(link); });
+    auto canary =
+        transact("the health check of recover_after_device_loss()", [&](Link& link) { return run_canary(link); });
     if (canary) break;
     if (auto final = unrecoverable()) return cuda::std::unexpected(std::move(*final));
     if (attempt + 1 >= m_options.max_faults) return cuda::std::unexpected(std::move(canary.error()));
     // The canary found the worker broken; it is being replaced: check the new one.
   }
   return m_state_lost.exchange(false, std::memory_order_acq_rel) ? RecoveryDecision::RebuiltStateLost
-                                                                  : RecoveryDecision::Rebuilt;
+                                                                 : RecoveryDecision::Rebuilt;
 }
 
 pid_t Supervisor::worker_pid() const { return m_pid.load(std::memory_order_relaxed); }

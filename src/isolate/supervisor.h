@@ -118,7 +118,8 @@ class Supervisor {
   std::uint64_t fault_count() const;
   bool wait_generation(std::uint64_t at_least, std::chrono::milliseconds timeout) const;
   bool request_pending() const noexcept {
-    return m_header->request_seq.load(std::memory_order_acquire) != m_header->response_seq.load(std::memory_order_acquire);
+    return m_header->request_seq.load(std::memory_order_acquire) !=
+           m_header->response_seq.load(std::memory_order_acquire);
   }
 
  private:

@@ -28,11 +28,11 @@ bool executable(const std::string& path) { return !path.empty() && access(path.c
 Result<std::string> find_worker(const std::string& configured) {
   auto explicit_path = [](const std::string& path, const char* from) -> Result<std::string> {
     if (executable(path) && !std::filesystem::is_directory(path)) return path;
-    return fail(ErrorKind::InvalidArgument,
-                std::string("the worker executable ") + from + " names \"" + path +
-                    "\", which is not an executable file",
-                "point it at mk-worker (installed as <prefix>/" MK_WORKER_INSTALL_RELATIVE
-                ", built as src/isolate/mk-worker in the build tree), or leave it empty to search");
+    return fail(
+        ErrorKind::InvalidArgument,
+        std::string("the worker executable ") + from + " names \"" + path + "\", which is not an executable file",
+        "point it at mk-worker (installed as <prefix>/" MK_WORKER_INSTALL_RELATIVE
+        ", built as src/isolate/mk-worker in the build tree), or leave it empty to search");
   };
   if (!configured.empty()) return explicit_path(configured, "IsolationOptions::worker_path");
   if (const char* env = std::getenv("MK_WORKER_PATH"); env != nullptr && *env != '\0')
@@ -53,7 +53,8 @@ Result<std::string> find_worker(const std::string& configured) {
     if (executable(c)) return c;
     looked += (looked.empty() ? "" : ", ") + c;
   }
-  return fail(ErrorKind::Unsupported, "no mk-worker executable found for the isolated backend (looked in: " + looked + ")",
+  return fail(ErrorKind::Unsupported,
+              "no mk-worker executable found for the isolated backend (looked in: " + looked + ")",
               "install megakernel (mk-worker goes to <prefix>/" MK_WORKER_INSTALL_RELATIVE
               "), set MK_WORKER_PATH or IsolationOptions::worker_path, or use Isolation::InProcess");
 }

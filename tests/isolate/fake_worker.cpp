@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     if (mode == "stats") c.response.value[STATS_DEVICE_NS_KNOWN] = 7;
     if (mode == "control" || mode == "ring") {
       const std::uint64_t offset = mode == "control" ? c.request.arg[1] : c.request.arg[3];
-      if (auto* p = reinterpret_cast<std::uint32_t*>(c.resolve(offset, 4))) *p = mode == "control" ? 0x12345678u : 0x99u;
+      if (auto* p = reinterpret_cast<std::uint32_t*>(c.resolve(offset, 4)))
+        *p = mode == "control" ? 0x12345678u : 0x99u;
     }
     return false;
   };

@@ -159,7 +159,7 @@ TEST_F(FakeWorker, SilentWorkerTimesOut) {
 // handed to the caller) and a lying worker left running.
 TEST_F(FakeWorker, EveryGarbageReplyKillsTheWorkerAndNothingReachesTheCaller) {
   const std::pair<const char*, const char*> modes[] = {
-      {"seq", "sequence"},         {"status", "response.status 0x77"},   {"error", "kind 99"},
+      {"seq", "sequence"},          {"status", "response.status 0x77"}, {"error", "kind 99"},
       {"payload", "payload_bytes"}, {"stats", "device_ns_known = 0x7"}, {"control", "control word 0"},
       {"ring", "STATUS 0x99"}};
   for (const auto& [mode, says] : modes) {

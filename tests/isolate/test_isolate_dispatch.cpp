@@ -15,12 +15,14 @@ TEST(IsolatedDispatch, OneShotMatchesTheInProcessBackendWordForWord) {
   EXPECT_EQ(backend->name(), "cpu");
   EXPECT_GT(isolate::test::worker_pid(*backend), 0);
   auto iso = value_or_throw(Megakernel::bootstrap_sharded(backend, 512, 64));
-  auto local = value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.threads = 1, .deterministic = true}), 512, 64));
+  auto local =
+      value_or_throw(Megakernel::bootstrap_sharded(make_cpu_backend({.threads = 1, .deterministic = true}), 512, 64));
   auto control = encode_control(false, 2, 64);
   auto ring = encode_empty_ring(512);
   for (std::uint32_t s = 0; s < 200; ++s)
-    publish_slot(ring, s, s % 3 == 0 ? item(abi::OP_STORE_U32, s % 2, {s % 64, s})
-                                     : item(abi::OP_ATOMIC_ADD, s % 2, {(s * 7) % 64, 1}));
+    publish_slot(
+        ring, s,
+        s % 3 == 0 ? item(abi::OP_STORE_U32, s % 2, {s % 64, s}) : item(abi::OP_ATOMIC_ADD, s % 2, {(s * 7) % 64, 1}));
   publish_slot(ring, 300, item(abi::OP_LOAD_U32, 0, {999}));  // faults OUT_OF_BOUNDS
   auto a = value_or_throw(iso.dispatch_readback(ConstByteSpan(control), ConstByteSpan(ring)));
   auto b = value_or_throw(local.dispatch_readback(ConstByteSpan(control), ConstByteSpan(ring)));

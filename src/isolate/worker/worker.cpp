@@ -14,7 +14,10 @@ namespace mk::isolate::worker {
 using Clock = std::chrono::steady_clock;
 
 Worker::Worker(const Args& args, void* channel, Tamper tamper)
-    : m_args(args), m_tamper(std::move(tamper)), m_header(channel_header(channel)), m_payload(channel_payload(channel)) {}
+    : m_args(args),
+      m_tamper(std::move(tamper)),
+      m_header(channel_header(channel)),
+      m_payload(channel_payload(channel)) {}
 
 Worker::~Worker() { stop_everything(); }
 

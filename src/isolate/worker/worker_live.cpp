@@ -12,8 +12,7 @@ Status Worker::start_live(const Request& r, Response& response) {
   auto pipe = pipeline(r.arg[1]);
   if (!pipe) return cuda::std::unexpected(std::move(pipe.error()));
   const std::uint64_t slots = r.arg[3], control_words = r.arg[4];
-  if (slots == 0 || slots > abi::MAX_RING_SLOTS || control_words < abi::CTRL_OBSERVABLES ||
-      control_words > 0xFFFFFFFFu)
+  if (slots == 0 || slots > abi::MAX_RING_SLOTS || control_words < abi::CTRL_OBSERVABLES || control_words > 0xFFFFFFFFu)
     return fail(ErrorKind::InvalidArgument, "bad live session shape", "internal");
   const LiveLayout layout = live_layout(static_cast<std::uint32_t>(slots), static_cast<std::uint32_t>(control_words));
   auto base = resolve(r.arg[2], layout.bytes);
@@ -27,14 +26,16 @@ Status Worker::start_live(const Request& r, Response& response) {
   LiveEngineConfig config;
   config.slot_count = static_cast<std::uint32_t>(slots);
   config.lanes = static_cast<std::uint32_t>(std::min<std::uint64_t>(r.arg[5], 0xFFFFFFFFu));
-  config.max_idle_backoff = std::chrono::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(r.arg[6], 1'000'000'000)));
+  config.max_idle_backoff =
+      std::chrono::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(r.arg[6], 1'000'000'000)));
   config.max_sms = static_cast<std::uint32_t>(std::min<std::uint64_t>(r.arg[7], 0xFFFFFFFFu));
   config.control = ConstWordSpan(reinterpret_cast<const std::uint32_t*>(b + layout.control), control_words);
   config.shared.ring = WordSpan(reinterpret_cast<std::uint32_t*>(b + layout.ring), slots * abi::SLOT_WORDS);
-  config.shared.completions =
-      std::span<std::uint64_t>(reinterpret_cast<std::uint64_t*>(b + layout.completions), slots * abi::WIRE_COMPLETION_STRIDE);
+  config.shared.completions = std::span<std::uint64_t>(reinterpret_cast<std::uint64_t*>(b + layout.completions),
+                                                       slots * abi::WIRE_COMPLETION_STRIDE);
   config.shared.page = WordSpan(reinterpret_cast<std::uint32_t*>(b + layout.page), LIVE_SHARED_PAGE_WORDS);
-  if (r.arg[8] != 0) config.first_laps = std::span<const std::uint32_t>(reinterpret_cast<const std::uint32_t*>(b + layout.laps), slots);
+  if (r.arg[8] != 0)
+    config.first_laps = std::span<const std::uint32_t>(reinterpret_cast<const std::uint32_t*>(b + layout.laps), slots);
   auto engine = m_backend->start_live(**pipe, config);
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   response.value[0] = (*engine)->lanes();
@@ -45,9 +46,7 @@ Status Worker::start_live(const Request& r, Response& response) {
                              WordSpan(reinterpret_cast<std::uint32_t*>(b + layout.control), control_words)});
   }
   // The heartbeat thread may be in its long idle wait: relaying starts now, not then.
-  {
-    std::lock_guard<std::mutex> lock(m_quit_mutex);
-  }
+  { std::lock_guard<std::mutex> lock(m_quit_mutex); }
   m_quit_cv.notify_all();
   return {};
 }
@@ -61,7 +60,8 @@ Status Worker::stop_live(const Request& r) {
     live = std::move(it->second);
     m_lives.erase(it);
   }
-  const auto timeout = std::chrono::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(r.arg[1], 1ull << 62)));
+  const auto timeout =
+      std::chrono::nanoseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(r.arg[1], 1ull << 62)));
   Status stopped = live.engine->stop(timeout);
   if (!stopped) {
     // Lanes that did not leave still use the shared ring: keep the engine (leak it) so
