@@ -111,8 +111,7 @@ Status LiveLink::start_engine(Supervisor::Link& link, bool first_laps) {
 Result<std::string> LiveLink::resume(Supervisor::Link& link) {
   if (stopped() || m_failed.load(std::memory_order_acquire) || !m_segment) return std::string();
   m_rejects_before.fetch_add(relay().rejects.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  const std::uint64_t published = m_published.load(std::memory_order_acquire);
-  ResumeScan scan = scan_live_ring(completions(), m_slot_count, published);
+  ResumeScan scan = scan_live_ring(ring(), completions(), m_slot_count, m_published.load(std::memory_order_acquire));
   std::string text;
   if (!scan.unfinished.empty())
     text = describe_unfinished(ring(), m_slot_count, scan) + " of live session " + std::to_string(m_id);
@@ -125,11 +124,14 @@ Result<std::string> LiveLink::resume(Supervisor::Link& link) {
   const std::uint64_t replay = scan.unfinished.size();
 
   // The worker's control buffer died with it: start again from the host shadow (state
-  // lost), with DONE_COUNT counting every item that has its result already, so that
-  // DONE_COUNT - initial == items the tickets report finished, and drain() stays exact.
+  // lost), with DONE_COUNT counting every item that has its result already (a slot's
+  // first lap is how many of its items do), so that DONE_COUNT - initial == items the
+  // tickets report finished, and drain() stays exact.
+  std::uint64_t finished = 0;
+  for (std::uint32_t lap : scan.first_laps) finished += lap;
   std::uint32_t* control = control_area();
   std::copy(m_control.begin(), m_control.end(), control);
-  control[abi::CTRL_DONE_COUNT] = m_control[abi::CTRL_DONE_COUNT] + static_cast<std::uint32_t>(published - replay);
+  control[abi::CTRL_DONE_COUNT] = m_control[abi::CTRL_DONE_COUNT] + static_cast<std::uint32_t>(finished);
   control[abi::CTRL_FAULT_COUNT] =
       m_control[abi::CTRL_FAULT_COUNT] + static_cast<std::uint32_t>(m_lost.load(std::memory_order_relaxed));
   auto* laps = reinterpret_cast<std::uint32_t*>(m_segment.data + m_layout.laps);
@@ -158,7 +160,7 @@ Result<std::string> LiveLink::resume(Supervisor::Link& link) {
 
 void LiveLink::abandon(const Error& error) {
   if (stopped() || !m_segment) return;
-  ResumeScan scan = scan_live_ring(completions(), m_slot_count, m_published.load(std::memory_order_acquire));
+  ResumeScan scan = scan_live_ring(ring(), completions(), m_slot_count, m_published.load(std::memory_order_acquire));
   const std::string text = describe_unfinished(ring(), m_slot_count, scan);
   m_lost.fetch_add(mark_lost(completions(), m_slot_count, scan), std::memory_order_relaxed);
   {

@@ -15,23 +15,39 @@ std::uint64_t load_record(const std::uint64_t& r) {
   return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(r)).load(std::memory_order_acquire);
 }
 
+// The full lap whose tag is `tag` (1..WIRE_TAG_LAPS) nearest to `reference`.
+std::uint32_t lap_of_tag(std::uint32_t tag, std::uint64_t reference) {
+  constexpr std::int64_t LAPS = abi::WIRE_TAG_LAPS;
+  const auto ref = static_cast<std::int64_t>(reference);
+  const std::int64_t low = (tag - 1) & (LAPS - 1);
+  std::int64_t lap = (ref & ~(LAPS - 1)) + low;
+  if (lap - ref > LAPS / 2) lap -= LAPS;
+  if (ref - lap > LAPS / 2) lap += LAPS;
+  return static_cast<std::uint32_t>(lap < 0 ? low : lap);
+}
+
 }  // namespace
 
-ResumeScan scan_live_ring(std::span<const std::uint64_t> completions, std::uint32_t slot_count,
-                          std::uint64_t published) {
+ResumeScan scan_live_ring(std::span<const std::uint32_t> ring, std::span<const std::uint64_t> completions,
+                          std::uint32_t slot_count, std::uint64_t published) {
   ResumeScan scan;
   scan.first_laps.assign(slot_count, 0);
+  const std::uint64_t reference = published / slot_count;
   for (std::uint32_t s = 0; s < slot_count; ++s) {
-    if (published <= s) continue;  // the slot's first position is not published yet: lap 0
-    const std::uint64_t last = s + (published - 1 - s) / slot_count * slot_count;
-    const auto lap = static_cast<std::uint32_t>(last / slot_count);  // as LiveSession computes it
     const std::uint64_t record = load_record(completions[std::size_t{s} * abi::WIRE_COMPLETION_STRIDE]);
-    if (interp::wire_completed(record, lap)) {
-      scan.first_laps[s] = lap + 1;
-    } else {
-      scan.first_laps[s] = lap;
-      scan.unfinished.push_back(last);
-    }
+    const auto low = static_cast<std::uint32_t>(record);
+    const std::uint32_t status = low & abi::WIRE_TAG_MASK, tag = low >> abi::WIRE_COMPLETION_TAG_SHIFT;
+    const bool any = tag != 0 && (status == abi::STATUS_DONE || status == abi::STATUS_FAULT);
+    const std::uint32_t next = any ? lap_of_tag(tag, reference) + 1 : 0;
+    // Chunk 0 first with acquire: a producer stores it last.
+    std::uint32_t w[abi::SLOT_WORDS];
+    const std::uint32_t* line = ring.data() + std::size_t{s} * abi::SLOT_WORDS;
+    w[0] = std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(line[0])).load(std::memory_order_acquire);
+    for (std::uint32_t i = 1; i < abi::SLOT_WORDS; ++i)
+      w[i] = std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(line[i])).load(std::memory_order_relaxed);
+    scan.first_laps[s] = next;
+    if (interp::wire_classify(w, next) == interp::WireRead::Ready)
+      scan.unfinished.push_back(std::uint64_t{next} * slot_count + s);
   }
   return scan;
 }

@@ -12,16 +12,22 @@ namespace mk::isolate {
 
 struct ResumeScan {
   // Slot s's first lap to run: the unfinished item's lap (to replay it) or the next one.
+  // Also the number of the slot's items that have their results, so their sum re-bases
+  // DONE_COUNT.
   std::vector<std::uint32_t> first_laps;
-  // Positions below `published` without a completion record of their lap, ascending by slot.
+  // Positions whose item is published whole but has no completion record: the dead worker
+  // may have run them, partly or fully. At most one per slot (a slot is rewritten only
+  // after its previous item was collected and reclaimed), ascending by slot.
   std::vector<std::uint64_t> unfinished;
 };
 
-// Every position below `published` (all published) is finished unless its slot's record
-// lacks its lap. At most one position per slot can be unfinished: a slot is rewritten only
-// after its previous item was collected and reclaimed.
-ResumeScan scan_live_ring(std::span<const std::uint64_t> completions, std::uint32_t slot_count,
-                          std::uint64_t published);
+// Per slot, from the tags alone: the completion record says the last finished lap L (none:
+// -1), the wire slot says whether lap L + 1 is published whole (Ready), not yet (Idle) or
+// being written (torn: not published, so not started). Tags carry a lap modulo 32768;
+// `published` (the doorbell, within a few laps of every slot's current position) gives the
+// full lap. Run after the worker is gone: nothing else writes records then.
+ResumeScan scan_live_ring(std::span<const std::uint32_t> ring, std::span<const std::uint64_t> completions,
+                          std::uint32_t slot_count, std::uint64_t published);
 
 // Write FAULT / FAULT_DEVICE_LOST records for every unfinished position (release stores, so
 // the session's collector reads them like any other record) and move their slots' first

@@ -174,48 +174,57 @@ std::optional<std::string> Supervisor::check_worker() {
   return std::nullopt;
 }
 
+Error Supervisor::budget_error() const {
+  return Error(ErrorKind::DeviceLost,
+               "the " + worker_name(m_hello.backend, m_last_fault->pid) + " failed " +
+                   std::to_string(m_options.max_faults) + " times within " +
+                   std::to_string(m_options.fault_window.count()) +
+                   " s (its restart budget, IsolationOptions::max_faults): the last time it " + m_last_fault->cause +
+                   (m_last_fault->during.empty() ? "" : " " + m_last_fault->during),
+               "something keeps killing the worker: check the device (nvidia-smi, Xid lines in the kernel log) "
+               "and the work named above, then create a new backend");
+}
+
+// Count a fault against the budget (state mutex held); true when it is the final one.
+bool Supervisor::count_fault(WorkerFault fault) {
+  const auto now = Clock::now();
+  m_fault_times.push_back(now);
+  while (!m_fault_times.empty() && now - m_fault_times.front() > m_options.fault_window) m_fault_times.pop_front();
+  ++m_fault_total;
+  m_last_fault = std::move(fault);
+  if (m_fault_times.size() < m_options.max_faults) return false;
+  m_unrecoverable = budget_error();
+  return true;
+}
+
 void Supervisor::on_fault(std::string cause) {
   bool final = false;
-  WorkerFault fault;
   {
     std::lock_guard<std::mutex> state(m_state_mutex);
+    WorkerFault fault;
     fault.cause = std::move(cause);
     if (m_in_flight != nullptr) fault.during = std::string("while running ") + m_in_flight;
     fault.generation = m_generation.load(std::memory_order_relaxed);
+    fault.pid = m_pid.load(std::memory_order_relaxed);
     if (m_pending_attribution && m_pending_attribution->first == fault.generation)
       fault.during += (fault.during.empty() ? "running " : ": ") + m_pending_attribution->second;
     m_pending_attribution.reset();
-    fault.pid = m_pid.load(std::memory_order_relaxed);
-    const auto now = Clock::now();
-    m_fault_times.push_back(now);
-    while (!m_fault_times.empty() && now - m_fault_times.front() > m_options.fault_window) m_fault_times.pop_front();
-    ++m_fault_total;
-    final = m_fault_times.size() >= m_options.max_faults;
-    m_last_fault = fault;
+    final = count_fault(std::move(fault));
     m_alive.store(false, std::memory_order_release);
     m_dead.store(true, std::memory_order_release);
   }
-  // A request waiting on the dead worker gives up now.
+  // A request waiting on the dead worker gives up now (with the budget error if final).
   futex_wake(m_header->response_seq);
   m_state_cv.notify_all();
 
   std::lock_guard<std::mutex> lock(m_command_mutex);  // that request returns first
   for (;;) {
     if (final) {
-      Error budget(ErrorKind::DeviceLost,
-                   "the " + worker_name(m_hello.backend, m_last_fault->pid) + " failed " +
-                       std::to_string(m_options.max_faults) + " times within " +
-                       std::to_string(m_options.fault_window.count()) +
-                       " s (its restart budget, IsolationOptions::max_faults): the last time it " +
-                       m_last_fault->cause + (m_last_fault->during.empty() ? "" : " " + m_last_fault->during),
-                   "something keeps killing the worker: check the device (nvidia-smi, Xid lines in the kernel "
-                   "log) and the work named above, then create a new backend");
-      abandon_lives(budget);
-      std::lock_guard<std::mutex> state(m_state_mutex);
-      m_unrecoverable = std::move(budget);
+      abandon_lives(*unrecoverable());
       m_state_cv.notify_all();
       return;
     }
+    if (m_stopping.load(std::memory_order_acquire)) return;  // the destructor waits: no restart
     Status up = bring_up(true);
     if (up) {
       m_state_cv.notify_all();
@@ -223,12 +232,9 @@ void Supervisor::on_fault(std::string cause) {
     }
     // The restart failed too: that is one more fault.
     std::lock_guard<std::mutex> state(m_state_mutex);
-    const auto now = Clock::now();
-    m_fault_times.push_back(now);
-    ++m_fault_total;
-    final = m_fault_times.size() >= m_options.max_faults;
-    m_last_fault = WorkerFault{"could not be restarted: " + up.error().message(), "", fault.generation,
-                               m_pid.load(std::memory_order_relaxed)};
+    final =
+        count_fault(WorkerFault{"could not be restarted: " + up.error().message(), "",
+                                m_generation.load(std::memory_order_relaxed), m_pid.load(std::memory_order_relaxed)});
   }
 }
 
@@ -311,7 +317,9 @@ Status Supervisor::spawn_and_hello(bool restart) {
   if (!hello) return garbage(hello.error().message());
   if (restart && hello->backend != m_hello.backend)
     return garbage("backend \"" + hello->backend + "\" instead of \"" + m_hello.backend + "\"");
-  m_hello = std::move(*hello);
+  // The first hello stays: Backend::name() hands out views of it, and a restarted
+  // worker of the same backend has the same features.
+  if (!restart) m_hello = std::move(*hello);
   return {};
 }
 
@@ -489,6 +497,7 @@ std::string Supervisor::last_fault_text() const {
 
 Error Supervisor::lost_during_request(Command command) {
   std::lock_guard<std::mutex> state(m_state_mutex);
+  if (m_unrecoverable) return *m_unrecoverable;
   if (m_last_fault) return fault_error(*m_last_fault);
   return Error(ErrorKind::DeviceLost,
                "the " + name() + " was lost during command " + std::to_string(static_cast<unsigned>(command)),

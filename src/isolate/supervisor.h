@@ -130,6 +130,8 @@ class Supervisor {
   Status run_canary(Link& link);
   std::optional<std::string> check_worker();
   void on_fault(std::string cause);
+  bool count_fault(WorkerFault fault);
+  Error budget_error() const;
   void abandon_lives(const Error& error);
   void request_kill(std::string reason);
   void wake_monitor() noexcept;

@@ -15,17 +15,26 @@ namespace {
 
 constexpr std::uint32_t N = 4;
 
-struct Records {
-  std::vector<std::uint64_t> words = std::vector<std::uint64_t>(N * abi::WIRE_COMPLETION_STRIDE, 0);
-  void finish(std::uint64_t position, std::uint32_t result = 0) {
-    words[(position % N) * abi::WIRE_COMPLETION_STRIDE] =
-        interp::wire_completion(static_cast<std::uint32_t>(position / N), abi::STATUS_DONE, result);
+// A ring of N slots and its records, written as a session and a worker would.
+struct Ring {
+  std::vector<std::uint32_t> words = std::vector<std::uint32_t>(N * abi::SLOT_WORDS, 0);
+  std::vector<std::uint64_t> records = std::vector<std::uint64_t>(N * abi::WIRE_COMPLETION_STRIDE, 0);
+  // The item of `position` published whole (an ATOMIC_ADD of `tenant`).
+  void publish(std::uint64_t position, std::uint32_t tenant = 0) {
+    const std::uint32_t args[abi::MAX_ARGS] = {1, 1};
+    interp::wire_encode(static_cast<std::uint32_t>(position / N), abi::OP_ATOMIC_ADD, tenant, args,
+                        words.data() + (position % N) * abi::SLOT_WORDS);
   }
+  void finish(std::uint64_t position) {
+    records[(position % N) * abi::WIRE_COMPLETION_STRIDE] =
+        interp::wire_completion(static_cast<std::uint32_t>(position / N), abi::STATUS_DONE, 0);
+  }
+  ResumeScan scan(std::uint64_t published) const { return scan_live_ring(words, records, N, published); }
 };
 
 TEST(LiveResume, NothingPublishedStartsEverySlotAtLapZero) {
-  Records r;
-  auto scan = scan_live_ring(r.words, N, 0);
+  Ring r;
+  auto scan = r.scan(0);
   EXPECT_EQ(scan.first_laps, (std::vector<std::uint32_t>{0, 0, 0, 0}));
   EXPECT_TRUE(scan.unfinished.empty());
 }
@@ -33,40 +42,75 @@ TEST(LiveResume, NothingPublishedStartsEverySlotAtLapZero) {
 // What this catches: a finished item replayed (its slot's first lap not moved past it) or
 // an unfinished one skipped, when finished and unfinished items interleave across laps.
 TEST(LiveResume, FinishedSlotsMoveOnUnfinishedOnesStay) {
-  Records r;
-  // Published 0..9 (slot = p % 4, lap = p / 4); finished: all but 6 (slot 2, lap 1) and
-  // 9 (slot 1, lap 2). A slot's last published position is the only one that can be open.
-  for (std::uint64_t p : {0, 1, 2, 3, 4, 5, 7, 8}) r.finish(p);
-  auto scan = scan_live_ring(r.words, N, 10);
+  Ring r;
+  for (std::uint64_t p = 0; p < 10; ++p) r.publish(p);
+  for (std::uint64_t p : {0, 1, 2, 3, 4, 5, 7, 8}) r.finish(p);  // 6 and 9 are open
+  auto scan = r.scan(10);
   EXPECT_EQ(scan.first_laps, (std::vector<std::uint32_t>{3, 2, 1, 2}));
   EXPECT_EQ(scan.unfinished, (std::vector<std::uint64_t>{9, 6}));
 }
 
+// What this catches: trusting the doorbell as the end of what was published. The CPU
+// lanes run what the ring holds; a producer between its ring stores and its doorbell
+// turn leaves the doorbell behind items that ran, finished and had their slots reused.
+TEST(LiveResume, ItemsPastALaggingDoorbellAreJudgedByTheirTags) {
+  Ring r;
+  for (std::uint64_t p = 0; p < 6; ++p) r.publish(p);
+  for (std::uint64_t p : {0, 1, 2, 3, 4}) r.finish(p);  // 4 (slot 0, lap 1) ran past the doorbell
+  auto scan = r.scan(2);                                // the doorbell says only 0 and 1
+  EXPECT_EQ(scan.first_laps, (std::vector<std::uint32_t>{2, 1, 1, 1}));
+  EXPECT_EQ(scan.unfinished, (std::vector<std::uint64_t>{5}));
+}
+
+// What this catches: an item a producer was still writing (torn) counted as possibly run.
+TEST(LiveResume, TornItemWasNeverPublishedSoNeverStarted) {
+  Ring r;
+  r.publish(0);
+  r.finish(0);
+  Ring next;
+  next.publish(4);
+  for (std::uint32_t w = 4; w < abi::SLOT_WORDS; ++w) r.words[w] = next.words[w];  // chunks 1-3, not chunk 0
+  auto scan = r.scan(1);
+  EXPECT_EQ(scan.first_laps[0], 1u);
+  EXPECT_TRUE(scan.unfinished.empty());
+}
+
+TEST(LiveResume, LapsAreResolvedAcrossTheTagWrap) {
+  Ring r;
+  const std::uint64_t last = std::uint64_t{abi::WIRE_TAG_LAPS - 1} * N;  // lap 32767: tag 32768
+  r.publish(last);
+  r.finish(last);
+  r.publish(last + N);  // lap 32768: tag 1 again
+  auto scan = r.scan(last + N + 1);
+  EXPECT_EQ(scan.first_laps[0], abi::WIRE_TAG_LAPS);
+  EXPECT_EQ(scan.unfinished, (std::vector<std::uint64_t>{last + N}));
+}
+
 TEST(LiveResume, MarkLostWritesFaultRecordsAndMovesTheLaps) {
-  Records r;
+  Ring r;
+  for (std::uint64_t p = 0; p < 4; ++p) r.publish(p);
   for (std::uint64_t p : {0, 2}) r.finish(p);
-  auto scan = scan_live_ring(r.words, N, 4);
+  auto scan = r.scan(4);
   EXPECT_EQ(scan.unfinished, (std::vector<std::uint64_t>{1, 3}));
-  EXPECT_EQ(mark_lost(r.words, N, scan), 2u);
+  EXPECT_EQ(mark_lost(r.records, N, scan), 2u);
   EXPECT_EQ(scan.first_laps, (std::vector<std::uint32_t>{1, 1, 1, 1}));
   for (std::uint64_t p : {1, 3}) {
-    const std::uint64_t record = r.words[p * abi::WIRE_COMPLETION_STRIDE];
+    const std::uint64_t record = r.records[p * abi::WIRE_COMPLETION_STRIDE];
     EXPECT_TRUE(interp::wire_completed(record, 0));
     EXPECT_EQ(interp::wire_completion_status(record), abi::STATUS_FAULT);
     EXPECT_EQ(interp::wire_completion_result(record), abi::FAULT_DEVICE_LOST);
   }
   // A second scan (a restart that failed and was retried) finds nothing left.
-  EXPECT_TRUE(scan_live_ring(r.words, N, 4).unfinished.empty());
+  EXPECT_TRUE(r.scan(4).unfinished.empty());
 }
 
 TEST(LiveResume, DescribeNamesTenantsAndOpcodes) {
-  Records r;
-  std::vector<std::uint32_t> ring(N * abi::SLOT_WORDS, 0);
-  const std::uint32_t args[abi::MAX_ARGS] = {};
-  interp::wire_encode(0, abi::OP_ATOMIC_ADD, 5, args, ring.data() + abi::SLOT_WORDS);  // position 1
+  Ring r;
+  r.publish(0);
   r.finish(0);
-  auto scan = scan_live_ring(r.words, N, 2);
-  const std::string text = describe_unfinished(ring, N, scan);
+  r.publish(1, 5);
+  auto scan = r.scan(2);
+  const std::string text = describe_unfinished(r.words, N, scan);
   EXPECT_NE(text.find("1 live item"), std::string::npos) << text;
   EXPECT_NE(text.find("tenant 5"), std::string::npos) << text;
   EXPECT_NE(text.find("opcode 0x2"), std::string::npos) << text;
