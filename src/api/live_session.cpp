@@ -77,9 +77,10 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
 }
 
 // A ready ticket's outcome: true, or (isolated backends) the DeviceLost error naming the
-// items a worker fault lost.
-Result<bool> ticket_outcome(const TicketState& ticket) {
+// items a worker fault lost, and the fault (the engine's account of it).
+Result<bool> ticket_outcome(const TicketState& ticket, const LiveEngine& engine) {
   if (ticket.lost.load(std::memory_order_acquire) == 0) return true;
+  const std::string fault = engine.recovery_counts().last_fault;
   std::string items;
   std::uint32_t named = 0;
   for (std::uint32_t i = 0; i < ticket.count; ++i) {
@@ -92,7 +93,8 @@ Result<bool> ticket_outcome(const TicketState& ticket) {
               "ticket at ring position " + std::to_string(ticket.first) + ": items [" + items + "] of " +
                   std::to_string(ticket.count) +
                   " were lost in a device fault (the worker process died while they were in flight; they may "
-                  "have run partly); their results read FAULT DEVICE_LOST, the others are valid",
+                  "have run partly); their results read FAULT DEVICE_LOST, the others are valid" +
+                  (fault.empty() ? std::string() : " [" + fault + "]"),
               "resubmit the lost items if running them twice is safe, or start the session with "
               "LiveOptions::idempotent = true so in-flight items are replayed after a worker restart");
 }
@@ -439,12 +441,12 @@ Result<bool> LiveSession::wait(const Ticket& ticket, std::chrono::nanoseconds ti
   const auto deadline = detail::Clock::now() + timeout;
   detail::Backoff backoff;
   for (;;) {
-    if (ticket.ready()) return detail::ticket_outcome(*ticket.m_state);
+    if (ticket.ready()) return detail::ticket_outcome(*ticket.m_state, *s.engine);
     // This ticket's own items first: it is ready once they are, whatever runs before it
     // (and its finished results stay readable after the session failed).
     if (s.collect(*ticket.m_state) != 0 && ticket.ready()) {
       s.harvest();  // hand its slots back now, if earlier ones are done too
-      return detail::ticket_outcome(*ticket.m_state);
+      return detail::ticket_outcome(*ticket.m_state, *s.engine);
     }
     MK_TRY(s.failure_status());
     if (s.harvest() != 0) {

@@ -80,7 +80,9 @@ TEST(CudaIsolated, DispatchAndLiveSessionRunInTheWorker) {
   ASSERT_TRUE(value_or_throw(session.wait(ticket, 10s)));
   ASSERT_TRUE(session.drain(10s));
   EXPECT_EQ(value_or_throw(session.read_control())[abi::CTRL_OBSERVABLES + 1], 1000u);
-  if (!loaded_before) EXPECT_FALSE(cuda_loaded_here()) << "the caller's process loaded the CUDA driver";
+  if (!loaded_before) {
+    EXPECT_FALSE(cuda_loaded_here()) << "the caller's process loaded the CUDA driver";
+  }
 }
 
 #if MK_TEST_HOOKS
@@ -110,7 +112,9 @@ TEST(CudaIsolated, TrapKillsTheWorkerRecoveryRebuildsAndTheNextDispatchIsCorrect
   EXPECT_TRUE(store_runs(mk, 0xBEEF)) << "the next dispatch in the same caller process";
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - trapped_at).count();
   std::printf("trap to next correct dispatch: %.1f ms (same caller process, new worker)\n", ms);
-  if (!loaded_before) EXPECT_FALSE(cuda_loaded_here()) << "the caller's process loaded the CUDA driver";
+  if (!loaded_before) {
+    EXPECT_FALSE(cuda_loaded_here()) << "the caller's process loaded the CUDA driver";
+  }
 }
 
 // What this catches: live tickets that hang when the worker's live kernel traps. The

@@ -32,7 +32,9 @@ TEST(IsolatedDispatch, OneShotMatchesTheInProcessBackendWordForWord) {
   ASSERT_EQ(a.slots.size(), b.slots.size());
   for (std::size_t s = 0; s < a.slots.size(); ++s) {
     EXPECT_EQ(a.slots[s].status, b.slots[s].status) << "slot " << s;
-    if (s % 3 == 0 || s >= 200) EXPECT_EQ(a.slots[s].result, b.slots[s].result) << "slot " << s;
+    if (s % 3 == 0 || s >= 200) {  // ATOMIC_ADD results depend on order
+      EXPECT_EQ(a.slots[s].result, b.slots[s].result) << "slot " << s;
+    }
   }
 }
 

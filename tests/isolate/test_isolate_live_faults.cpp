@@ -188,6 +188,7 @@ TEST(IsolatedLiveFaults, FaultWithOneItemInFlightNamesItsTenant) {
   ASSERT_FALSE(waited);
   EXPECT_EQ(waited.error().kind(), ErrorKind::DeviceLost);
   EXPECT_NE(waited.error().message().find("items [0]"), std::string::npos) << waited.error().what();
+  EXPECT_NE(waited.error().message().find("tenant 2"), std::string::npos) << "attributable: " << waited.error().what();
   ASSERT_TRUE(ticket.ready());
   EXPECT_EQ(ticket.results()[0].status, abi::STATUS_FAULT);
   EXPECT_EQ(ticket.results()[0].result, abi::FAULT_DEVICE_LOST);
