@@ -72,7 +72,11 @@ std::string describe_unfinished(std::span<const std::uint32_t> ring, std::uint32
   std::string items;
   std::size_t named = 0;
   for (const std::uint64_t p : scan.unfinished) {
-    const std::uint32_t* w = ring.data() + std::size_t(p % slot_count) * abi::SLOT_WORDS;
+    // Atomic loads: producers store these words atomically (ThreadSanitizer builds).
+    const std::uint32_t* line = ring.data() + std::size_t(p % slot_count) * abi::SLOT_WORDS;
+    std::uint32_t w[abi::SLOT_WORDS];
+    for (std::uint32_t i = 0; i < abi::SLOT_WORDS; ++i)
+      w[i] = std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(line[i])).load(std::memory_order_relaxed);
     const std::uint32_t tenant = interp::wire_tenant(w), opcode = interp::wire_opcode(w);
     tenants.insert(tenant);
     if (named++ < 4) {
