@@ -366,7 +366,12 @@ inline constexpr u32 FAULT_IO_ERROR = 6;
 inline constexpr u32 FAULT_USER_FAULT = 7;
 inline constexpr u32 FAULT_STEP_BUDGET = 8;
 inline constexpr u32 FAULT_DIVIDE_BY_ZERO = 9;
+// Codes the interpreter (and an IR body's fault()) can raise are 1..FAULT_CODE_COUNT-1.
 inline constexpr u32 FAULT_CODE_COUNT = 10;
+// Never raised by the interpreter: an isolated backend's supervisor writes it into the
+// completion record of a live item that was in flight when its worker process died
+// (src/isolate/). The item may have run partly, fully or not at all.
+inline constexpr u32 FAULT_DEVICE_LOST = 10;
 
 // ---------------------------------------------------------------------------
 // Debug log (PRINTF channel).

@@ -15,6 +15,7 @@
 #include "mk/batch.h"
 #include "mk/error.h"
 #include "mk/ir.h"
+#include "mk/isolate.h"
 #include "mk/protocol.h"
 
 namespace mk {
@@ -111,6 +112,21 @@ struct Submission {
   std::span<const WorkItem> items;
 };
 
+// Words of LiveSharedMemory::page. An engine that wants the doorbell reads it as a u64 at
+// word LIVE_SHARED_DOORBELL_WORD; the other words belong to the engine.
+inline constexpr std::uint32_t LIVE_SHARED_PAGE_WORDS = 64;
+inline constexpr std::uint32_t LIVE_SHARED_DOORBELL_WORD = 2;
+
+// Host memory a supervised worker process shares with its caller (src/isolate/). When
+// `ring` is not empty the engine runs over these instead of allocating its own (CUDA: they
+// are registered mapped already), so the caller publishes and harvests with plain memory
+// accesses; they outlive the engine.
+struct LiveSharedMemory {
+  WordSpan ring;                         // slot_count * SLOT_WORDS words, 64-byte aligned
+  std::span<std::uint64_t> completions;  // slot_count * WIRE_COMPLETION_STRIDE records
+  WordSpan page;                         // LIVE_SHARED_PAGE_WORDS words
+};
+
 // How a backend should run a LiveSession's lanes (include/mk/live.h).
 struct LiveEngineConfig {
   std::uint32_t slot_count = 0;
@@ -120,6 +136,20 @@ struct LiveEngineConfig {
   ConstWordSpan control;      // initial control words, validated, opcode table stamped
   // Words of the compact-batch arena (a multiple of abi::LIVE_BATCH_ALIGN_WORDS; 0: none).
   std::uint64_t arena_words = 0;
+  bool idempotent = false;    // LiveOptions::idempotent (an isolated engine replays in-flight items)
+  LiveSharedMemory shared;    // empty: the engine allocates its ring
+  // Resuming over a ring that already carries laps (a restarted worker): slot s's first
+  // lap to run is first_laps[s]. Empty: every slot starts at lap 0. An engine that cannot
+  // start mid-ring returns Unsupported.
+  std::span<const std::uint32_t> first_laps;
+};
+
+// What an isolated engine's restarts did to a session's items (all 0 in process).
+struct LiveRecoveryCounts {
+  std::uint64_t restarts = 0;  // worker restarts the session lived through
+  std::uint64_t lost = 0;      // items marked FAULT_DEVICE_LOST
+  std::uint64_t replayed = 0;  // in-flight items run again (idempotent sessions)
+  std::string last_fault;      // the last worker fault: its cause and the items it hit
 };
 
 // The backend half of a LiveSession: lanes that keep polling a ring the host writes
@@ -162,6 +192,8 @@ class LiveEngine {
   virtual void published(std::uint64_t end) noexcept { (void)end; }
   // Test support: freeze the lanes (no heartbeat, no progress) until resumed.
   virtual void set_stalled(bool stalled) noexcept = 0;
+  // Restarts survived, items lost and replayed (isolated engines; zeros otherwise).
+  virtual LiveRecoveryCounts recovery_counts() const { return {}; }
   // Set SHUTDOWN and join the lanes; an error when they did not leave in `timeout`.
   virtual Status stop(std::chrono::nanoseconds timeout) = 0;
 };
@@ -262,6 +294,8 @@ class Backend {
 
   // After a DeviceLost error: rebuild what the backend owns (Unrecoverable by default).
   virtual Result<RecoveryDecision> recover();
+  // The fix unsupported() gives for a feature this backend lacks.
+  virtual std::string unsupported_fix(Feature feature) const;
 };
 
 // Unsupported error for a feature this backend lacks.
@@ -275,6 +309,16 @@ std::shared_ptr<Backend> make_cpu_backend(CpuBackendOptions options = {});
 
 // "cpu", "cuda", or "auto" (CUDA when a device is present, else CPU).
 Result<std::shared_ptr<Backend>> make_backend(std::string_view name);
+
+// How make_backend builds a backend: `make_backend("cuda", {.isolation = Isolation::Process})`
+// runs the CUDA context in a supervised worker process (include/mk/isolate.h); this
+// process then never initialises CUDA.
+struct BackendOptions {
+  Isolation isolation = Isolation::InProcess;
+  IsolationOptions isolate;  // used when isolation == Process
+  CpuBackendOptions cpu;     // the "cpu" backend's (and "auto" without a GPU) threads
+};
+Result<std::shared_ptr<Backend>> make_backend(std::string_view name, const BackendOptions& options);
 
 // Is a CUDA device usable here? (false when built without CUDA.)
 bool cuda_available() noexcept;

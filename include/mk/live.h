@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "mk/batch.h"
@@ -62,6 +63,11 @@ struct LiveOptions {
   // records and results, allocated once at start and reused in ring order. A compact
   // batch larger than this is rejected; 0 = no compact submits.
   std::size_t compact_arena_bytes = std::size_t{8} << 20;
+  // Isolated backends (include/mk/isolate.h): after a worker restart, items that were in
+  // flight run again when true (every item must then be safe to run twice); when false
+  // they end FAULT with FAULT_DEVICE_LOST and wait() names them in a DeviceLost error.
+  // In-process backends ignore it (a device fault there ends the session).
+  bool idempotent = false;
 };
 
 // Terminal state of one submitted item.
@@ -122,6 +128,12 @@ struct LiveStats {
   // Slot reads the lanes rejected as torn or stale (a chunk's tag from another write, a
   // bad checksum) and read again instead of running; on CUDA it trails by one poll.
   std::uint64_t wire_rejects = 0;
+  // Isolated backends: worker restarts this session lived through, items marked lost
+  // (FAULT_DEVICE_LOST) and items run again after a restart (idempotent sessions).
+  std::uint64_t restarts = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t replayed = 0;
+  std::string last_fault;  // what the last worker fault was and which items it hit ("" if none)
 };
 
 class LiveSession {
@@ -156,7 +168,9 @@ class LiveSession {
   Result<Ticket> submit_wait(const BatchView& batch, std::chrono::nanoseconds timeout);
 
   // Wait until every item of `ticket` finished: true when it did, false on timeout (the
-  // ticket stays valid); an Error when the watchdog found the kernel stalled or dead.
+  // ticket stays valid); an Error when the watchdog found the kernel stalled or dead, or
+  // (isolated backends) a DeviceLost Error naming the items of this ticket that were lost
+  // in a worker fault; the ticket is then ready and those items read FAULT_DEVICE_LOST.
   Result<bool> wait(const Ticket& ticket, std::chrono::nanoseconds timeout);
   // Harvest finished slots without blocking; returns how many items completed.
   Result<std::uint64_t> poll();

@@ -1,6 +1,7 @@
-// Backend selection by name ("auto", "cpu", "cuda") and CUDA device detection.
+// Backend selection by name ("auto", "cpu", "cuda"), in process or isolated, and CUDA device detection.
 #include <string>
 
+#include "isolate/supervised_backend.h"
 #include "mk/backend.h"
 #if MK_HAVE_CUDA
 #include "cuda/factory.h"
@@ -16,8 +17,12 @@ bool cuda_available() noexcept {
 #endif
 }
 
-Result<std::shared_ptr<Backend>> make_backend(std::string_view name) {
-  if (name == "cpu") return make_cpu_backend();
+Result<std::shared_ptr<Backend>> make_backend(std::string_view name) { return make_backend(name, BackendOptions{}); }
+
+Result<std::shared_ptr<Backend>> make_backend(std::string_view name, const BackendOptions& options) {
+  // The caller's process never touches CUDA here: the worker decides what "auto" means.
+  if (options.isolation == Isolation::Process) return isolate::make_supervised_backend(name, options);
+  if (name == "cpu") return make_cpu_backend(options.cpu);
   if (name == "cuda") {
 #if MK_HAVE_CUDA
     if (detail::cuda_device_count() == 0)
@@ -35,7 +40,7 @@ Result<std::shared_ptr<Backend>> make_backend(std::string_view name) {
     // A present device whose backend fails to start is an error, never a silent CPU run.
     if (detail::cuda_device_count() > 0) return detail::make_cuda_backend();
 #endif
-    return make_cpu_backend();
+    return make_cpu_backend(options.cpu);
   }
   return fail(ErrorKind::InvalidArgument, "unknown backend \"" + std::string(name) + "\"",
               "use one of: auto, cpu, cuda");

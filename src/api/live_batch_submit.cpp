@@ -102,6 +102,11 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
                 "compact batches are not yet accepted by CUDA live sessions (a chunk with faulting items did not "
                 "complete on H200)",
                 "use Megakernel::dispatch_batch for compact batches on CUDA, or submit WorkItems to the session");
+  if (s.arena.empty() && s.arena_asked)
+    return fail(ErrorKind::Unsupported,
+                "this live session's engine has no compact arena (isolated sessions keep their ring in shared "
+                "memory, the arena is not there yet)",
+                "submit WorkItems to an isolated session, or use an in-process backend for compact batches");
   if (s.arena.empty())
     return fail(ErrorKind::InvalidArgument, "this live session has no compact arena (compact_arena_bytes was 0)",
                 "start the session with LiveOptions::compact_arena_bytes > 0 to submit compact batches");

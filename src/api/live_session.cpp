@@ -82,6 +82,29 @@ Status validate_batch(std::span<const WorkItem> items, std::uint32_t slot_count)
   return {};
 }
 
+// A ready ticket's outcome: true, or (isolated backends) the DeviceLost error naming the
+// items a worker fault lost, and the fault (the engine's account of it).
+Result<bool> ticket_outcome(const TicketState& ticket, const LiveEngine& engine) {
+  if (ticket.lost.load(std::memory_order_acquire) == 0) return true;
+  const std::string fault = engine.recovery_counts().last_fault;
+  std::string items;
+  std::uint32_t named = 0;
+  for (std::uint32_t i = 0; i < ticket.count; ++i) {
+    const ItemResult& r = ticket.results[i];
+    if (r.status != abi::STATUS_FAULT || r.result != abi::FAULT_DEVICE_LOST) continue;
+    if (named++ < 16) items += (items.empty() ? "" : ", ") + std::to_string(i);
+  }
+  if (named > 16) items += ", ... (" + std::to_string(named) + " in all)";
+  return fail(ErrorKind::DeviceLost,
+              "ticket at ring position " + std::to_string(ticket.first) + ": items [" + items + "] of " +
+                  std::to_string(ticket.count) +
+                  " were lost in a device fault (the worker process died while they were in flight; they may "
+                  "have run partly); their results read FAULT DEVICE_LOST, the others are valid" +
+                  (fault.empty() ? std::string() : " [" + fault + "]"),
+              "resubmit the lost items if running them twice is safe, or start the session with "
+              "LiveOptions::idempotent = true so in-flight items are replayed after a worker restart");
+}
+
 }  // namespace
 
 LiveState::~LiveState() {
@@ -106,7 +129,7 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
     ticket.collecting.store(false, std::memory_order_release);
     return n;
   }
-  std::uint32_t c = first, faults = 0;
+  std::uint32_t c = first, faults = 0, lost = 0;
   if (c < ticket.count) {
     const std::uint64_t p = ticket.first + c;
     auto slot = static_cast<std::uint32_t>(p % slot_count);
@@ -121,7 +144,10 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
       if (!interp::wire_completed(record, lap)) break;
       const std::uint32_t status = interp::wire_completion_status(record);
       ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
-      faults += status == abi::STATUS_FAULT ? 1u : 0u;
+      if (status == abi::STATUS_FAULT) {
+        ++faults;
+        lost += interp::wire_completion_result(record) == abi::FAULT_DEVICE_LOST ? 1u : 0u;
+      }
       ++c;
       if (++slot == slot_count) {
         slot = 0;
@@ -129,14 +155,16 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
       }
     }
   }
-  publish_collected(ticket, first, c, faults);
+  publish_collected(ticket, first, c, faults, lost);
   ticket.collecting.store(false, std::memory_order_release);
   return c - first;
 }
 
-void LiveState::publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults) {
+void LiveState::publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults,
+                                  std::uint32_t lost) {
   if (c == first) return;
   if (faults != 0) ticket.faults.fetch_add(faults, std::memory_order_relaxed);
+  if (lost != 0) ticket.lost.fetch_add(lost, std::memory_order_relaxed);
   ticket.collected.store(c, std::memory_order_release);
   ticket.remaining.fetch_sub(c - first, std::memory_order_acq_rel);
 }
@@ -342,12 +370,14 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   config.max_sms = options.max_sms;
   config.control = control;
   config.arena_words = arena_words;
+  config.idempotent = options.idempotent;
   auto engine = backend.start_live(*state->pipeline, config);
   if (!engine) return cuda::std::unexpected(std::move(engine.error()));
   state->engine = std::move(*engine);
   state->ring = state->engine->ring();
   state->completions = state->engine->completions();
   state->arena = state->engine->arena();
+  state->arena_asked = arena_words != 0;
   state->doorbell = state->engine->wants_doorbell();
   state->start_watchdog();
   return LiveSession(std::move(state));
@@ -541,13 +571,14 @@ Result<bool> LiveSession::wait(const Ticket& ticket, std::chrono::nanoseconds ti
   const auto deadline = detail::Clock::now() + timeout;
   detail::Backoff backoff;
   for (;;) {
-    if (ticket.ready()) return true;
-    MK_TRY(s.failure_status());
-    // This ticket's own items first: it is ready once they are, whatever runs before it.
+    if (ticket.ready()) return detail::ticket_outcome(*ticket.m_state, *s.engine);
+    // This ticket's own items first: it is ready once they are, whatever runs before it
+    // (and its finished results stay readable after the session failed).
     if (s.collect(*ticket.m_state) != 0 && ticket.ready()) {
       s.harvest();  // hand its slots back now, if earlier ones are done too
-      return true;
+      return detail::ticket_outcome(*ticket.m_state, *s.engine);
     }
+    MK_TRY(s.failure_status());
     if (s.harvest() != 0) {
       backoff.reset();
       continue;
@@ -636,6 +667,11 @@ LiveStats LiveSession::stats() const {
   st.heartbeat = s.engine->heartbeat();
   st.done_count = s.engine->done_count();
   st.wire_rejects = s.engine->wire_rejects();
+  const LiveRecoveryCounts recovery = s.engine->recovery_counts();
+  st.restarts = recovery.restarts;
+  st.lost = recovery.lost;
+  st.replayed = recovery.replayed;
+  st.last_fault = recovery.last_fault;
   return st;
 }
 

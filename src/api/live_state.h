@@ -28,6 +28,7 @@ struct TicketState {
   // Positions not collected yet; ready when 0.
   std::atomic<std::uint32_t> remaining{0};
   std::atomic<std::uint32_t> faults{0};
+  std::atomic<std::uint32_t> lost{0};  // results FAULT_DEVICE_LOST (isolated backends' worker faults)
   // Positions 0..collected-1 have their results copied (a prefix: collection stops at the
   // first unfinished one). Only the holder of `collecting` (a try-lock) collects, so
   // the harvester and the ticket's own waiter never write a result twice.
@@ -78,6 +79,7 @@ struct LiveState {
   // q % arena.size(). Compact submits reserve it under compact_mutex together with their
   // ring positions, so regions follow ring order and the harvester frees them in order.
   WordSpan arena;
+  bool arena_asked = false;                 // compact_arena_bytes > 0 (an empty arena: the engine has none)
   std::vector<std::uint32_t> opcode_table;  // what a compact batch's opcodes must be in
   std::uint32_t tenant_count = 0;           // CTRL_TENANT_COUNT of the initial control words
 
@@ -139,7 +141,8 @@ struct LiveState {
   };
   // Both collect forms end here: results [first, c) were copied, `faults` of them FAULT.
   // One write of `remaining` per collection, not per item: the ticket's waiter spins on it.
-  static void publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults);
+  static void publish_collected(TicketState& ticket, std::uint32_t first, std::uint32_t c, std::uint32_t faults,
+                                std::uint32_t lost = 0);
   // Shared by both submit forms (the caller holds a SubmitScope): the
   // closed check; the quota of `per_tenant` items (all or nothing); the reservation of
   // `n` positions (and `arena_need` arena words, under compact_mutex), harvesting once

@@ -86,11 +86,15 @@ Result<RecoveryDecision> Backend::recover() {
               "restart the process");
 }
 
+std::string Backend::unsupported_fix(Feature) const {
+  return name() == "cpu" ? "use the cuda backend on a machine with a GPU"
+                         : "use a backend that supports it (see `megakernel info`)";
+}
+
 Error unsupported(const Backend& backend, Feature feature) {
   return Error(ErrorKind::Unsupported,
                "the " + std::string(backend.name()) + " backend does not support " + std::string(to_string(feature)),
-               backend.name() == "cpu" ? "use the cuda backend on a machine with a GPU"
-                                       : "use a backend that supports it (see `megakernel info`)");
+               backend.unsupported_fix(feature));
 }
 
 }  // namespace mk

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,6 @@ class CpuLiveEngine final : public LiveEngine {
  public:
   CpuLiveEngine(const LiveEngineConfig& config, std::shared_ptr<const ir::Program> program, std::uint32_t workers)
       : m_slot_count(config.slot_count),
-        m_ring(std::make_unique<Line[]>(config.slot_count)),
-        m_completions(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE, 0u),
         m_arena_words(config.arena_words),
         // Uninitialised: a region is written by its producer before any lane reads it.
         m_arena(config.arena_words != 0 ? static_cast<std::uint32_t*>(::operator new[](
@@ -31,7 +30,18 @@ class CpuLiveEngine final : public LiveEngine {
                                         : nullptr),
         m_control(config.control.begin(), config.control.end()),
         m_program(std::move(program)),
-        m_max_backoff(config.max_idle_backoff) {
+        m_max_backoff(config.max_idle_backoff),
+        m_first_laps(config.first_laps.begin(), config.first_laps.end()) {
+    if (!config.shared.ring.empty()) {
+      // A supervised worker's shared memory (src/isolate/): the caller writes it directly.
+      m_ring = reinterpret_cast<Line*>(config.shared.ring.data());
+      m_completions = config.shared.completions;
+    } else {
+      m_own_ring = std::make_unique<Line[]>(config.slot_count);
+      m_own_completions.assign(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE, 0u);
+      m_ring = m_own_ring.get();
+      m_completions = m_own_completions;
+    }
     m_view = interp::make_view(nullptr, config.slot_count, m_control.data(), nullptr, nullptr);
     m_running.store(workers, std::memory_order_relaxed);
     m_threads.reserve(workers);
@@ -136,6 +146,8 @@ class CpuLiveEngine final : public LiveEngine {
     // Unordered: each copy has one owner; counters are flushed once per sweep.
     interp::BatchedAccounting<SCOPE, false> acct;
     std::vector<Owned> owned((m_slot_count - t + workers - 1) / workers);
+    if (!m_first_laps.empty())
+      for (std::uint32_t k = 0; k < owned.size(); ++k) owned[k].lap = m_first_laps[t + k * workers];
     std::uint32_t idle = 0;
     while (!interp::shutdown_requested<SCOPE>(m_view)) {
       if (m_stalled.load(std::memory_order_acquire)) {
@@ -167,8 +179,10 @@ class CpuLiveEngine final : public LiveEngine {
   };
 
   std::uint32_t m_slot_count;
-  std::unique_ptr<Line[]> m_ring;
-  std::vector<std::uint64_t> m_completions;
+  Line* m_ring = nullptr;  // m_own_ring's, or shared memory the engine does not own
+  std::span<std::uint64_t> m_completions;
+  std::unique_ptr<Line[]> m_own_ring;
+  std::vector<std::uint64_t> m_own_completions;
   struct AlignedDelete {
     void operator()(std::uint32_t* p) const noexcept { ::operator delete[](p, std::align_val_t{128}); }
   };
@@ -178,6 +192,7 @@ class CpuLiveEngine final : public LiveEngine {
   std::atomic<std::uint64_t> m_rejects{0};
   std::shared_ptr<const ir::Program> m_program;
   std::chrono::nanoseconds m_max_backoff;
+  std::vector<std::uint32_t> m_first_laps;  // empty: every slot starts at lap 0
   interp::View m_view{};
   std::atomic<bool> m_stalled{false};
   std::atomic<std::uint32_t> m_running{0};
@@ -191,6 +206,17 @@ Result<std::unique_ptr<LiveEngine>> CpuBackend::start_live(const Pipeline& pipel
   if (pipe == nullptr)
     return fail(ErrorKind::InvalidArgument, "pipeline was built by another backend",
                 "start the live session from the Megakernel that built it");
+  if (!config.shared.ring.empty() &&
+      (config.shared.ring.size() != std::size_t{config.slot_count} * abi::SLOT_WORDS ||
+       config.shared.completions.size() != std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE ||
+       reinterpret_cast<std::uintptr_t>(config.shared.ring.data()) % 64 != 0))
+    return fail(ErrorKind::InvalidArgument, "the shared live ring or completion records do not match slot_count",
+                "pass slot_count * 16 ring words (64-byte aligned) and slot_count * 8 records");
+  if (!config.first_laps.empty() && config.first_laps.size() != config.slot_count)
+    return fail(ErrorKind::InvalidArgument,
+                "first_laps has " + std::to_string(config.first_laps.size()) + " entries for " +
+                    std::to_string(config.slot_count) + " slots",
+                "pass one first lap per slot, or none");
   std::uint32_t workers = config.lanes != 0 ? config.lanes : m_pool.size();
   workers = std::max(1u, std::min(workers, config.slot_count));
   return std::unique_ptr<LiveEngine>(std::make_unique<CpuLiveEngine>(config, pipe->shared_program(), workers));

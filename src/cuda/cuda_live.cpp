@@ -24,8 +24,16 @@ class MappedWords {
   MappedWords(const MappedWords&) = delete;
   MappedWords& operator=(const MappedWords&) = delete;
   ~MappedWords() {
-    if (m_ptr) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_ptr));
+    if (m_ptr && m_owned) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_ptr));
   }
+  // Memory registered mapped by someone else (a supervised worker's shared memory): used,
+  // never freed.
+  void adopt(std::uint32_t* words_ptr, std::size_t words) noexcept {
+    m_ptr = words_ptr;
+    m_words = words;
+    m_owned = false;
+  }
+  bool owned() const noexcept { return m_owned; }
   Status allocate(std::size_t words) {
     void* p = nullptr;
     MK_CUDA_CHECK(cudaHostAlloc(&p, words * sizeof(std::uint32_t), cudaHostAllocMapped));
@@ -47,6 +55,7 @@ class MappedWords {
  private:
   std::uint32_t* m_ptr = nullptr;
   std::size_t m_words = 0;
+  bool m_owned = true;
 };
 
 // cudaFree and cudaFreeHost wait for the whole device, so a session that ends while
@@ -110,7 +119,9 @@ class CudaLiveEngine final : public LiveEngine {
     if (m_copy_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_copy_stream));
     if (m_stream) MK_CUDA_CHECK_NOEXCEPT(cudaStreamDestroy(m_stream));
     std::vector<void*> device{m_control.get(), m_flags.get()};
-    std::vector<void*> host{m_ring.get(), m_page.get(), m_completions.get(), m_arena.get(), m_staging.get()};
+    std::vector<void*> host{m_staging.get()};
+    for (const MappedWords* m : {&m_ring, &m_page, &m_completions, &m_arena})
+      if (m->owned()) host.push_back(m->get());
     m_completions.forget();
     m_arena.forget();
     m_control.forget();
@@ -127,9 +138,24 @@ class CudaLiveEngine final : public LiveEngine {
     MK_CUDA_CHECK(cudaSetDevice(m_device));
     const std::size_t ring_words = std::size_t{config.slot_count} * abi::SLOT_WORDS;
     m_control_words = config.control.size();
-    MK_TRY(m_ring.allocate(ring_words));
-    MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
-    MK_TRY(m_completions.allocate(std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE * 2));
+    const std::size_t completion_words = std::size_t{config.slot_count} * abi::WIRE_COMPLETION_STRIDE * 2;
+    if (!config.shared.ring.empty()) {
+      // Isolation hook (src/isolate/): the worker registered this shared memory mapped.
+      static_assert(LIVE_PAGE_WORDS <= LIVE_SHARED_PAGE_WORDS && LIVE_PAGE_DOORBELL == LIVE_SHARED_DOORBELL_WORD,
+                    "the shared page holds the live page, doorbell where the caller writes it");
+      if (config.shared.ring.size() != ring_words || config.shared.completions.size() * 2 != completion_words ||
+          config.shared.page.size() < LIVE_PAGE_WORDS)
+        return fail(ErrorKind::InvalidArgument, "the shared live ring, records or page do not match slot_count",
+                    "pass slot_count * 16 ring words, slot_count * 8 records and a LIVE_SHARED_PAGE_WORDS page");
+      m_ring.adopt(config.shared.ring.data(), ring_words);
+      m_completions.adopt(reinterpret_cast<std::uint32_t*>(config.shared.completions.data()), completion_words);
+      m_page.adopt(config.shared.page.data(), LIVE_PAGE_WORDS);
+      std::fill_n(m_page.get(), LIVE_PAGE_WORDS, 0u);
+    } else {
+      MK_TRY(m_ring.allocate(ring_words));
+      MK_TRY(m_page.allocate(LIVE_PAGE_WORDS));
+      MK_TRY(m_completions.allocate(completion_words));
+    }
     if (config.arena_words != 0) MK_TRY(m_arena.allocate(config.arena_words));
     MK_TRY(m_control.reserve(m_control_words * sizeof(std::uint32_t)));
     MK_TRY(m_flags.reserve(LIVE_FLAG_WORDS * sizeof(std::uint32_t)));
@@ -280,6 +306,10 @@ Result<std::unique_ptr<LiveEngine>> CudaBackend::start_live(const Pipeline& pipe
                 "live sessions on the cuda backend run the built-in opcodes only; this megakernel has custom "
                 "opcodes (JIT)",
                 "run custom opcodes live on the cpu backend, or through one-shot / resident dispatch on cuda");
+  if (!config.first_laps.empty())
+    return fail(ErrorKind::Unsupported,
+                "the cuda live kernel cannot resume a ring mid-way (every worker starts at ring position 0)",
+                "start a new LiveSession after a worker restart");
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   int max_blocks = 0;
   MK_CUDA_CHECK(live_max_blocks(LIVE_THREADS, &max_blocks));

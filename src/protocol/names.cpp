@@ -49,6 +49,8 @@ std::string_view fault_name(std::uint32_t fault) noexcept {
       return "STEP_BUDGET";
     case abi::FAULT_DIVIDE_BY_ZERO:
       return "DIVIDE_BY_ZERO";
+    case abi::FAULT_DEVICE_LOST:
+      return "DEVICE_LOST";
     default:
       return "UNKNOWN";
   }

@@ -2,6 +2,8 @@
 // checks (the case's expectations, run invariants, the oracle comparison).
 #include "harness.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,6 +141,8 @@ const char* backend_label(BackendKind kind) {
       return "cpu_4threads";
     case BackendKind::Cuda:
       return "cuda";
+    case BackendKind::CpuIsolated:
+      return "cpu_isolated";
   }
   return "unknown";
 }
@@ -314,6 +318,20 @@ std::shared_ptr<Backend> make_backend_for(BackendKind kind, std::string& why, bo
       if (!b) {
         why = std::string("a CUDA device is visible but make_backend(\"cuda\") failed: ") + b.error().what();
         skip = b.error().kind() == ErrorKind::Unsupported;
+        return nullptr;
+      }
+      return *b;
+    }
+    case BackendKind::CpuIsolated: {
+      BackendOptions options;
+      options.isolation = Isolation::Process;
+      // MK_WORKER_PATH (staged GPU runs), else the build tree's worker.
+      const char* env = std::getenv("MK_WORKER_PATH");
+      options.isolate.worker_path = env != nullptr ? env : MK_TEST_WORKER_PATH;
+      options.cpu.threads = 4;
+      auto b = make_backend("cpu", options);
+      if (!b) {
+        why = std::string("make_backend(\"cpu\", Isolation::Process) failed: ") + b.error().what();
         return nullptr;
       }
       return *b;

@@ -56,7 +56,9 @@ namespace mk::conformance {
 
 using u32 = std::uint32_t;
 
-enum class BackendKind { CpuDeterministic, CpuThreads, Cuda };
+// CpuIsolated: the CPU backend in a supervised worker process (src/isolate/), so every
+// case also proves the isolation layer forwards one-shot and batch dispatch faithfully.
+enum class BackendKind { CpuDeterministic, CpuThreads, Cuda, CpuIsolated };
 const char* backend_label(BackendKind kind);
 
 // Failures found by a check, one line each. A case passes when this stays empty.

@@ -35,7 +35,8 @@ void PrintTo(const Param& p, std::ostream* os) {
 std::vector<Param> all_params() {
   std::vector<Param> params;
   for (std::size_t i = 0; i < all_cases().size(); ++i)
-    for (BackendKind b : {BackendKind::CpuDeterministic, BackendKind::CpuThreads, BackendKind::Cuda})
+    for (BackendKind b :
+         {BackendKind::CpuDeterministic, BackendKind::CpuThreads, BackendKind::Cuda, BackendKind::CpuIsolated})
       params.push_back(Param{i, b});
   return params;
 }

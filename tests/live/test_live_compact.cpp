@@ -36,6 +36,26 @@ TEST(CudaCompactLive, IsRefusedWithAFix) {
   EXPECT_NE(t.error().fix().find("dispatch_batch"), std::string::npos) << t.error().what();
 }
 
+// What this catches: an isolated session taking a compact batch into an arena its
+// worker cannot see (the arena is not in the shared segment).
+TEST(IsolatedCompactLive, IsRefusedWithAFix) {
+  auto mk = value_or_throw(Megakernel::bootstrap(value_or_throw(live_backend("cpu_isolated"))));
+  auto session = value_or_throw(LiveSession::start(mk));
+  auto b = value_or_throw(BatchBuilder::make(mk, BatchShape::uniform(abi::OP_NOP, 0, 0)));
+  b.append(1);
+  auto t = session.submit(b.view());
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind(), ErrorKind::Unsupported);
+  EXPECT_NE(t.error().fix().find("WorkItems"), std::string::npos) << t.error().what();
+  // WorkItems still go through.
+  const WorkItem item = value_or_throw(WorkItem::make(abi::OP_NOP, 0, {}));
+  auto w = session.submit(std::span<const WorkItem>(&item, 1));
+  ASSERT_TRUE(w) << w.error().what();
+  auto done = session.wait(*w, std::chrono::seconds(10));
+  ASSERT_TRUE(done) << done.error().what();
+  EXPECT_TRUE(*done);
+}
+
 constexpr std::uint32_t D = abi::STATUS_DONE, F = abi::STATUS_FAULT;
 
 // Control words compared between a live session and dispatch_batch: every counter and

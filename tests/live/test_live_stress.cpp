@@ -410,7 +410,8 @@ TEST_P(LiveStress, FloodingTenantDoesNotStarveAnother) {
   EXPECT_EQ(observable(*control, 1), small_items);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveStress, ::testing::Values(std::string("cpu"), std::string("cuda")),
+INSTANTIATE_TEST_SUITE_P(Backends, LiveStress,
+                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
                          backend_name);
 
 }  // namespace

@@ -110,7 +110,8 @@ TEST_P(LiveWatchdog, HealthySessionIsNeverFlagged) {
   EXPECT_GT(session->stats().heartbeat, 0u) << "the lanes never beat";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog, ::testing::Values(std::string("cpu"), std::string("cuda")),
+INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog,
+                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
                          backend_name);
 
 }  // namespace

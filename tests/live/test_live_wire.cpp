@@ -179,7 +179,9 @@ TEST_P(LiveWire, SubmitRefusesShutdownItems) {
   EXPECT_TRUE(session->health());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveWire, ::testing::Values(std::string("cpu"), std::string("cuda")), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveWire,
+                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
+                         backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -15,7 +15,8 @@ TEST(ProtocolNames, FaultNames) {
   const char* want[] = {"NONE",          "UNKNOWN_OPCODE", "UNAUTHORIZED", "OUT_OF_BOUNDS", "BAD_ARGS",
                         "IO_QUEUE_FULL", "IO_ERROR",       "USER_FAULT",   "STEP_BUDGET",   "DIVIDE_BY_ZERO"};
   for (std::uint32_t f = 0; f < 10; ++f) EXPECT_EQ(fault_name(f), want[f]);
-  EXPECT_EQ(fault_name(10), "UNKNOWN");
+  EXPECT_EQ(fault_name(abi::FAULT_DEVICE_LOST), "DEVICE_LOST");  // the supervisor's, never the interpreter's
+  EXPECT_EQ(fault_name(11), "UNKNOWN");
 }
 
 TEST(ProtocolNames, BuiltinOpcodeNamesRoundTrip) {

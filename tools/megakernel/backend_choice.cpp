@@ -8,9 +8,11 @@ namespace mk::cli {
 
 bool valid_backend_name(std::string_view name) { return name == "auto" || name == "cpu" || name == "cuda"; }
 
-Result<std::shared_ptr<Backend>> open_backend(std::string_view name) {
+Result<std::shared_ptr<Backend>> open_backend(std::string_view name, bool isolate) {
   try {
-    return make_backend(name);
+    BackendOptions options;
+    options.isolation = isolate ? Isolation::Process : Isolation::InProcess;
+    return make_backend(name, options);
   } catch (const Error& e) {
     return cuda::std::unexpected<Error>(e);
   } catch (const std::exception& e) {

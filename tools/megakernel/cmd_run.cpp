@@ -89,7 +89,7 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       print_job_error(err, sources.error());
       return EXIT_USAGE;
     }
-    auto backend = open_backend(args.backend);
+    auto backend = open_backend(args.backend, args.isolate);
     if (!backend) {
       ticker.stop();  // no progress line interleaves with it
       print_runtime_error(err, backend.error());

@@ -24,6 +24,7 @@ int cmd_info(const InfoArgs& args, std::ostream& out, std::ostream& err);
 struct RunArgs {
   std::string job;  // a path, or "-" for stdin
   std::string backend = "auto";
+  bool isolate = false;  // --isolate: the backend runs in a supervised worker process
   bool json = false;
   bool summary = false;       // --summary: totals, metrics and faults only
   std::string path = "auto";  // --path auto|ring

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run a job file and print per-item results, counters and observables");
   run_cmd->add_option("job", run.job, "Job file (JSON; see examples/jobs/hello.json), or - for stdin")->required();
   run_cmd->add_option("--backend", run.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  run_cmd->add_flag("--isolate", run.isolate,
+                    "Run the backend in a supervised worker process (mk-worker): a device fault or crash costs a "
+                    "worker, not this process");
   run_cmd->add_flag("--json", run.json, "Print one JSON object instead of a table");
   run_cmd->add_flag("--summary", run.summary, "Totals, metrics, tenants and faulted items only (no per-item list)");
   run_cmd
