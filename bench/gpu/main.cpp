@@ -319,6 +319,7 @@ int main(int argc, char** argv) {
   j["arch"] = dev.arch;
   j["driver"] = dev.driver;
   j["commit"] = MK_BENCH_COMMIT;
+  j["dirty"] = MK_BENCH_DIRTY != 0;
   j["items_per_sample"] = o.items;
   for (const auto& p : paths) {
     std::printf("%-20s %14.1f %14.1f %16s %.2fx\n", p.name.c_str(), p.per_item_ns.median, p.per_item_ns.p99,

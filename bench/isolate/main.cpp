@@ -19,10 +19,6 @@
 #include "common/stats.h"
 #include "mk/mk.h"
 
-#ifndef MK_BENCH_COMMIT
-#define MK_BENCH_COMMIT "unknown"
-#endif
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -214,8 +210,9 @@ int main(int argc, char** argv) {
     }
     std::printf("mk_bench_isolate: backend %s (%s), commit %s\n", name.c_str(), device.c_str(), MK_BENCH_COMMIT);
     std::printf("%-42s %12s %12s %10s %12s %12s\n", "case", "in-process", "isolated", "ratio", "iso p99", "overhead");
-    nlohmann::json json = {{"bench", "mk_bench_isolate"}, {"backend", name},  {"device", device},
-                           {"commit", MK_BENCH_COMMIT},   {"items", o.items}, {"reps", o.reps}};
+    nlohmann::json json = {
+        {"bench", "mk_bench_isolate"},  {"backend", name},  {"device", device}, {"commit", MK_BENCH_COMMIT},
+        {"dirty", MK_BENCH_DIRTY != 0}, {"items", o.items}, {"reps", o.reps}};
     for (const Row& r : rows) {
       const double ratio = r.isolated.median / r.in_process.median;
       const double overhead = r.isolated.median - r.in_process.median;

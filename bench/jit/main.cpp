@@ -225,6 +225,7 @@ int main(int argc, char** argv) {
     j["driver"] = dev.driver;
     j["nvrtc"] = std::to_string(nvrtc.major) + "." + std::to_string(nvrtc.minor);
     j["commit"] = MK_BENCH_COMMIT;
+    j["dirty"] = MK_BENCH_DIRTY != 0;
     j["workgroup_size_x"] = o.workgroup;
     auto boot = [](const BootstrapResult& r) {
       return nlohmann::json{{"wall_ms", to_json(r.wall_ms)},

@@ -25,10 +25,6 @@
 #include "raw_ladder.cuh"
 #endif
 
-#ifndef MK_BENCH_COMMIT
-#define MK_BENCH_COMMIT "unknown"
-#endif
-
 namespace {
 
 namespace lb = mk::bench::live;
@@ -567,6 +563,7 @@ int run(const Options& o, const Settings& s) {
   info.arch = devices.front().arch;
   info.driver = devices.front().driver;
   info.commit = MK_BENCH_COMMIT;
+  info.dirty = MK_BENCH_DIRTY != 0;
   info.quick = o.quick;
   info.batch = s.batch;
   info.targets_apply = on_gpu;

@@ -157,6 +157,7 @@ nlohmann::json report_json(const RunInfo& info, const std::vector<Group>& groups
   nlohmann::json j;
   j["bench"] = "mk_bench_live";
   j["commit"] = info.commit;
+  j["dirty"] = info.dirty;
   j["backend"] = info.backend;
   j["device"] = info.device;
   j["arch"] = info.arch;

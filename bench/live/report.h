@@ -63,6 +63,7 @@ struct RunInfo {
   std::string driver;
   std::string cuda_runtime;  // empty when not on the GPU
   std::string commit;
+  bool dirty = false;  // the tree it was built from had uncommitted changes
   bool quick = false;
   // Targets are set for the CUDA backend; on the CPU they are reported, never judged.
   bool targets_apply = false;
