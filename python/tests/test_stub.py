@@ -6,7 +6,7 @@ import pathlib
 import megakernel as mk
 
 STUB = pathlib.Path(mk.__file__).with_name("__init__.pyi")
-ALIASES = {"Buffer", "WritableBuffer", "U32Array", "U8Array", "Items", "Json"}  # stub-only type aliases
+ALIASES = {"Buffer", "WritableBuffer", "U32Array", "U8Array", "Items", "Json", "DlDevice"}  # stub-only type aliases
 
 
 def stub_tree():
