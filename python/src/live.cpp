@@ -150,7 +150,9 @@ void bind_live(pyb::module_& m) {
           pyb::arg("observable_count") = 1024, pyb::arg("control") = pyb::none(),
           pyb::arg("max_in_flight_per_tenant") = 0, pyb::arg("watchdog_timeout") = 2.0, pyb::arg("lanes") = 0,
           pyb::arg("max_idle_backoff") = 2e-6, pyb::arg("compact_arena_bytes") = std::size_t{8} << 20,
-          pyb::keep_alive<0, 1>(), "Start the megakernel's backend lanes. Times are in seconds.")
+          pyb::keep_alive<0, 1>(),
+          "Start the megakernel's backend lanes. Times are in seconds; compact_arena_bytes sizes the mapped memory "
+          "that submit_batch copies records into (0: no compact submits).")
       .def(
           "submit",
           [](LiveSession& s, pyb::handle batch) {
