@@ -73,8 +73,12 @@ void bind_resident(pyb::module_& m) {
           [](ResidentHandles& h, const std::string& kind, pyb::handle data, std::uint64_t offset) {
             const auto k = kind_from(kind);
             AlignedInput in(data, "data");
-            pyb::gil_scoped_release release;
-            unwrap(h.upload(k, in.bytes(), offset));
+            Status status;
+            {
+              pyb::gil_scoped_release release;
+              status = h.upload(k, in.bytes(), offset);
+            }
+            unwrap(std::move(status));  // raising needs the GIL back
           },
           pyb::arg("kind"), pyb::arg("data"), pyb::arg("offset") = 0,
           "Overwrite part of one buffer (whole words, inside its size).")
@@ -83,8 +87,12 @@ void bind_resident(pyb::module_& m) {
           [](ResidentHandles& h, std::uint32_t first_slot, pyb::handle items) {
             std::vector<WorkItem> scratch;
             const auto span = work_items_from(items, "items", scratch);
-            pyb::gil_scoped_release release;
-            unwrap(h.upload_items(first_slot, span));
+            Status status;
+            {
+              pyb::gil_scoped_release release;
+              status = h.upload_items(first_slot, span);
+            }
+            unwrap(std::move(status));
           },
           pyb::arg("first_slot"), pyb::arg("items"), "Publish work items into ring slots from first_slot on.")
       .def(
