@@ -95,6 +95,14 @@ struct HostBuffers {
 enum class BufferKind { Control, Ring, DebugLog, IoQueue };
 std::string_view to_string(BufferKind kind) noexcept;
 
+// Where one resident buffer lives, for zero-copy export (the Python package's DLPack):
+// a device address, its size and the ordinal of the device that holds it.
+struct DeviceRegion {
+  void* data = nullptr;
+  std::uint64_t size_bytes = 0;
+  int device = 0;
+};
+
 // Device-owned copies of the ABI buffers, made by a backend (ResidentHandles wraps it).
 class ResidentBuffers {
  public:
@@ -104,6 +112,11 @@ class ResidentBuffers {
   virtual Status upload(BufferKind kind, std::uint64_t offset, ConstByteSpan bytes) = 0;
   // Copy a whole buffer back (out.size() == size_bytes(kind)).
   virtual Status download(BufferKind kind, ByteSpan out) = 0;
+  // The device memory of one buffer, valid until these buffers are destroyed (or lost to
+  // a device recovery: DeviceLost then). Unsupported by default.
+  // @warning Writes through it race with a dispatch over these buffers; resident
+  // dispatches are synchronous, so touch it only between them.
+  virtual Result<DeviceRegion> device_region(BufferKind kind) const;
 };
 
 // Items for ring slots [first_slot, first_slot + items.size()) of a many-launch batch.

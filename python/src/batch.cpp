@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "bind.h"
+#include "dlpack.h"
 #include "mk/batch.h"
 #include "mk/bulk.h"
 
@@ -42,6 +43,18 @@ struct PyRecords {
 
 }  // namespace
 
+RecordsArg records_arg(pyb::handle records, const BatchShape& shape, const char* name) {
+  const auto stride = static_cast<pyb::ssize_t>(shape.stride());
+  auto rows = require_u32_matrix(records, name, stride, stride);
+  const auto count = static_cast<std::uint64_t>(rows.shape(0));
+  if (count > abi::BATCH_MAX_ITEMS)
+    throw pyb::value_error(std::string("argument '") + name + "' has " + std::to_string(count) +
+                           " rows; at most BATCH_MAX_ITEMS");
+  BatchView view{shape, static_cast<std::uint32_t>(count),
+                 ConstWordSpan(rows.data(), static_cast<std::size_t>(count) * shape.stride())};
+  return RecordsArg{std::move(rows), view};
+}
+
 void bind_batch(pyb::module_& m) {
   pyb::class_<BatchShape>(m, "BatchShape", "What every record of a compact batch shares, and what each carries.")
       .def(pyb::init([](bool per_item_opcode, bool per_item_tenant, std::uint32_t opcode, std::uint32_t tenant,
@@ -67,9 +80,9 @@ void bind_batch(pyb::module_& m) {
                ", tenant=" + std::to_string(s.tenant) + ", arg_count=" + std::to_string(s.arg_count) + ")";
       });
 
-  pyb::class_<PyBatchOutput>(m, "BatchOutput",
-                             "A dispatched batch's results. Views are NumPy arrays (no copy) that keep it alive.")
-      .def(pyb::init<>())
+  pyb::class_<PyBatchOutput> batch_output(
+      m, "BatchOutput", "A dispatched batch's results. Views are NumPy arrays (no copy) that keep it alive.");
+  batch_output.def(pyb::init<>())
       .def("__len__", [](const PyBatchOutput& o) { return o.out.size(); })
       .def_property_readonly("size", [](const PyBatchOutput& o) { return o.out.size(); })
       .def_property_readonly(
@@ -118,27 +131,34 @@ void bind_batch(pyb::module_& m) {
           },
           "[(item, fault code)] in ascending item order.")
       .def_property_readonly("stats", [](const PyBatchOutput& o) { return o.out.stats(); });
+  // DLPack of `results` (host memory, read-only): the capsule counts as a view, so a
+  // reuse that would move the words is refused while a consumer holds them.
+  def_dlpack(
+      batch_output,
+      [](pyb::handle) {
+        return DlDevice{DL_CPU, 0};
+      },
+      [](pyb::handle self) {
+        auto words = self.cast<PyBatchOutput&>().out.results();
+        return dl_host_u32(words.data(), words.size(), 1, true);
+      },
+      [](pyb::handle self) { return pyb::object(export_of(pyb::reinterpret_borrow<pyb::object>(self))); });
 
   auto megakernel = pyb::reinterpret_borrow<pyb::class_<Megakernel, std::shared_ptr<Megakernel>>>(m.attr("Megakernel"));
   megakernel.def(
       "dispatch_batch",
       [](const Megakernel& k, pyb::handle control, pyb::handle records, const BatchShape& shape, pyb::object out) {
-        const auto stride = static_cast<pyb::ssize_t>(shape.stride());
-        auto rows = require_u32_matrix(records, "records", stride, stride);
+        const auto batch = records_arg(records, shape, "records");
+        const auto count = batch.view.count;
         AlignedInput c(control, "control");
         if (out.is_none()) out = pyb::cast(PyBatchOutput{});
         if (!pyb::isinstance<PyBatchOutput>(out)) throw pyb::type_error("argument 'out' must be a BatchOutput or None");
         auto& target = out.cast<PyBatchOutput&>();
-        const auto count = static_cast<std::uint64_t>(rows.shape(0));
-        if (count > abi::BATCH_MAX_ITEMS)
-          throw pyb::value_error("argument 'records' has " + std::to_string(count) + " rows; at most BATCH_MAX_ITEMS");
         if (target.exports > 0 && (count > target.out.size() || c.bytes().size() > target.out.control().size()))
           throw pyb::buffer_error(
               "argument 'out' has live NumPy views and this batch may move its memory; "
               "drop the views or pass a fresh BatchOutput");
         if (target.busy) throw pyb::value_error("argument 'out' is in use by another dispatch_batch");
-        BatchView view{shape, static_cast<std::uint32_t>(count),
-                       ConstWordSpan(rows.data(), static_cast<std::size_t>(count) * shape.stride())};
         Result<DispatchStats> stats = fail(ErrorKind::Backend, "not run", "");
         {
           struct Busy {
@@ -146,7 +166,7 @@ void bind_batch(pyb::module_& m) {
             ~Busy() { flag = false; }
           } busy{target.busy = true};
           pyb::gil_scoped_release release;
-          stats = k.dispatch_batch(c.bytes(), view, target.out);
+          stats = k.dispatch_batch(c.bytes(), batch.view, target.out);
         }
         unwrap(std::move(stats));
         return out;

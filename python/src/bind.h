@@ -10,12 +10,21 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "mk/batch.h"
 #include "mk/error.h"
+#include "mk/megakernel.h"
 #include "mk/protocol.h"
 
 namespace mk::py {
 
 namespace pyb = pybind11;
+
+// A dispatch's buffers and stats (Python's OutputBuffers); NumPy views of them keep this
+// object alive.
+struct PyOutput {
+  OutputBuffers buffers;
+  DispatchStats stats;
+};
 
 // A borrowed C-contiguous buffer argument (bytes, bytearray, memoryview, NumPy array),
 // released on destruction. TypeError / ValueError name the argument when it is not a
@@ -53,6 +62,15 @@ class AlignedInput {
 pyb::array_t<std::uint32_t> require_u32_matrix(pyb::handle object, const char* name, pyb::ssize_t columns_min,
                                                pyb::ssize_t columns_max);
 
+// A compact batch over a record array argument: C-contiguous numpy.uint32 of shape
+// (n, shape.stride) with n <= BATCH_MAX_ITEMS, read in place (the view borrows `rows`).
+// TypeError/ValueError name `name`.
+struct RecordsArg {
+  pyb::array_t<std::uint32_t> rows;
+  BatchView view;
+};
+RecordsArg records_arg(pyb::handle records, const BatchShape& shape, const char* name);
+
 // Work items of a batch argument: a 1-D WORK_ITEM_DTYPE array is used in place (no
 // copy: its records have WorkItem's layout); rows of {opcode, tenant, args...} (2-D
 // uint32) and sequences of WorkItem are converted into `scratch`. The span borrows the
@@ -89,6 +107,7 @@ void bind_protocol(pyb::module_& m);
 void bind_megakernel(pyb::module_& m);
 void bind_batch(pyb::module_& m);
 void bind_live(pyb::module_& m);
+void bind_resident(pyb::module_& m);
 void bind_job(pyb::module_& m);
 void bind_bench(pyb::module_& m);
 void bind_test_hooks(pyb::module_& m);

@@ -1,7 +1,9 @@
-// LiveSession bindings: start, submit (NumPy rows or WorkItems) -> Ticket, wait/drain/shutdown without the GIL.
+// LiveSession bindings: start, submit (NumPy rows, WorkItems or compact records) -> Ticket, wait/drain/shutdown without
+// the GIL.
 #include <pybind11/stl.h>
 
 #include "bind.h"
+#include "dlpack.h"
 #include "mk/live.h"
 #include "mk/megakernel.h"
 
@@ -57,16 +59,22 @@ LiveOptions live_options(std::uint32_t slot_count, std::uint32_t tenant_count, s
 }  // namespace
 
 void bind_live(pyb::module_& m) {
-  pyb::class_<Ticket>(m, "Ticket", "A submitted batch; results stay readable while the ticket lives.")
-      .def_property_readonly("sequence", &Ticket::sequence)
+  pyb::class_<Ticket> ticket(m, "Ticket", "A submitted batch; results stay readable while the ticket lives.");
+  ticket.def_property_readonly("sequence", &Ticket::sequence)
       .def_property_readonly("size", &Ticket::size)
       .def("__len__", &Ticket::size)
       .def_property_readonly("ready", &Ticket::ready, "Every item reached DONE or FAULT.")
+      .def_property_readonly("compact", &Ticket::compact, "A ticket of submit_batch (a compact batch).")
       .def_property_readonly("fault_count", &Ticket::fault_count)
       .def_property_readonly(
           "results",
           [](pyb::object self) {
-            auto items = self.cast<const Ticket&>().results();
+            const auto& t = self.cast<const Ticket&>();
+            if (t.compact()) {
+              const auto words = t.batch_results().results;
+              return u32_view(words.data(), words.size(), 4, self, false);
+            }
+            auto items = t.results();
             return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, result),
                             items.size(), sizeof(ItemResult), self, false);
           },
@@ -74,11 +82,43 @@ void bind_live(pyb::module_& m) {
       .def_property_readonly(
           "statuses",
           [](pyb::object self) {
-            auto items = self.cast<const Ticket&>().results();
+            const auto& t = self.cast<const Ticket&>();
+            if (t.compact()) {  // a compact ticket keeps fault bits, not statuses: spelled out here
+              std::vector<std::uint32_t> statuses(t.ready() ? t.size() : 0);
+              for (std::uint32_t i = 0; i < statuses.size(); ++i) statuses[i] = t.item(i).status;
+              return u32_array(std::move(statuses));
+            }
+            auto items = t.results();
             return u32_view(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, status),
                             items.size(), sizeof(ItemResult), self, false);
           },
-          "STATUS_DONE or STATUS_FAULT per item (read-only numpy.uint32 view); empty until ready.");
+          "STATUS_DONE or STATUS_FAULT per item (numpy.uint32; a read-only view, or for a compact ticket a new "
+          "array built from fault_bits); empty until ready.")
+      .def_property_readonly(
+          "fault_bits",
+          [](pyb::object self) {
+            const auto bits = self.cast<const Ticket&>().batch_results().fault_bits;
+            return u32_view(bits.data(), bits.size(), 4, self, false);
+          },
+          "A compact ticket's fault bitmap (bit i % 32 of word i // 32: item i faulted; read-only view); empty until "
+          "ready and for a ticket of WorkItems.");
+  // DLPack of `results`: the words live in the ticket's own state, stable while it lives.
+  def_dlpack(
+      ticket,
+      [](pyb::handle) {
+        return DlDevice{DL_CPU, 0};
+      },
+      [](pyb::handle self) {
+        const auto& t = self.cast<const Ticket&>();
+        if (t.compact()) {
+          const auto words = t.batch_results().results;
+          return dl_host_u32(words.data(), words.size(), 1, true);
+        }
+        const auto items = t.results();
+        return dl_host_u32(reinterpret_cast<const std::byte*>(items.data()) + offsetof(ItemResult, result),
+                           items.size(), sizeof(ItemResult) / 4, true);
+      },
+      [](pyb::handle self) { return pyb::reinterpret_borrow<pyb::object>(self); });
 
   pyb::class_<LiveStats>(m, "LiveStats", "Counters of the host side of a live session.")
       .def_readonly("submitted", &LiveStats::submitted)
@@ -94,9 +134,11 @@ void bind_live(pyb::module_& m) {
       .def_static(
           "start",
           [](const Megakernel& k, std::uint32_t slot_count, std::uint32_t tenant_count, std::uint32_t observable_count,
-             pyb::handle control, std::uint32_t quota, double watchdog_s, std::uint32_t lanes, double backoff_s) {
+             pyb::handle control, std::uint32_t quota, double watchdog_s, std::uint32_t lanes, double backoff_s,
+             std::size_t arena_bytes) {
             auto options =
                 live_options(slot_count, tenant_count, observable_count, control, quota, watchdog_s, lanes, backoff_s);
+            options.compact_arena_bytes = arena_bytes;
             Result<LiveSession> started = fail(ErrorKind::Backend, "not run", "");
             {
               pyb::gil_scoped_release release;
@@ -107,8 +149,10 @@ void bind_live(pyb::module_& m) {
           pyb::arg("megakernel"), pyb::kw_only(), pyb::arg("slot_count") = 4096, pyb::arg("tenant_count") = 1,
           pyb::arg("observable_count") = 1024, pyb::arg("control") = pyb::none(),
           pyb::arg("max_in_flight_per_tenant") = 0, pyb::arg("watchdog_timeout") = 2.0, pyb::arg("lanes") = 0,
-          pyb::arg("max_idle_backoff") = 2e-6, pyb::keep_alive<0, 1>(),
-          "Start the megakernel's backend lanes. Times are in seconds.")
+          pyb::arg("max_idle_backoff") = 2e-6, pyb::arg("compact_arena_bytes") = std::size_t{8} << 20,
+          pyb::keep_alive<0, 1>(),
+          "Start the megakernel's backend lanes. Times are in seconds; compact_arena_bytes sizes the mapped memory "
+          "that submit_batch copies records into (0: no compact submits).")
       .def(
           "submit",
           [](LiveSession& s, pyb::handle batch) {
@@ -136,6 +180,36 @@ void bind_live(pyb::module_& m) {
             return unwrap(std::move(ticket));
           },
           pyb::arg("batch"), pyb::arg("timeout") = pyb::none(), "Like submit, waiting up to `timeout` s for room.")
+      .def(
+          "submit_batch",
+          [](LiveSession& s, pyb::handle records, const BatchShape& shape) {
+            const auto batch = records_arg(records, shape, "records");
+            Result<Ticket> ticket = fail(ErrorKind::Backend, "not run", "");
+            {
+              pyb::gil_scoped_release release;
+              ticket = s.submit(batch.view);
+            }
+            return unwrap(std::move(ticket));
+          },
+          pyb::arg("records"), pyb::arg("shape"),
+          "Publish a compact batch whole or nothing: `records` is C-contiguous numpy.uint32 of shape "
+          "(n, shape.stride), copied into the session's arena (reusable once this returns). Results: "
+          "Ticket.results and Ticket.fault_bits. QueueFull when the ring, the arena or a quota has no room; "
+          "Unsupported where the backend's live path takes no compact batches.")
+      .def(
+          "submit_batch_wait",
+          [](LiveSession& s, pyb::handle records, const BatchShape& shape, pyb::handle timeout) {
+            const auto batch = records_arg(records, shape, "records");
+            const auto ns = seconds_arg(timeout);
+            Result<Ticket> ticket = fail(ErrorKind::Backend, "not run", "");
+            {
+              pyb::gil_scoped_release release;
+              ticket = s.submit_wait(batch.view, ns);
+            }
+            return unwrap(std::move(ticket));
+          },
+          pyb::arg("records"), pyb::arg("shape"), pyb::arg("timeout") = pyb::none(),
+          "Like submit_batch, waiting up to `timeout` s for room.")
       .def(
           "wait",
           [](LiveSession& s, const Ticket& ticket, pyb::handle timeout) {

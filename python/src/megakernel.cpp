@@ -9,12 +9,6 @@ namespace mk::py {
 
 namespace {
 
-// A dispatch's buffers and stats; NumPy views of them keep this object alive.
-struct PyOutput {
-  OutputBuffers buffers;
-  DispatchStats stats;
-};
-
 Result<std::shared_ptr<Backend>> open_backend(const std::string& name, std::uint32_t cpu_threads, bool deterministic) {
   if (name == "cpu") return make_cpu_backend(CpuBackendOptions{cpu_threads, deterministic});
   return make_backend(name);

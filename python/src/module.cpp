@@ -8,6 +8,7 @@ PYBIND11_MODULE(_megakernel, m) {
   mk::py::bind_megakernel(m);
   mk::py::bind_batch(m);
   mk::py::bind_live(m);
+  mk::py::bind_resident(m);
   mk::py::bind_job(m);
   mk::py::bind_bench(m);
   mk::py::bind_test_hooks(m);

@@ -153,3 +153,111 @@ def test_wait_times_out_and_releases_the_gil(kernel):
         mk._megakernel._live_test_inject_stall(live, False)
         waiter.join()
         assert finished == [True] and ticket.ready
+
+
+# Compact batches (submit_batch): records of a BatchShape instead of WorkItems.
+def compact_adds(n, observables=16):
+    records = np.empty((n, 2), dtype=np.uint32)
+    records[:, 0] = np.arange(n) % observables
+    records[:, 1] = 1
+    return records
+
+
+def live_takes_compact(kernel):
+    return kernel.backend_name == "cpu"  # the CUDA live path refuses compact batches for now
+
+
+def test_submit_batch_uniform(kernel):
+    if not live_takes_compact(kernel):
+        pytest.skip("compact live batches are CPU-only for now")
+    shape = mk.BatchShape.uniform(mk.OP_ATOMIC_ADD, 0, 2)
+    with start(kernel) as live:
+        ticket = live.submit_batch(compact_adds(1000), shape)
+        assert ticket.compact and len(ticket) == 1000
+        assert live.wait(ticket, 10.0)
+        assert ticket.fault_count == 0
+        assert np.all(ticket.statuses == mk.STATUS_DONE)
+        assert len(ticket.fault_bits) == (1000 + 31) // 32 and not ticket.fault_bits.any()
+        for address in range(16):  # a permutation of previous values per counter
+            seen = np.sort(ticket.results[np.arange(1000) % 16 == address])
+            assert np.array_equal(seen, np.arange(len(seen)))
+        live.drain(10.0)
+        observables = mk.read_observables(live.read_control())
+        assert np.array_equal(observables[:16], np.bincount(np.arange(1000) % 16))
+        assert live.stats().submitted == 1000
+
+
+def test_submit_batch_mixed_with_a_fault(kernel):
+    if not live_takes_compact(kernel):
+        pytest.skip("compact live batches are CPU-only for now")
+    records = np.array([[mk.OP_STORE_U32, 0, 1, 11], [mk.OP_LOAD_U32, 0, 1000, 0], [mk.OP_STORE_U32, 0, 2, 22]],
+                       dtype=np.uint32)
+    with start(kernel) as live:
+        ticket = live.submit_batch_wait(records, mk.BatchShape.mixed(2), 10.0)
+        assert live.wait(ticket, 10.0)
+        assert list(ticket.statuses) == [mk.STATUS_DONE, mk.STATUS_FAULT, mk.STATUS_DONE]
+        assert ticket.fault_bits[0] == 0b010 and ticket.fault_count == 1
+        assert ticket.results[1] == mk.FAULT_OUT_OF_BOUNDS
+        live.drain(10.0)
+        assert list(mk.read_observables(live.read_control())[1:3]) == [11, 22]
+    results = ticket.results
+    del ticket
+    assert results[1] == mk.FAULT_OUT_OF_BOUNDS  # the view keeps the ticket's words alive
+
+
+def test_submit_batch_records_are_copied(kernel):
+    if not live_takes_compact(kernel):
+        pytest.skip("compact live batches are CPU-only for now")
+    records = compact_adds(64)
+    with start(kernel) as live:
+        ticket = live.submit_batch(records, mk.BatchShape.uniform(mk.OP_ATOMIC_ADD, 0, 2))
+        records[:] = 0xFFFFFFFF  # reusable as soon as submit_batch returned
+        assert live.wait(ticket, 10.0) and ticket.fault_count == 0
+
+
+def test_submit_batch_argument_checks(kernel):
+    shape = mk.BatchShape.uniform(mk.OP_ATOMIC_ADD, 0, 2)
+    with start(kernel) as live:
+        with pytest.raises(TypeError, match="'records' must have dtype uint32"):
+            live.submit_batch(compact_adds(4).astype(np.int64), shape)
+        with pytest.raises(TypeError, match="'records' must be a 2-D numpy.uint32 array"):
+            live.submit_batch([[0, 1]], shape)
+        with pytest.raises(ValueError, match="'records' must have 2..2 columns"):
+            live.submit_batch(np.zeros((4, 4), dtype=np.uint32), shape)
+        with pytest.raises(ValueError, match="'records' must be 2-D"):
+            live.submit_batch(np.zeros(4, dtype=np.uint32), shape)
+        with pytest.raises(ValueError, match="'records' must be C-contiguous"):
+            live.submit_batch(np.asfortranarray(compact_adds(4)), shape)
+
+
+def test_submit_batch_refused_opcode_names_the_item(kernel):
+    if not live_takes_compact(kernel):
+        pytest.skip("compact live batches are CPU-only for now")
+    records = np.array([[mk.OP_NOP, 0], [mk.OP_BATCH_FENCE, 0]], dtype=np.uint32)
+    with start(kernel) as live:
+        with pytest.raises(mk.InvalidArgument, match="batch item 1") as info:
+            live.submit_batch(records, mk.BatchShape.mixed(0))
+        assert info.value.fix != ""
+
+
+def test_submit_batch_without_an_arena_is_refused(kernel):
+    if not live_takes_compact(kernel):
+        pytest.skip("compact live batches are CPU-only for now")
+    with start(kernel, compact_arena_bytes=0) as live:
+        with pytest.raises(mk.Error):
+            live.submit_batch(compact_adds(4), mk.BatchShape.uniform(mk.OP_ATOMIC_ADD, 0, 2))
+
+
+def test_cuda_live_refuses_compact_batches_as_unsupported(kernel):
+    if live_takes_compact(kernel):
+        pytest.skip("this backend's live path takes compact batches")
+    with start(kernel) as live:
+        with pytest.raises(mk.Unsupported):
+            live.submit_batch(compact_adds(4), mk.BatchShape.uniform(mk.OP_ATOMIC_ADD, 0, 2))
+
+
+def test_work_item_ticket_has_no_fault_bits(kernel):
+    with start(kernel) as live:
+        ticket = live.submit(add_rows(3))
+        assert live.wait(ticket, 10.0)
+        assert not ticket.compact and len(ticket.fault_bits) == 0

@@ -50,6 +50,12 @@ std::string_view to_string(BufferKind kind) noexcept {
   return "buffer";
 }
 
+Result<DeviceRegion> ResidentBuffers::device_region(BufferKind kind) const {
+  return fail(ErrorKind::Unsupported,
+              "these resident buffers do not expose the " + std::string(to_string(kind)) + " buffer's device memory",
+              "read it with ResidentHandles::readback instead");
+}
+
 Result<std::unique_ptr<ResidentBuffers>> Backend::create_resident(const HostBuffers&) {
   return cuda::std::unexpected(unsupported(*this, Feature::ResidentHandles));
 }

@@ -151,6 +151,12 @@ Status CudaResidentBuffers::download(BufferKind kind, ByteSpan out) {
   return {};
 }
 
+Result<DeviceRegion> CudaResidentBuffers::device_region(BufferKind kind) const {
+  MK_TRY(check_alive());
+  DeviceBuffer& b = const_cast<CudaResidentBuffers*>(this)->buffer(kind);  // buffer() only picks the member
+  return DeviceRegion{b.get(), m_sizes[kind_index(kind)], m_backend.m_device};
+}
+
 Result<std::unique_ptr<ResidentBuffers>> CudaBackend::create_resident(const HostBuffers& initial) {
   std::lock_guard<std::mutex> lock(m_mutex);
   MK_CUDA_CHECK(cudaSetDevice(m_device));

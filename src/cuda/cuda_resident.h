@@ -31,6 +31,7 @@ class CudaResidentBuffers final : public ResidentBuffers {
   std::uint64_t size_bytes(BufferKind kind) const noexcept override;
   Status upload(BufferKind kind, std::uint64_t offset, ConstByteSpan bytes) override;
   Status download(BufferKind kind, ByteSpan out) override;
+  Result<DeviceRegion> device_region(BufferKind kind) const override;
 
   // The interpreter's view over the device copies.
   const interp::View& view() const noexcept { return m_view; }
