@@ -10,7 +10,7 @@
 #include "live_test_util.h"
 #include "mk/ir.h"
 
-namespace mk::test {
+namespace mk::live_test {
 namespace {
 
 // 4096: add arg(1) to word arg(0), requeueing until the item has run arg(2) times (its run
@@ -87,4 +87,4 @@ INSTANTIATE_TEST_SUITE_P(Backends, LiveRequeue,
                          backend_name);
 
 }  // namespace
-}  // namespace mk::test
+}  // namespace mk::live_test
