@@ -158,18 +158,15 @@ Result<std::uint32_t> DeviceSetState::add(const DeviceMember& spec) {
   if (spec.backend == "cuda" && spec.ordinal != 0)
     return fail(ErrorKind::Unsupported, "member " + s->name + ": this build drives CUDA device 0 only",
                 "use ordinal 0, or run one process per GPU (CUDA_VISIBLE_DEVICES) as docs/multi_device.md describes");
+  // Only add() and start() grow `members` (one at a time), so its size is this member's index.
+  const auto next = static_cast<std::uint32_t>(members.size());
   auto backend = make_backend(spec.backend);
-  if (!backend) return cuda::std::unexpected(named(*s, static_cast<std::uint32_t>(members.size()), backend.error()));
+  if (!backend) return cuda::std::unexpected(named(*s, next, backend.error()));
   auto megakernel = options.bootstrap ? options.bootstrap(*backend) : Megakernel::bootstrap(*backend);
-  if (!megakernel)
-    return cuda::std::unexpected(Error(megakernel.error().kind(),
-                                       "member " + s->name + ": " + megakernel.error().message(),
-                                       megakernel.error().fix()));
+  if (!megakernel) return cuda::std::unexpected(named(*s, next, megakernel.error()));
   s->megakernel.emplace(std::move(*megakernel));
   auto session = LiveSession::start(*s->megakernel, spec.options);
-  if (!session)
-    return cuda::std::unexpected(
-        Error(session.error().kind(), "member " + s->name + ": " + session.error().message(), session.error().fix()));
+  if (!session) return cuda::std::unexpected(named(*s, next, session.error()));
   s->session.emplace(std::move(*session));
   std::unique_lock lock(mutex);
   const auto index = static_cast<std::uint32_t>(members.size());
