@@ -33,6 +33,15 @@ TEST(DeviceSetRouting, BalancedStableAndTiedToMemberIdentity) {
   }
 }
 
+// What this catches: a change of the hash. Processes of one deployment (and the Python
+// router of examples/dask/spread_job.py, which spells the same numbers) must agree on
+// where a tenant lives, so the mapping is part of the contract.
+TEST(DeviceSetRouting, HashIsTheDocumentedOne) {
+  DeviceSet set = start_set(4);  // cpu:0..3 at indexes 0..3
+  const std::vector<std::uint32_t> expected = {1, 2, 1, 3, 0, 1, 2, 3, 1, 2, 1, 1, 0, 3, 1, 2};
+  EXPECT_EQ(routes(set, 16), expected);
+}
+
 // What this catches: a hash that reshuffles everything when one member comes or goes
 // (modulo hashing moves ~N/(N+1) of the tenants).
 TEST(DeviceSetRouting, AddMovesOnlyTenantsTheNewMemberWins) {
