@@ -60,7 +60,7 @@ struct DeviceSetState {
       return fail(ErrorKind::InvalidArgument,
                   "member " + std::to_string(member) + " is not in the DeviceSet (it has " +
                       std::to_string(members.size()) + " members)",
-                  "use an index that start() or add() gave out (0.." + std::to_string(members.size()) + ")");
+                  "use an index that start() or add() gave out (below " + std::to_string(members.size()) + ")");
     return members[member].get();
   }
 
