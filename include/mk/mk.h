@@ -5,6 +5,7 @@
 #include "mk/backend.h"
 #include "mk/batch.h"
 #include "mk/bulk.h"
+#include "mk/device_set.h"
 #include "mk/dispatch_limits.h"
 #include "mk/error.h"
 #include "mk/io.h"
