@@ -14,7 +14,7 @@ target_include_directories(mk_cccl SYSTEM INTERFACE "$<BUILD_INTERFACE:${MK_CCCL
 
 find_package(Threads REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
-if(MK_BUILD_TOOLS)
+if(MK_BUILD_TOOLS OR MK_BUILD_BENCH)
   find_package(CLI11 REQUIRED)
 endif()
 if(MK_BUILD_TESTS)

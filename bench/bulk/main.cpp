@@ -7,7 +7,6 @@
 // CUDA graph (1k items), and the PCIe copy bandwidth. Every path is checked first.
 #include <cuda_runtime.h>
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -18,8 +17,9 @@
 #include <vector>
 
 #include "bulk/floors.cuh"
+#include "common/cli.h"
+#include "common/gpu_baselines.cuh"
 #include "common/stats.h"
-#include "gpu/baselines.cuh"
 #include "mk/mk.h"
 
 namespace {
@@ -82,7 +82,7 @@ void check_batch(const mk::BatchOutput& out, std::uint32_t n, const char* path) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mk_bench_bulk: host-held items to results in host memory through the bulk path and its floors"};
+  CLI::App app{"host-held items to results in host memory through the bulk path and its floors", "mk_bench_bulk"};
   std::vector<std::uint32_t> sizes{1000, 65536, 1u << 20, 16u << 20};
   std::uint32_t samples = 30, warmup = 3, ring_samples = 10;
   std::string json_path, backend_name = "cuda";
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write every sample here");
   app.add_option("--backend", backend_name, "cpu or cuda (floors need cuda)");
   app.add_flag("--quick", quick, "sizes 1000 and 65536, 5 samples");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = mk::bench::parse_flags(app, argc, argv)) return *code;
   if (quick) sizes = {1000, 65536}, samples = 5, ring_samples = 3, warmup = 1;
 
   auto backend = must(mk::make_backend(backend_name), "backend");

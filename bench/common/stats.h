@@ -1,33 +1,24 @@
-// Sample statistics shared by the benchmarks: median, p99, and JSON-ready summaries.
+// Sample statistics for every benchmark and `megakernel bench`: one median, one p99.
 #pragma once
 
-#include <algorithm>
-#include <cstdint>
-#include <string>
+#include <cstddef>
 #include <vector>
 
 namespace mk::bench {
 
 struct Summary {
-  double median = 0;
-  double p99 = 0;
+  double median = 0;  // middle sample; the mean of the two middle ones for an even count
+  double p99 = 0;     // nearest rank: the ceil(0.99 n)-th smallest sample
   double min = 0;
   double max = 0;
   std::size_t samples = 0;
 };
 
-inline Summary summarize(std::vector<double> v) {
-  Summary s;
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  s.samples = v.size();
-  s.min = v.front();
-  s.max = v.back();
-  s.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  const std::size_t i99 =
-      std::min(v.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(v.size() - 1) + 0.5));
-  s.p99 = v[i99];
-  return s;
-}
+// The q-quantile (0 < q <= 1) of sorted samples by nearest rank: the ceil(q n)-th
+// smallest, so p99 of 30 samples is the slowest and of 1000 the 990th. 0 when empty.
+double nearest_rank(const std::vector<double>& sorted, double q);
+
+// Sorts a copy of the samples; an empty input gives a Summary of zeros.
+Summary summarize(std::vector<double> samples);
 
 }  // namespace mk::bench

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "baselines.cuh"
+#include "common/cli.h"
+#include "common/gpu_baselines.cuh"
 #include "common/stats.h"
 #include "mk/mk.h"
 
@@ -279,21 +280,16 @@ nlohmann::json bench_drain(const Options& o, const Workload& w, cudaStream_t str
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json" && i + 1 < argc)
-      o.json_path = argv[++i];
-    else if (a == "--items" && i + 1 < argc)
-      o.items = static_cast<std::uint32_t>(std::stoul(argv[++i]));
-    else if (a == "--samples" && i + 1 < argc)
-      o.samples = static_cast<std::uint32_t>(std::stoul(argv[++i]));
-    else if (a == "--quick") {
-      o.samples = 10;
-      o.drain_slots = 1u << 18;
-    } else {
-      std::fprintf(stderr, "usage: mk_bench_gpu [--json FILE] [--items N] [--samples N] [--quick]\n");
-      return 2;
-    }
+  bool quick = false;
+  CLI::App app{"per-item launches, a per-item CUDA graph and megakernel dispatch of the same items", "mk_bench_gpu"};
+  app.add_option("--json", o.json_path, "write the results here")->type_name("FILE");
+  app.add_option("--items", o.items, "ATOMIC_ADD items per sample")->capture_default_str();
+  app.add_option("--samples", o.samples, "timed samples per path")->capture_default_str();
+  app.add_flag("--quick", quick, "10 samples, a 256K-slot drain (overrides --samples)");
+  if (const auto code = mk::bench::parse_flags(app, argc, argv)) return *code;
+  if (quick) {
+    o.samples = 10;
+    o.drain_slots = 1u << 18;
   }
   if (!mk::cuda_available()) {
     std::fprintf(stderr, "mk_bench_gpu: no CUDA device visible\n");

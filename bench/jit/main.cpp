@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.h"
 #include "common/stats.h"
 #include "cuda/cuda_pipeline.h"
 #include "cuda/jit/nvrtc_compile.h"
@@ -165,22 +166,13 @@ Drain bench_drain(const Options& o, const mk::Megakernel& mk, std::uint32_t opco
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto number = [&] { return static_cast<std::uint32_t>(std::stoul(argv[++i])); };
-    if (a == "--json" && i + 1 < argc)
-      o.json_path = argv[++i];
-    else if (a == "--samples" && i + 1 < argc)
-      o.samples = number();
-    else if (a == "--cold-samples" && i + 1 < argc)
-      o.cold_samples = number();
-    else if (a == "--items" && i + 1 < argc)
-      o.items = number();
-    else {
-      std::fprintf(stderr, "usage: mk_bench_jit [--json FILE] [--samples N>=10] [--cold-samples N] [--items N]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"cold vs cached bootstrap_jit, and a custom opcode's per-item cost against ATOMIC_ADD", "mk_bench_jit"};
+  app.add_option("--json", o.json_path, "write the results here")->type_name("FILE");
+  app.add_option("--samples", o.samples, "timed samples of the drains and of the cached bootstrap")
+      ->capture_default_str();
+  app.add_option("--cold-samples", o.cold_samples, "cold bootstraps (each one compiles)")->capture_default_str();
+  app.add_option("--items", o.items, "slots drained per sample (a multiple of 256)")->capture_default_str();
+  if (const auto code = mk::bench::parse_flags(app, argc, argv)) return *code;
   if (o.items == 0 || o.items % o.workgroup != 0) die("--items must be a positive multiple of 256");
   if (!mk::cuda_available()) die("no CUDA device visible");
   auto backend = must(mk::make_backend("cuda"), "make_backend");

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.h"
 #include "cpu_baselines.h"
 #include "live_cases.h"
 #include "mk/mk.h"
@@ -63,95 +64,62 @@ struct Settings {
   std::uint32_t opcode = mk::abi::OP_ATOMIC_ADD;
 };
 
-void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
-               "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
-               "                     [--quota N] [--backoff-ns N] [--compact-batch N]\n"
-               "                     [--groups round_trip,throughput,fairness]\n"
-               "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
-               "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
-               "  --items N    items per throughput repetition (default 1e7, --quick 1e6)\n"
-               "  --batch N    items per submit in B and C (default 256)\n"
-               "  --compact-batch N  items per compact submit in B's live_compact rows (default 8192)\n"
-               "  --window N   outstanding tickets per producer (default 8)\n"
-               "  --slots N    ring slots of the throughput session (default 65536)\n"
-               "  --quota N    per-tenant quota of the fairness session (C; default 2048 of 4096 slots)\n"
-               "  --backoff-ns N  longest idle sleep of a live lane (LiveOptions::max_idle_backoff)\n"
-               "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n"
-               "  --groups L   comma-separated groups to run (default all three)\n");
-}
-
-std::uint64_t parse_number(const std::string& flag, const char* text) {
+std::uint64_t parse_number(const std::string& flag, const std::string& text) {
   try {
     std::size_t used = 0;
     const double v = std::stod(text, &used);  // accepts 1e7
-    if (used == std::string(text).size() && v >= 1 && v <= 1e15) return static_cast<std::uint64_t>(v);
+    if (used == text.size() && v >= 1 && v <= 1e15) return static_cast<std::uint64_t>(v);
   } catch (const std::exception&) {}
-  throw std::invalid_argument(flag + " needs a positive number, got '" + text + "'");
+  throw CLI::ValidationError(flag, "needs a positive number, got '" + text + "'");
 }
 
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    auto u32 = [&]() {
-      return static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_number(a, value()), 0xFFFFFFFFu));
-    };
-    if (a == "--json")
-      o.json_path = value();
-    else if (a == "--backend")
-      o.backend = value();
-    else if (a == "--quick")
-      o.quick = true;
-    else if (a == "--samples")
-      o.samples = u32();
-    else if (a == "--reps")
-      o.reps = u32();
-    else if (a == "--items")
-      o.items = parse_number(a, value());
-    else if (a == "--batch")
-      o.batch = u32();
-    else if (a == "--window")
-      o.window = u32();
-    else if (a == "--slots")
-      o.slots = u32();
-    else if (a == "--quota")
-      o.quota = u32();
-    else if (a == "--backoff-ns")
-      o.backoff_ns = u32();
-    else if (a == "--compact-batch")
-      o.compact_batch = u32();
-    else if (a == "--op")
-      o.op = value();
-    else if (a == "--groups") {
-      o.round_trip = o.throughput = o.fairness = false;
-      const std::string list = std::string(value()) + ",";
-      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
-        const std::string g = list.substr(at, comma - at);
-        if (g == "round_trip")
-          o.round_trip = true;
-        else if (g == "throughput")
-          o.throughput = true;
-        else if (g == "fairness")
-          o.fairness = true;
-        else
-          throw std::invalid_argument("--groups takes round_trip, throughput and fairness, got '" + g + "'");
-      }
-    } else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      std::exit(0);
-    } else
-      throw std::invalid_argument("unknown option " + a);
-  }
-  if (o.backend != "cpu" && o.backend != "cuda" && o.backend != "auto")
-    throw std::invalid_argument("--backend must be cpu, cuda or auto");
-  if (o.op != "add" && o.op != "nop") throw std::invalid_argument("--op must be add or nop");
-  return o;
+// The flags, each parsed as before: numbers may be written 1e7; u32 ones clamp at 2^32-1.
+void add_flags(CLI::App& app, Options& o) {
+  const auto u32 = [&app](const std::string& flag, std::optional<std::uint32_t>& out, const std::string& what) {
+    app.add_option_function<std::string>(
+           flag,
+           [flag, &out](const std::string& v) {
+             out = static_cast<std::uint32_t>(std::min<std::uint64_t>(parse_number(flag, v), 0xFFFFFFFFu));
+           },
+           what)
+        ->type_name("N");
+  };
+  app.add_option("--json", o.json_path, "write every case and sample here")->type_name("FILE");
+  app.add_option("--backend", o.backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  app.add_flag("--quick", o.quick, "fewer samples, 1e6 items per throughput repetition");
+  u32("--samples", o.samples, "single-item round trips per case (A; the fairness case C takes N/2)");
+  u32("--reps", o.reps, "timed throughput repetitions (B), after one warm-up rep");
+  app.add_option_function<std::string>(
+         "--items", [&o](const std::string& v) { o.items = parse_number("--items", v); },
+         "items per throughput repetition (default 1e7, --quick 1e6)")
+      ->type_name("N");
+  u32("--batch", o.batch, "items per submit in B and C (default 256)");
+  u32("--window", o.window, "outstanding tickets per producer (default 8)");
+  u32("--slots", o.slots, "ring slots of the throughput session (default 65536)");
+  u32("--quota", o.quota, "per-tenant quota of the fairness session (C; default 2048 of 4096 slots)");
+  u32("--backoff-ns", o.backoff_ns, "longest idle sleep of a live lane (LiveOptions::max_idle_backoff)");
+  u32("--compact-batch", o.compact_batch, "items per compact submit in B's live_compact rows (default 8192)");
+  app.add_option("--op", o.op, "throughput items: ATOMIC_ADD (add, default) or NOP")
+      ->check(CLI::IsMember({"add", "nop"}));
+  app.add_option_function<std::string>(
+         "--groups",
+         [&o](const std::string& value) {
+           o.round_trip = o.throughput = o.fairness = false;
+           const std::string list = value + ",";
+           for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
+             const std::string g = list.substr(at, comma - at);
+             if (g == "round_trip")
+               o.round_trip = true;
+             else if (g == "throughput")
+               o.throughput = true;
+             else if (g == "fairness")
+               o.fairness = true;
+             else
+               throw CLI::ValidationError("--groups", "takes round_trip, throughput and fairness, got '" + g + "'");
+           }
+         },
+         "comma-separated groups to run: round_trip,throughput,fairness (default all three)")
+      ->type_name("LIST");
 }
 
 Settings resolve(const Options& o) {
@@ -618,13 +586,14 @@ int run(const Options& o, const Settings& s) {
 
 int main(int argc, char** argv) {
   Options o;
+  CLI::App app{"LiveSession round trip, streaming throughput and tenant fairness against baselines", "mk_bench_live"};
+  add_flags(app, o);
+  if (const auto code = mk::bench::parse_flags(app, argc, argv)) return *code;
   Settings s;
   try {
-    o = parse(argc, argv);
     s = resolve(o);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "mk_bench_live: %s\n", e.what());
-    usage(stderr);
+    std::fprintf(stderr, "mk_bench_live: %s\n%s", e.what(), app.help().c_str());
     return 2;
   }
   try {

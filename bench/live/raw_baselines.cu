@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "gpu/baselines.cuh"
+#include "common/gpu_baselines.cuh"
 #include "mk/abi.h"
 #include "raw_baselines.cuh"
 #include "raw_cuda_util.cuh"

@@ -76,7 +76,7 @@ struct LaunchSpec {
   std::uint32_t samples = 10;
 };
 
-// bench/gpu/baselines.cu's per-item launches (one <<<1,1>>> kernel per item, one sync
+// bench/common/gpu_baselines.cu's per-item launches (one <<<1,1>>> kernel per item, one sync
 // per sample) and its CUDA graph of per-item nodes; `ns` gets the wall time of each
 // sample of spec.items items.
 std::string per_item_launches(const LaunchSpec& spec, std::vector<double>& ns);

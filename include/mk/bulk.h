@@ -23,7 +23,8 @@ class BatchBuilder {
 
   const BatchShape& shape() const noexcept { return m_shape; }
   std::uint32_t size() const noexcept { return m_count; }
-  void clear() noexcept { m_count = 0; }
+  void clear() noexcept { m_count = 0; }  // keeps the memory for the next batch
+  // Room for `items` records in all, allocated now so appends do not allocate.
   Status reserve(std::uint32_t items);
 
   // Room for one more record of shape().stride() words, uninitialised: the caller
@@ -48,6 +49,8 @@ class BatchBuilder {
   Status add(std::span<const Word> args);
   Status add(std::uint32_t opcode, std::uint32_t tenant, std::span<const Word> args);
 
+  // A borrowed view of the records so far, for dispatch_batch or LiveSession::submit; valid
+  // until the builder grows or is destroyed.
   BatchView view() const noexcept {
     return BatchView{m_shape, m_count, ConstWordSpan(m_words, std::size_t{m_count} * m_stride)};
   }

@@ -186,6 +186,7 @@ class LiveSession {
   // The same as bytes, the form every read_* helper takes:
   // read_observable(value_or_throw(session.read_control_bytes()), 3).
   Result<Bytes> read_control_bytes() const;
+  // Counters of this session so far, as one snapshot.
   LiveStats stats() const;
   // The watchdog's verdict: ok while the kernel is healthy.
   Status health() const;

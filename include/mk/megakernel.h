@@ -18,6 +18,7 @@ namespace mk {
 
 class BatchOutput;  // include/mk/bulk.h
 
+// What one dispatch cost and did.
 struct DispatchStats {
   std::uint64_t wall_ns = 0;    // host wall clock around the whole call
   std::uint64_t device_ns = 0;  // device timer, when device_ns_known
@@ -37,6 +38,7 @@ struct OutputBuffers {
   Bytes io_queue;   // empty when none was supplied
 };
 
+// A dispatch's buffers with its statistics (the *_observed forms).
 struct Dispatched {
   OutputBuffers buffers;
   DispatchStats stats;
@@ -91,8 +93,11 @@ class Megakernel {
  public:
   // 256 slots, one group of 256 lanes, built-in opcodes only.
   static Result<Megakernel> bootstrap(std::shared_ptr<Backend> backend);
+  // The same geometry with custom opcodes, validated here; they take table indices 12, 13, ...
   static Result<Megakernel> bootstrap_with_opcodes(std::shared_ptr<Backend> backend,
                                                    std::vector<OpcodeHandler> opcodes);
+  // slot_count slots on workgroups of workgroup_size_x lanes: slot_count must be a multiple
+  // of workgroup_size_x (worker_groups_for_geometry), the rest as bootstrap_with_opcodes.
   static Result<Megakernel> bootstrap_sharded(std::shared_ptr<Backend> backend, std::uint32_t slot_count,
                                               std::uint32_t workgroup_size_x, std::vector<OpcodeHandler> opcodes = {});
   // One fused body run for every item whose opcode is the processor's.
@@ -102,6 +107,8 @@ class Megakernel {
   // Worker groups for a ring; QueueFull unless slot_count maps to whole groups.
   static Result<std::uint32_t> worker_groups_for_geometry(std::uint32_t slot_count, std::uint32_t workgroup_size_x);
 
+  // The compiled pipeline's id: unique among the pipelines this backend built (a recovery
+  // builds a new one).
   std::uint64_t pipeline_id() const noexcept;
   std::uint32_t slot_count() const noexcept { return m_geometry.slot_count; }
   std::uint32_t workgroup_size_x() const noexcept { return m_geometry.workgroup_size_x; }
@@ -121,10 +128,15 @@ class Megakernel {
   // Borrowed inputs are copied; owned inputs are run in place and handed back.
   Result<OutputBuffers> dispatch(ConstByteSpan control, ConstByteSpan ring) const;
   Result<OutputBuffers> dispatch(Bytes&& control, Bytes&& ring) const;
+  // As dispatch, with DispatchStats.
   Result<Dispatched> dispatch_observed(ConstByteSpan control, ConstByteSpan ring) const;
   Result<Dispatched> dispatch_observed(Bytes&& control, Bytes&& ring) const;
+  // Into caller-owned buffers: no allocation when shapes repeat.
   Result<DispatchStats> dispatch_into(ConstByteSpan control, ConstByteSpan ring, OutputBuffers& out) const;
 
+  // The same with a debug log (PRINTF) and an I/O queue (LOAD_MISS); either may be empty.
+  // One round: a LOAD_MISS parks in WAIT_IO until the host serves the queue and
+  // dispatches again (dispatch_until_idle does both).
   Result<OutputBuffers> dispatch_with_io_queue(ConstByteSpan control, ConstByteSpan ring, ConstByteSpan debug_log,
                                                ConstByteSpan io_queue) const;
   Result<OutputBuffers> dispatch_with_io_queue(Bytes&& control, Bytes&& ring, Bytes&& debug_log,
@@ -158,7 +170,9 @@ class Megakernel {
   // --- Resident: device-owned buffers (Feature::ResidentHandles); never host bytes.
   // The initial buffers are validated like a dispatch's and the opcode table stamped.
   Result<ResidentHandles> create_resident_handles(const DispatchInput& initial) const;
+  // Drain the resident ring in place; nothing is copied back.
   Result<DispatchStats> dispatch_persistent_handles(ResidentHandles& handles) const;
+  // The same call (the vyre family's name; both return DispatchStats).
   Result<DispatchStats> dispatch_persistent_handles_observed(ResidentHandles& handles) const;
   // Dispatch, then copy every buffer back into out.
   Result<DispatchStats> dispatch_persistent_handles_into(ResidentHandles& handles, OutputBuffers& out) const;

@@ -41,6 +41,7 @@ Result<ConstWordSpan> try_as_words(ConstByteSpan bytes, std::string_view buffer)
 
 // ---------------------------------------------------------------------------
 // Work items.
+// One item for one ring slot: opcode id, tenant and up to MAX_ARGS argument words.
 struct WorkItem {
   std::uint32_t opcode = abi::OP_NOP;
   std::uint32_t tenant = 0;
@@ -80,12 +81,14 @@ struct SlotView {
 
 // ---------------------------------------------------------------------------
 // Control buffer.
+// A tenant's window: observable words [base, base + len); opcode addresses are relative to base.
 struct Window {
   std::uint32_t base = 0;
   std::uint32_t len = 0;
   friend bool operator==(const Window&, const Window&) = default;  // TenantCounters' == needs it
 };
 
+// TENANT_COUNT and OBSERVABLE_COUNT of a validated control buffer.
 struct ControlHeader {
   std::uint32_t tenant_count = 0;
   std::uint32_t observable_count = 0;
@@ -120,6 +123,11 @@ Status try_stamp_opcode_table_words(WordSpan control, std::span<const std::uint3
 // Write observables [at, at + words.size()).
 Status try_write_observables(ByteSpan control, std::uint32_t at, std::span<const std::uint32_t> words);
 
+// Run-state counters (DONE_COUNT, EPOCH, LAST_FENCE_TAG, FAULT_COUNT), read with acquire
+// ordering so what the kernel published before bumping them is visible. Malformed when
+// the buffer is not a valid control buffer; an observable index at or past
+// OBSERVABLE_COUNT is InvalidArgument. The plain forms throw that mk::Error: they never
+// return 0 for a buffer they could not read.
 Result<std::uint32_t> try_read_done_count(ConstByteSpan control);
 Result<std::uint32_t> try_read_epoch(ConstByteSpan control);
 Result<std::uint32_t> try_read_last_fence_tag(ConstByteSpan control);
@@ -133,7 +141,7 @@ std::uint32_t read_fault_count(ConstByteSpan control);
 std::uint32_t read_observable(ConstByteSpan control, std::uint32_t index);
 std::vector<std::uint32_t> read_observables(ConstByteSpan control);
 
-// Per-opcode completion counts, non-zero only, in table order.
+// Per-opcode completion counts (OPCODE_COUNTS: DONE items only), non-zero only, in table order.
 struct OpcodeCount {
   std::uint32_t opcode = 0;
   std::uint32_t table_index = 0;
@@ -144,6 +152,7 @@ Result<std::vector<OpcodeCount>> try_read_metrics(ConstByteSpan control);
 Status try_read_metrics_into(ConstByteSpan control, std::vector<OpcodeCount>& out);
 std::vector<OpcodeCount> read_metrics(ConstByteSpan control);
 
+// One tenant's record: policy (flags, allow mask, window) and its DONE / FAULT counters.
 struct TenantCounters {
   std::uint32_t tenant = 0;
   std::uint32_t flags = 0;
@@ -153,11 +162,14 @@ struct TenantCounters {
   std::uint32_t faults = 0;
   friend bool operator==(const TenantCounters&, const TenantCounters&) = default;
 };
+// InvalidArgument when tenant >= TENANT_COUNT.
 Result<TenantCounters> try_read_tenant_counters(ConstByteSpan control, std::uint32_t tenant);
 TenantCounters read_tenant_counters(ConstByteSpan control, std::uint32_t tenant);
 
 // ---------------------------------------------------------------------------
 // Ring.
+// slot_count slots, every one EMPTY (InvalidArgument past abi::MAX_RING_SLOTS). A dispatch
+// needs exactly Megakernel::slot_count() slots.
 Result<Bytes> try_encode_empty_ring(std::uint32_t slot_count);
 Bytes encode_empty_ring(std::uint32_t slot_count);
 Status try_encode_empty_ring_into(ByteSpan out, std::uint32_t slot_count);
@@ -169,45 +181,57 @@ void encode_slot_words(const WorkItem& item, std::span<Word, abi::SLOT_WORDS> ou
 
 // Write one item into slot `slot`: every other word first, STATUS=PUBLISHED last with
 // release order. Fails (QueueFull) while the slot is PUBLISHED, CLAIMED, WAIT_IO,
-// YIELD or REQUEUE.
+// YIELD or REQUEUE; a slot past the ring is InvalidArgument. Nothing is written on failure.
 Status try_publish_slot(ByteSpan ring, std::uint32_t slot, const WorkItem& item);
 void publish_slot(ByteSpan ring, std::uint32_t slot, const WorkItem& item);
 Status try_publish_slot_words(WordSpan ring, std::uint32_t slot, const WorkItem& item);
 
 // Publish items into slots first_slot, first_slot+1, ... (no wrap); cost is
 // proportional to the items, the rest of the ring is not touched. Returns the slot
-// after the last one written. The whole batch is validated first.
+// after the last one written. The whole batch is validated first: a run past the ring
+// is InvalidArgument, a slot still in flight QueueFull, and then nothing is written.
 Result<std::uint32_t> try_publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items);
 std::uint32_t publish_work_items(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items);
 
-// Encode a whole ring: items in slots 0..n-1 PUBLISHED, every other slot EMPTY.
+// Encode a whole ring: items in slots 0..n-1 PUBLISHED, every other slot EMPTY. The ring's
+// slot count is its size / 64 bytes; more items than slots is InvalidArgument, and every
+// slot must be reusable (EMPTY, DONE or FAULT), QueueFull otherwise.
 Status try_encode_work_items_ring_into(ByteSpan ring, std::span<const WorkItem> items);
 Status try_encode_work_items_ring_words_into(WordSpan ring, std::span<const WorkItem> items);
 
+// try_make_packed_item(tenant, ops), then try_publish_slot into `slot`.
 Status try_publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops);
 void publish_packed_slot(ByteSpan ring, std::uint32_t slot, std::uint32_t tenant, std::span<const PackedOp> ops);
 
 // Publish items into first_slot.. and a BATCH_FENCE (tenant fence_tenant, tag) right
-// after them covering exactly those slots. Returns the next free slot.
+// after them covering exactly those slots: n items take n + 1 slots, and the return is
+// first_slot + n + 1. Validated whole like try_publish_work_items (the fence's slot
+// included). The fence is a completion marker, not a barrier (docs/reference.md section 4).
 Result<std::uint32_t> try_batch_publish(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items,
                                         std::uint32_t fence_tag, std::uint32_t fence_tenant = 0);
 std::uint32_t batch_publish(ByteSpan ring, std::uint32_t first_slot, std::span<const WorkItem> items,
                             std::uint32_t fence_tag, std::uint32_t fence_tenant = 0);
 
+// Slots in a ring (its size / 64 bytes); Malformed for a size that is not whole slots.
 Result<std::uint32_t> try_slot_count(ConstByteSpan ring);
+// One slot, STATUS read with acquire ordering; InvalidArgument past the ring.
 Result<SlotView> try_read_slot(ConstByteSpan ring, std::uint32_t slot);
+// Every slot, in order.
 Result<std::vector<SlotView>> try_read_slots(ConstByteSpan ring);
-// Slots in DONE state.
+// Slots in DONE state over the whole ring (no item count: the ring's size says how many
+// slots there are). FAULT slots are not counted.
 Result<std::uint32_t> try_count_done_ring_slots(ConstByteSpan ring);
 // Slot indices in DONE state, ascending.
 Result<std::vector<std::uint32_t>> try_read_done_slots(ConstByteSpan ring);
 
 // ---------------------------------------------------------------------------
 // Debug log.
+// A log of capacity_records records, CURSOR 0 (InvalidArgument past the largest log).
 Result<Bytes> try_encode_empty_debug_log(std::uint32_t capacity_records);
 Bytes encode_empty_debug_log(std::uint32_t capacity_records);
 Status try_encode_empty_debug_log_into(ByteSpan out, std::uint32_t capacity_records);
 
+// One committed PRINTF record: its index in the log, fmt_id, who printed it and five values.
 struct DebugRecord {
   std::uint32_t index = 0;
   std::uint32_t fmt_id = 0;
@@ -230,16 +254,19 @@ enum class DecodeMode {
   Lenient,  // partial records are counted in DebugLog::partial and skipped
 };
 
+// Decode a debug log: Malformed for a bad header or, in Strict mode, a partial record.
 Result<DebugLog> try_read_debug_log(ConstByteSpan log, DecodeMode mode = DecodeMode::Strict);
 Status try_read_debug_log_into(ConstByteSpan log, DebugLog& out, DecodeMode mode = DecodeMode::Strict);
 DebugLog read_debug_log(ConstByteSpan log, DecodeMode mode = DecodeMode::Strict);
 
 // ---------------------------------------------------------------------------
 // I/O queue.
+// A queue of capacity_requests entries, every one EMPTY, HEAD 0.
 Result<Bytes> try_encode_empty_io_queue(std::uint32_t capacity_requests);
 Bytes encode_empty_io_queue(std::uint32_t capacity_requests);
 Status try_encode_empty_io_queue_into(ByteSpan out, std::uint32_t capacity_requests);
 
+// One LOAD_MISS request as the kernel posted it (docs/reference.md section 1.5).
 struct IoRequest {
   std::uint32_t index = 0;  // entry in the queue
   std::uint32_t op = 0;
@@ -258,6 +285,7 @@ struct IoQueueView {
   std::vector<IoRequest> requests;  // entries whose STATUS is not EMPTY
 };
 
+// Decode the queue's header and every non-EMPTY entry; Malformed for a bad header.
 Result<IoQueueView> try_read_io_requests(ConstByteSpan io);
 IoQueueView read_io_requests(ConstByteSpan io);
 

@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "cli_test_util.h"
+#include "common/stats.h"
 #include "mk/backend.h"
 
 namespace mk::cli::test {
@@ -153,6 +154,22 @@ TEST(cli_bench, SummaryMedianAndP99) {
   EXPECT_DOUBLE_EQ(summary.median, 50.5);
   EXPECT_DOUBLE_EQ(summary.p99, 99.0);
   EXPECT_DOUBLE_EQ(summary.items_per_second, 1e9 / 50.5);
+}
+
+// One p99 for `megakernel bench` and every mk_bench_* binary: nearest rank, ceil(0.99 n).
+// What this catches: the two definitions drifting apart again (they once differed).
+TEST(cli_bench, OneP99DefinitionForEveryBenchmark) {
+  for (std::size_t n : {1u, 2u, 5u, 30u, 100u, 150u, 1000u, 2000u}) {
+    std::vector<double> samples;
+    for (std::size_t i = n; i >= 1; --i) samples.push_back(static_cast<double>(i));
+    const double want = static_cast<double>((99 * n + 99) / 100);  // ceil(0.99 n), exactly
+    EXPECT_DOUBLE_EQ(bench::summarize(samples).p99, want) << n << " samples";
+    EXPECT_DOUBLE_EQ(summarize(samples).p99, want) << n << " samples";
+    EXPECT_DOUBLE_EQ(summarize(samples).median, bench::summarize(samples).median) << n << " samples";
+  }
+  EXPECT_EQ(bench::summarize({}).samples, 0u);
+  EXPECT_DOUBLE_EQ(bench::summarize({3, 1, 2}).min, 1.0);
+  EXPECT_DOUBLE_EQ(bench::summarize({3, 1, 2}).max, 3.0);
 }
 
 TEST(cli_bench, QuickJsonHasEverySample) {

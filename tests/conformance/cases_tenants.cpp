@@ -8,7 +8,7 @@ std::vector<Case> tenant_cases() {
   using namespace abi;
   std::vector<Case> cases;
 
-  // DESIGN.md's example: tenant 1 with window [512, 256] storing at 3 writes observable 515.
+  // A narrowed tenant: 1 with window [512, 256] storing at 3 writes observable 515.
   cases.push_back(Case("window_relative_store")
                       .tenants(2)
                       .policy(1, ALL_OPS, Window{512, 256})

@@ -2,7 +2,7 @@
 // own expectations and compared word for word with the CPU-deterministic oracle.
 //
 // What this catches: a backend (or a change to interp/) whose observable behaviour
-// differs from DESIGN.md sections 2-3 or from the reference CPU run: wrong RESULTs,
+// differs from docs/reference.md sections 1-3 or from the reference CPU run: wrong RESULTs,
 // counters, fault codes, stray writes, lost or duplicated completions.
 //
 // Order-dependent words. Several lanes may run slots in any order, so these words may

@@ -13,7 +13,7 @@ constexpr std::uint32_t OBS = 10;
 TEST(ProtocolControl, EncodeWritesEveryDocumentedWord) {
   const Bytes control = encode_control(true, 3, OBS);
   ASSERT_EQ(control.size(), (656u + OBS) * 4u);
-  // Expected buffer built word by word from DESIGN.md section 2.
+  // Expected buffer built word by word from docs/reference.md section 1.2.
   std::vector<Word> want(656 + OBS, 0);
   want[0] = 0x314B434Du;
   want[1] = 1;

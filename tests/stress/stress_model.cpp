@@ -72,7 +72,7 @@ Outcome exec_packed(Model& m, const TenantSpec& t, const WorkItem& item) {
   return last;
 }
 
-// Authorise and run one item, then account for it exactly as DESIGN.md section 2 says.
+// Authorise and run one item, then account for it exactly as docs/reference.md sections 2 and 3 say.
 Outcome predict(Model& m, const WorkItem& item) {
   Outcome out;
   const u32 index = abi::builtin_index(item.opcode);

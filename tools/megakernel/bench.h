@@ -63,7 +63,7 @@ Result<std::unique_ptr<BenchPath>> make_resident_many_path(const BenchEnv& env);
 
 struct BenchSummary {
   double median = 0;  // ns per item
-  double p99 = 0;     // ns per item (nearest rank)
+  double p99 = 0;     // ns per item (nearest rank, bench/common/stats.h)
   double items_per_second = 0;
 };
 BenchSummary summarize(std::vector<double> ns_per_item);

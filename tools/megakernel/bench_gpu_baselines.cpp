@@ -5,7 +5,7 @@
 #include "bench.h"
 
 #if MK_CLI_HAVE_CUDA
-#include "gpu_baselines.cuh"
+#include "common/gpu_baselines.cuh"
 #endif
 
 namespace mk::cli {
@@ -49,9 +49,9 @@ class GpuBaselinePath final : public BenchPath {
     if (e == cudaSuccess) e = cudaMemcpy(m_a, a.data(), n * 4, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(m_b, b.data(), n * 4, cudaMemcpyHostToDevice);
     if (e != cudaSuccess) return cuda::std::unexpected(cuda_failure(e, "setting up the GPU baseline"));
-    m_items = GpuBaselineItems{m_op, m_a, m_b, m_words, static_cast<std::uint32_t>(n)};
+    m_items = bench::GpuItems{m_op, m_a, m_b, m_words, static_cast<std::uint32_t>(n)};
     if (m_graph) {
-      e = gpu_baseline_build_graph(m_items, m_stream, &m_exec);
+      e = bench::build_per_item_graph(m_items, m_stream, &m_exec);
       if (e != cudaSuccess) return cuda::std::unexpected(cuda_failure(e, "recording the per-item graph"));
     }
     return {};
@@ -62,7 +62,7 @@ class GpuBaselinePath final : public BenchPath {
     if (e == cudaSuccess) e = cudaStreamSynchronize(m_stream);
     if (e != cudaSuccess) return cuda::std::unexpected(cuda_failure(e, "resetting the window"));
     const auto start = std::chrono::steady_clock::now();
-    e = m_graph ? cudaGraphLaunch(m_exec, m_stream) : gpu_baseline_launch_per_item(m_items, m_stream);
+    e = m_graph ? cudaGraphLaunch(m_exec, m_stream) : bench::launch_per_item(m_items, m_stream);
     if (e == cudaSuccess) e = cudaStreamSynchronize(m_stream);
     const auto stop = std::chrono::steady_clock::now();
     if (e != cudaSuccess)
@@ -82,7 +82,7 @@ class GpuBaselinePath final : public BenchPath {
   cudaStream_t m_stream = nullptr;
   cudaGraphExec_t m_exec = nullptr;
   std::uint32_t *m_op = nullptr, *m_a = nullptr, *m_b = nullptr, *m_words = nullptr;
-  GpuBaselineItems m_items;
+  bench::GpuItems m_items;
 };
 
 Result<std::unique_ptr<BenchPath>> make_gpu_baseline(const BenchEnv& env, bool graph) {

@@ -1,28 +1,33 @@
 // Per-item launch, per-item graph and copy-bandwidth baselines.
-#include "baselines.cuh"
+#include "gpu_baselines.cuh"
+#include "mk/abi.h"
 
 namespace mk::bench {
 namespace {
 
-__global__ void apply_one(std::uint32_t* observables, const std::uint32_t* addr, const std::uint32_t* delta,
-                          std::uint32_t i) {
-  atomicAdd(observables + addr[i], delta[i]);
+__global__ void apply_item(GpuItems items, std::uint32_t i) {
+  const std::uint32_t op = items.op ? items.op[i] : abi::OP_ATOMIC_ADD;
+  std::uint32_t* word = items.words + items.a[i];
+  if (op == abi::OP_ATOMIC_ADD)
+    atomicAdd(word, items.b[i]);
+  else if (op == abi::OP_STORE_U32)
+    *word = items.b[i];
+  else if (op == abi::OP_LOAD_U32)
+    (void)*static_cast<volatile std::uint32_t*>(word);
 }
 
 }  // namespace
 
-cudaError_t launch_per_item(std::uint32_t* observables, const std::uint32_t* addr, const std::uint32_t* delta,
-                            std::uint32_t n, cudaStream_t stream) {
-  for (std::uint32_t i = 0; i < n; ++i) apply_one<<<1, 1, 0, stream>>>(observables, addr, delta, i);
+cudaError_t launch_per_item(const GpuItems& items, cudaStream_t stream) {
+  for (std::uint32_t i = 0; i < items.count; ++i) apply_item<<<1, 1, 0, stream>>>(items, i);
   return cudaGetLastError();
 }
 
-cudaError_t build_per_item_graph(std::uint32_t* observables, const std::uint32_t* addr, const std::uint32_t* delta,
-                                 std::uint32_t n, cudaStream_t stream, cudaGraphExec_t* exec) {
+cudaError_t build_per_item_graph(const GpuItems& items, cudaStream_t stream, cudaGraphExec_t* exec) {
   cudaGraph_t graph = nullptr;
   cudaError_t e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
   if (e != cudaSuccess) return e;
-  for (std::uint32_t i = 0; i < n; ++i) apply_one<<<1, 1, 0, stream>>>(observables, addr, delta, i);
+  for (std::uint32_t i = 0; i < items.count; ++i) apply_item<<<1, 1, 0, stream>>>(items, i);
   e = cudaStreamEndCapture(stream, &graph);
   if (e != cudaSuccess) return e;
   e = cudaGraphInstantiate(exec, graph, 0);
