@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,6 +56,25 @@ class AlignedInput {
   BufferArg m_arg;
   std::vector<std::uint32_t> m_copy;
   ConstByteSpan m_bytes;
+};
+
+// The four buffers of a dispatch (control, ring, optional debug log and I/O queue), each
+// an AlignedInput; None leaves a buffer empty.
+class DispatchArgs {
+ public:
+  DispatchArgs(pyb::handle control, pyb::handle ring, pyb::handle debug_log, pyb::handle io_queue)
+      : m_control(control, "control"), m_ring(ring, "ring") {
+    if (!debug_log.is_none()) m_log.emplace(debug_log, "debug_log");
+    if (!io_queue.is_none()) m_io.emplace(io_queue, "io_queue");
+  }
+  DispatchInput input() const noexcept {
+    return DispatchInput{m_control.bytes(), m_ring.bytes(), m_log ? m_log->bytes() : ConstByteSpan{},
+                         m_io ? m_io->bytes() : ConstByteSpan{}};
+  }
+
+ private:
+  AlignedInput m_control, m_ring;
+  std::optional<AlignedInput> m_log, m_io;
 };
 
 // A 2-D C-contiguous native uint32 array, or TypeError/ValueError naming `name`.

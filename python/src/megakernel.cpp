@@ -144,13 +144,8 @@ void bind_megakernel(pyb::module_& m) {
       .def(
           "dispatch",
           [](const Megakernel& k, pyb::handle control, pyb::handle ring, pyb::handle debug_log, pyb::handle io_queue) {
-            AlignedInput c(control, "control");
-            AlignedInput r(ring, "ring");
-            std::optional<AlignedInput> log, io;
-            if (!debug_log.is_none()) log.emplace(debug_log, "debug_log");
-            if (!io_queue.is_none()) io.emplace(io_queue, "io_queue");
-            DispatchInput input{c.bytes(), r.bytes(), log ? log->bytes() : ConstByteSpan{},
-                                io ? io->bytes() : ConstByteSpan{}};
+            const DispatchArgs args(control, ring, debug_log, io_queue);
+            const DispatchInput input = args.input();
             auto out = std::make_unique<PyOutput>();
             Result<DispatchStats> stats = fail(ErrorKind::Backend, "not run", "");
             {

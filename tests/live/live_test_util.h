@@ -62,11 +62,15 @@ class LiveTest : public ::testing::TestWithParam<std::string> {
 #endif
     auto backend = live_backend(GetParam());
     ASSERT_TRUE(backend) << backend.error().what();
-    auto megakernel = Megakernel::bootstrap(*backend);
+    auto handlers = opcodes();
+    auto megakernel = handlers.empty() ? Megakernel::bootstrap(*backend)
+                                       : Megakernel::bootstrap_with_opcodes(*backend, std::move(handlers));
     ASSERT_TRUE(megakernel) << megakernel.error().what();
     m_megakernel.emplace(std::move(*megakernel));
   }
 
+  // Custom opcodes of the fixture's Megakernel (none by default).
+  virtual std::vector<OpcodeHandler> opcodes() const { return {}; }
   const Megakernel& megakernel() const { return *m_megakernel; }
   Result<LiveSession> start(LiveOptions options = {}) const {
     return LiveSession::start(*m_megakernel, std::move(options));

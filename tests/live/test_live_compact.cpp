@@ -23,17 +23,22 @@ class LiveCompact : public LiveTest {
   }
 };
 
-// What this catches: the CUDA engine accepting compact batches it cannot yet complete.
-TEST(CudaCompactLive, IsRefusedWithAFix) {
-  if (!cuda_available()) GTEST_SKIP() << "no CUDA device visible";
-  auto mk = value_or_throw(Megakernel::bootstrap(value_or_throw(make_backend("cuda"))));
-  auto session = value_or_throw(LiveSession::start(mk));
+// A one-item compact batch to `session` is refused Unsupported with a fix naming `fix`.
+void expect_compact_refused(const Megakernel& mk, LiveSession& session, const char* fix) {
   auto b = value_or_throw(BatchBuilder::make(mk, BatchShape::uniform(abi::OP_NOP, 0, 0)));
   b.append(1);
   auto t = session.submit(b.view());
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind(), ErrorKind::Unsupported);
-  EXPECT_NE(t.error().fix().find("dispatch_batch"), std::string::npos) << t.error().what();
+  EXPECT_NE(t.error().fix().find(fix), std::string::npos) << t.error().what();
+}
+
+// What this catches: the CUDA engine accepting compact batches it cannot yet complete.
+TEST(CudaCompactLive, IsRefusedWithAFix) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device visible";
+  auto mk = value_or_throw(Megakernel::bootstrap(value_or_throw(make_backend("cuda"))));
+  auto session = value_or_throw(LiveSession::start(mk));
+  expect_compact_refused(mk, session, "dispatch_batch");
 }
 
 // What this catches: an isolated session taking a compact batch into an arena its
@@ -41,12 +46,7 @@ TEST(CudaCompactLive, IsRefusedWithAFix) {
 TEST(IsolatedCompactLive, IsRefusedWithAFix) {
   auto mk = value_or_throw(Megakernel::bootstrap(value_or_throw(live_backend("cpu_isolated"))));
   auto session = value_or_throw(LiveSession::start(mk));
-  auto b = value_or_throw(BatchBuilder::make(mk, BatchShape::uniform(abi::OP_NOP, 0, 0)));
-  b.append(1);
-  auto t = session.submit(b.view());
-  ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().kind(), ErrorKind::Unsupported);
-  EXPECT_NE(t.error().fix().find("WorkItems"), std::string::npos) << t.error().what();
+  expect_compact_refused(mk, session, "WorkItems");
   // WorkItems still go through.
   const WorkItem item = value_or_throw(WorkItem::make(abi::OP_NOP, 0, {}));
   auto w = session.submit(std::span<const WorkItem>(&item, 1));

@@ -22,27 +22,15 @@ OpcodeHandler add_after_runs() {
                              result(atomic_add(arg(0), arg(1)))})};
 }
 
-class LiveRequeue : public ::testing::TestWithParam<std::string> {
+class LiveRequeue : public LiveTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "cuda" && !cuda_available()) GTEST_SKIP() << "no CUDA device visible";
-#if defined(__SANITIZE_THREAD__)
-    if (GetParam() == "cpu_isolated")
-      GTEST_SKIP() << "ThreadSanitizer cannot follow synchronisation through another process";
-#endif
-    auto backend = live_backend(GetParam());
-    ASSERT_TRUE(backend) << backend.error().what();
-    auto mk = Megakernel::bootstrap_with_opcodes(*backend, {add_after_runs()});
-    ASSERT_TRUE(mk) << mk.error().what();
-    m_megakernel.emplace(std::move(*mk));
-  }
-  std::optional<Megakernel> m_megakernel;
+  std::vector<OpcodeHandler> opcodes() const override { return {add_after_runs()}; }
 };
 
 TEST_P(LiveRequeue, RequeuedItemsKeepTheirPlaceAndRunUntilTheyEnd) {
   LiveOptions options;
   options.observable_count = 64;
-  auto session = LiveSession::start(*m_megakernel, options);
+  auto session = start(options);
   if (GetParam() == "cuda") {
     ASSERT_FALSE(session);
     EXPECT_EQ(session.error().kind(), ErrorKind::Unsupported) << session.error().what();
