@@ -58,6 +58,9 @@ class DeviceTicket {
   std::uint64_t sequence() const noexcept { return m_ticket.sequence(); }  // ring position on its member
   std::uint32_t size() const noexcept { return m_ticket.size(); }
   bool ready() const noexcept { return m_ticket.ready(); }
+  // A ticket of submit(const BatchView&), and its compact results (Ticket's).
+  bool compact() const noexcept { return m_ticket.compact(); }
+  TicketBatchResults batch_results() const noexcept { return m_ticket.batch_results(); }
   // Per-item results in submission order; empty until ready().
   std::span<const ItemResult> results() const noexcept { return m_ticket.results(); }
   ItemResult item(std::uint32_t item) const noexcept { return m_ticket.item(item); }
@@ -102,6 +105,12 @@ class DeviceSet {
   Result<DeviceTicket> submit(std::span<const WorkItem> items);
   // Like submit, but waits up to `timeout` for room on the member.
   Result<DeviceTicket> submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout);
+  // A compact batch (LiveSession::submit(const BatchView&)), routed the same way: the
+  // shared tenant's member, or with per-item tenants the member every record's tenant
+  // routes to (a batch spanning members is refused). Records shorter than count * stride
+  // are refused before any is read.
+  Result<DeviceTicket> submit(const BatchView& batch);
+  Result<DeviceTicket> submit_wait(const BatchView& batch, std::chrono::nanoseconds timeout);
   // Wait for a ticket on its member: true (done), false (timed out) or the member's Error,
   // its message prefixed with the member ("member 1 (cpu:1): ..."); a member whose session
   // failed is marked Faulted and gets no new work.

@@ -110,24 +110,29 @@ struct DeviceSetState {
     return members[member].get();
   }
 
-  // The member of every item's tenant, and its slot; InvalidArgument when they differ.
-  Result<std::pair<std::uint32_t, DeviceSlot*>> route_batch(std::span<const WorkItem> items) const {
+  // The member of every item's tenant (`tenant_of(i)` for i < count), and its slot;
+  // InvalidArgument when they differ.
+  template <class TenantOf>
+  Result<std::pair<std::uint32_t, DeviceSlot*>> route_batch(std::size_t count, TenantOf tenant_of) const {
     std::shared_lock lock(mutex);
     if (closed)
       return fail(ErrorKind::InvalidArgument, "the DeviceSet is shut down",
                   "start a new DeviceSet to submit more work");
-    auto first = route_locked(items[0].tenant);
+    const std::uint32_t tenant0 = tenant_of(0);
+    auto first = route_locked(tenant0);
     if (!first) return cuda::std::unexpected(std::move(first.error()));
-    for (std::size_t i = 1; i < items.size(); ++i) {
-      if (items[i].tenant == items[i - 1].tenant) continue;
-      auto m = route_locked(items[i].tenant);
+    std::uint32_t previous = tenant0;
+    for (std::size_t i = 1; i < count; ++i) {
+      const std::uint32_t tenant = tenant_of(i);
+      if (tenant == previous) continue;
+      previous = tenant;
+      auto m = route_locked(tenant);
       if (!m) return cuda::std::unexpected(std::move(m.error()));
       if (*m != *first)
         return fail(ErrorKind::InvalidArgument,
-                    "item " + std::to_string(i) + " (tenant " + std::to_string(items[i].tenant) +
-                        ") routes to member " + std::to_string(*m) + " but item 0 (tenant " +
-                        std::to_string(items[0].tenant) + ") to member " + std::to_string(*first) +
-                        ": a batch may not span devices",
+                    "item " + std::to_string(i) + " (tenant " + std::to_string(tenant) + ") routes to member " +
+                        std::to_string(*m) + " but item 0 (tenant " + std::to_string(tenant0) + ") to member " +
+                        std::to_string(*first) + ": a batch may not span devices",
                     "submit one batch per tenant, or pin() the tenants of a mixed batch to one member");
     }
     return std::pair{*first, members[*first].get()};
@@ -186,26 +191,60 @@ std::chrono::nanoseconds remaining(Clock::time_point deadline) {
   return std::max(std::chrono::nanoseconds(0), std::chrono::nanoseconds(deadline - Clock::now()));
 }
 
-Result<DeviceTicket> submit_to(detail::DeviceSetState& s, std::span<const WorkItem> items,
-                               std::optional<std::chrono::nanoseconds> timeout) {
-  if (items.empty()) return fail(ErrorKind::InvalidArgument, "the batch is empty", "submit at least one work item");
-  const auto deadline = Clock::now() + timeout.value_or(std::chrono::nanoseconds(0));
+// Route, submit, and follow a member that left routing to the tenant's next one (a submit
+// is whole or nothing: a member that left took none of the batch). Each retry follows a
+// member that left, so this ends within members + 1 tries.
+template <class Route, class Submit>
+Result<DeviceTicket> submit_routed(detail::DeviceSetState& s, Route route_batch, Submit submit) {
   std::size_t tries = 0;
   {
     std::shared_lock lock(s.mutex);
     tries = s.members.size() + 1;
   }
-  // Each retry follows a member that left routing, so this ends within members + 1 tries.
   for (std::size_t attempt = 1;; ++attempt) {
-    auto route = s.route_batch(items);
+    auto route = route_batch();
     if (!route) return cuda::std::unexpected(std::move(route.error()));
     auto [member, slot] = *route;
-    auto ticket = timeout ? slot->session->submit_wait(items, remaining(deadline)) : slot->session->submit(items);
+    auto ticket = submit(*slot->session);
     if (ticket) return DeviceTicket(member, std::move(*ticket));
-    // A submit is whole or nothing: a member that left took none of the batch.
     if (!s.note_error(member) || attempt >= tries)
       return cuda::std::unexpected(detail::named(*slot, member, ticket.error()));
   }
+}
+
+Result<DeviceTicket> submit_to(detail::DeviceSetState& s, std::span<const WorkItem> items,
+                               std::optional<std::chrono::nanoseconds> timeout) {
+  if (items.empty()) return fail(ErrorKind::InvalidArgument, "the batch is empty", "submit at least one work item");
+  const auto deadline = Clock::now() + timeout.value_or(std::chrono::nanoseconds(0));
+  return submit_routed(
+      s, [&] { return s.route_batch(items.size(), [&](std::size_t i) { return items[i].tenant; }); },
+      [&](LiveSession& session) {
+        return timeout ? session.submit_wait(items, remaining(deadline)) : session.submit(items);
+      });
+}
+
+Result<DeviceTicket> submit_to(detail::DeviceSetState& s, const BatchView& batch,
+                               std::optional<std::chrono::nanoseconds> timeout) {
+  if (batch.count == 0) return fail(ErrorKind::InvalidArgument, "the compact batch is empty", "pass at least one item");
+  const std::uint32_t stride = batch.shape.stride();
+  // Per-item tenants are read here, before the member validates the batch: bound them first.
+  if (batch.shape.per_item_tenant && batch.records.size() / stride < batch.count)
+    return fail(ErrorKind::InvalidArgument,
+                "the compact batch's records hold " + std::to_string(batch.records.size()) + " words, " +
+                    std::to_string(batch.count) + " records of " + std::to_string(stride) + " words need more",
+                "pass count * shape.stride() record words");
+  const std::uint32_t tenant_word = batch.shape.per_item_opcode ? 1u : 0u;  // records: [opcode] [tenant] args
+  const auto deadline = Clock::now() + timeout.value_or(std::chrono::nanoseconds(0));
+  return submit_routed(
+      s,
+      [&] {
+        return s.route_batch(batch.count, [&](std::size_t i) {
+          return batch.shape.per_item_tenant ? batch.records[i * stride + tenant_word] : batch.shape.tenant;
+        });
+      },
+      [&](LiveSession& session) {
+        return timeout ? session.submit_wait(batch, remaining(deadline)) : session.submit(batch);
+      });
 }
 
 }  // namespace
@@ -235,6 +274,12 @@ Result<DeviceSet> DeviceSet::start(std::span<const DeviceMember> members, Device
 }
 
 Result<DeviceTicket> DeviceSet::submit(std::span<const WorkItem> items) { return submit_to(*m_state, items, {}); }
+
+Result<DeviceTicket> DeviceSet::submit(const BatchView& batch) { return submit_to(*m_state, batch, {}); }
+
+Result<DeviceTicket> DeviceSet::submit_wait(const BatchView& batch, std::chrono::nanoseconds timeout) {
+  return submit_to(*m_state, batch, timeout);
+}
 
 Result<DeviceTicket> DeviceSet::submit_wait(std::span<const WorkItem> items, std::chrono::nanoseconds timeout) {
   return submit_to(*m_state, items, timeout);
