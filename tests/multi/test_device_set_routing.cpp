@@ -178,7 +178,7 @@ TEST(DeviceSetRouting, ErrorsNameTheProblemAndAFix) {
   auto no_ticket = set.wait(DeviceTicket{}, 1s);
   ASSERT_FALSE(no_ticket);
   EXPECT_EQ(no_ticket.error().kind(), ErrorKind::InvalidArgument);
-  auto no_items = set.submit({});
+  auto no_items = set.submit(std::span<const WorkItem>{});
   ASSERT_FALSE(no_items);
   EXPECT_EQ(no_items.error().kind(), ErrorKind::InvalidArgument);
   auto again = set.add(cpu_member(1));
