@@ -63,12 +63,20 @@ struct Settings {
   std::uint32_t opcode = mk::abi::OP_ATOMIC_ADD;
 };
 
+// The registry's backend names, for --backend's help and error.
+std::string backend_list() {
+  std::string out;
+  for (const std::string& name : mk::backend_names()) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: mk_bench_live [--json FILE] [--backend cpu|cuda|auto] [--samples N] [--quick]\n"
+               "usage: mk_bench_live [--json FILE] [--backend auto|NAME] [--samples N] [--quick]\n"
                "                     [--reps N] [--items N] [--batch N] [--window N] [--slots N] [--op add|nop]\n"
                "                     [--quota N] [--backoff-ns N] [--compact-batch N]\n"
                "                     [--groups round_trip,throughput,fairness]\n"
+               "  --backend    auto (the default) or one of: %s\n"
                "  --samples N  single-item round trips per case (A; the fairness case C takes N/2)\n"
                "  --reps N     timed throughput repetitions (B), after one warm-up rep\n"
                "  --items N    items per throughput repetition (default 1e7, --quick 1e6)\n"
@@ -79,7 +87,8 @@ void usage(std::FILE* out) {
                "  --quota N    per-tenant quota of the fairness session (C; default 2048 of 4096 slots)\n"
                "  --backoff-ns N  longest idle sleep of a live lane (LiveOptions::max_idle_backoff)\n"
                "  --op add|nop throughput items: ATOMIC_ADD (default) or NOP\n"
-               "  --groups L   comma-separated groups to run (default all three)\n");
+               "  --groups L   comma-separated groups to run (default all three)\n",
+               backend_list().c_str());
 }
 
 std::uint64_t parse_number(const std::string& flag, const char* text) {
@@ -148,8 +157,9 @@ Options parse(int argc, char** argv) {
     } else
       throw std::invalid_argument("unknown option " + a);
   }
-  if (o.backend != "cpu" && o.backend != "cuda" && o.backend != "auto")
-    throw std::invalid_argument("--backend must be cpu, cuda or auto");
+  const std::vector<std::string> names = mk::backend_names();
+  if (o.backend != "auto" && std::find(names.begin(), names.end(), o.backend) == names.end())
+    throw std::invalid_argument("--backend must be auto or a registered backend: " + backend_list());
   if (o.op != "add" && o.op != "nop") throw std::invalid_argument("--op must be add or nop");
   return o;
 }
@@ -550,7 +560,7 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
 }
 
 int run(const Options& o, const Settings& s) {
-  const std::string backend_name = o.backend == "auto" ? (mk::cuda_available() ? "cuda" : "cpu") : o.backend;
+  const std::string backend_name = o.backend == "auto" ? mk::auto_backend_name() : o.backend;
   auto backend = lb::must(mk::make_backend(backend_name), "make_backend(\"" + backend_name + "\")");
   const bool on_gpu = backend->name() == "cuda";
   const mk::Megakernel megakernel = lb::must(mk::Megakernel::bootstrap(backend), "Megakernel::bootstrap");

@@ -10,7 +10,7 @@
 #include "live_test_util.h"
 #include "mk/ir.h"
 
-namespace mk::test {
+namespace mk::live_test {
 namespace {
 
 // 4096: add arg(1) to word arg(0), requeueing until the item has run arg(2) times (its run
@@ -25,7 +25,7 @@ OpcodeHandler add_after_runs() {
 class LiveRequeue : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "cuda" && !cuda_available()) GTEST_SKIP() << "no CUDA device visible";
+    if (const std::string why = live_backend_absent(GetParam()); !why.empty()) GTEST_SKIP() << why;
 #if defined(__SANITIZE_THREAD__)
     if (GetParam() == "cpu_isolated")
       GTEST_SKIP() << "ThreadSanitizer cannot follow synchronisation through another process";
@@ -82,9 +82,7 @@ TEST_P(LiveRequeue, RequeuedItemsKeepTheirPlaceAndRunUntilTheyEnd) {
   EXPECT_EQ((*c)[abi::CTRL_FAULT_COUNT], 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveRequeue,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveRequeue, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
-}  // namespace mk::test
+}  // namespace mk::live_test
