@@ -85,7 +85,9 @@ void add_flags(CLI::App& app, Options& o) {
         ->type_name("N");
   };
   app.add_option("--json", o.json_path, "write every case and sample here")->type_name("FILE");
-  app.add_option("--backend", o.backend, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  std::vector<std::string> backends{"auto"};  // a selector, then the registry's backends
+  for (const std::string& name : mk::backend_names()) backends.push_back(name);
+  app.add_option("--backend", o.backend, "auto or a registered backend")->check(CLI::IsMember(backends));
   app.add_flag("--quick", o.quick, "fewer samples, 1e6 items per throughput repetition");
   u32("--samples", o.samples, "single-item round trips per case (A; the fairness case C takes N/2)");
   u32("--reps", o.reps, "timed throughput repetitions (B), after one warm-up rep");
@@ -518,7 +520,7 @@ Group fairness_group(const mk::Megakernel& megakernel, const Settings& s, lb::Ru
 }
 
 int run(const Options& o, const Settings& s) {
-  const std::string backend_name = o.backend == "auto" ? (mk::cuda_available() ? "cuda" : "cpu") : o.backend;
+  const std::string backend_name = o.backend == "auto" ? mk::auto_backend_name() : o.backend;
   auto backend = lb::must(mk::make_backend(backend_name), "make_backend(\"" + backend_name + "\")");
   const bool on_gpu = backend->name() == "cuda";
   const mk::Megakernel megakernel = lb::must(mk::Megakernel::bootstrap(backend), "Megakernel::bootstrap");

@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "mk/backend_options.h"
 #include "mk/batch.h"
 #include "mk/error.h"
 #include "mk/ir.h"
-#include "mk/isolate.h"
 #include "mk/protocol.h"
 
 namespace mk {
@@ -149,8 +149,8 @@ struct LiveEngineConfig {
   ConstWordSpan control;      // initial control words, validated, opcode table stamped
   // Words of the compact-batch arena (a multiple of abi::LIVE_BATCH_ALIGN_WORDS; 0: none).
   std::uint64_t arena_words = 0;
-  bool idempotent = false;    // LiveOptions::idempotent (an isolated engine replays in-flight items)
-  LiveSharedMemory shared;    // empty: the engine allocates its ring
+  bool idempotent = false;  // LiveOptions::idempotent (an isolated engine replays in-flight items)
+  LiveSharedMemory shared;  // empty: the engine allocates its ring
   // Resuming over a ring that already carries laps (a restarted worker): slot s's first
   // lap to run is first_laps[s]. Empty: every slot starts at lap 0. An engine that cannot
   // start mid-ring returns Unsupported.
@@ -203,8 +203,6 @@ class LiveEngine {
   // Every slot of ring positions below `end` is published (release). Lets lanes read
   // only what exists, with no poll of slots that are not there.
   virtual void published(std::uint64_t end) noexcept { (void)end; }
-  // Test support: freeze the lanes (no heartbeat, no progress) until resumed.
-  virtual void set_stalled(bool stalled) noexcept = 0;
   // Restarts survived, items lost and replayed (isolated engines; zeros otherwise).
   virtual LiveRecoveryCounts recovery_counts() const { return {}; }
   // Set SHUTDOWN and join the lanes; an error when they did not leave in `timeout`.
@@ -314,24 +312,28 @@ class Backend {
 // Unsupported error for a feature this backend lacks.
 Error unsupported(const Backend& backend, Feature feature);
 
-struct CpuBackendOptions {
-  std::uint32_t threads = 0;   // 0: one per hardware thread
-  bool deterministic = false;  // one thread, slots in order (for tests and traces)
-};
 std::shared_ptr<Backend> make_cpu_backend(CpuBackendOptions options = {});
 
-// "cpu", "cuda", or "auto" (CUDA when a device is present, else CPU).
+// A backend from the registry (docs/architecture.md "Backend registry"),
+// or "auto": the available backend the registry ranks first (CUDA when a device is present,
+// else CPU). Unknown names are InvalidArgument listing the choices.
 Result<std::shared_ptr<Backend>> make_backend(std::string_view name);
-
-// How make_backend builds a backend: `make_backend("cuda", {.isolation = Isolation::Process})`
-// runs the CUDA context in a supervised worker process (include/mk/isolate.h); this
-// process then never initialises CUDA.
-struct BackendOptions {
-  Isolation isolation = Isolation::InProcess;
-  IsolationOptions isolate;  // used when isolation == Process
-  CpuBackendOptions cpu;     // the "cpu" backend's (and "auto" without a GPU) threads
-};
+// `make_backend("cuda", {.isolation = Isolation::Process})` runs the CUDA context in a
+// supervised worker process (include/mk/isolate.h); this process then never initialises CUDA.
 Result<std::shared_ptr<Backend>> make_backend(std::string_view name, const BackendOptions& options);
+
+// One registered backend, as `megakernel info`, --backend and the test suites list them.
+struct BackendInfo {
+  std::string name;         // what make_backend takes
+  std::string description;  // one line for listings
+  bool available = false;   // make_backend(name) can succeed here (a CUDA device is visible, ...)
+};
+// Every backend of this build's registry, in listing order ("auto" is a selector, not listed).
+std::vector<BackendInfo> list_backends();
+// The names of list_backends().
+std::vector<std::string> backend_names();
+// The backend make_backend("auto") builds in this process.
+std::string auto_backend_name();
 
 // Is a CUDA device usable here? (false when built without CUDA.)
 bool cuda_available() noexcept;

@@ -21,6 +21,7 @@ class Megakernel;
 
 namespace detail {
 struct LiveState;
+struct LiveTestAccess;
 struct TicketState;
 }  // namespace detail
 
@@ -195,28 +196,10 @@ class LiveSession {
 
  private:
   explicit LiveSession(std::unique_ptr<detail::LiveState> state);
-  friend void live_test_inject_stall(LiveSession& session, bool stalled);
+  // Test hooks (src/core/live_test_hooks.h, not installed).
+  friend struct detail::LiveTestAccess;
   friend struct LiveTestWire;
   std::unique_ptr<detail::LiveState> m_state;
-};
-
-// Test support: stop (true) or resume (false) the kernel's lanes without stopping it,
-// as a hung kernel would; HEARTBEAT and DONE_COUNT freeze so the watchdog fires.
-void live_test_inject_stall(LiveSession& session, bool stalled);
-
-// Test support: forge what a producer writes into the ring, chunk by chunk, to prove that
-// torn and stale slots are never run.
-struct LiveTestWire {
-  // Reserve ring positions and register a ticket for `items` like submit, and let the
-  // lanes look at them, but write nothing into the ring.
-  static Result<Ticket> reserve(LiveSession& session, std::span<const WorkItem> items);
-  // The 16 wire words `item` would have at ring position `position` with lap `lap`
-  // (position / slot_count for a real publish; another lap forges a stale slot).
-  static std::array<std::uint32_t, abi::SLOT_WORDS> words(const LiveSession& session, const WorkItem& item,
-                                                          std::uint32_t lap);
-  // Store chunk `chunk` (0..3) of `words` into the slot of `position` (one 16-byte store).
-  static void store_chunk(LiveSession& session, std::uint64_t position, unsigned chunk,
-                          const std::array<std::uint32_t, abi::SLOT_WORDS>& words);
 };
 
 }  // namespace mk

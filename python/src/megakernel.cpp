@@ -9,9 +9,11 @@ namespace mk::py {
 
 namespace {
 
+// The CPU options reach "cpu" and an "auto" that picks the CPU; other backends ignore them.
 Result<std::shared_ptr<Backend>> open_backend(const std::string& name, std::uint32_t cpu_threads, bool deterministic) {
-  if (name == "cpu") return make_cpu_backend(CpuBackendOptions{cpu_threads, deterministic});
-  return make_backend(name);
+  BackendOptions options;
+  options.cpu = CpuBackendOptions{cpu_threads, deterministic};
+  return make_backend(name, options);
 }
 
 // The C++ enumerator names, which Python callers spell: supports("LiveSession").

@@ -1,5 +1,6 @@
 // Test support for python/tests: freeze a live session's lanes (mk::live_test_inject_stall).
 #include "bind.h"
+#include "core/live_test_hooks.h"
 #include "mk/live.h"
 
 namespace mk::py {

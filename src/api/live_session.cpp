@@ -7,6 +7,7 @@
 
 #include "api/live_state.h"
 #include "api/live_wire.h"
+#include "core/live_test_hooks.h"
 #include "interp/wire.h"
 #include "protocol/detail.h"
 #include "mk/megakernel.h"
@@ -679,7 +680,9 @@ Status LiveSession::health() const { return m_state->failure_status(); }
 std::uint32_t LiveSession::slot_count() const noexcept { return m_state->slot_count; }
 std::uint32_t LiveSession::lanes() const noexcept { return m_state->engine->lanes(); }
 
-void live_test_inject_stall(LiveSession& session, bool stalled) { session.m_state->engine->set_stalled(stalled); }
+void detail::LiveTestAccess::inject_stall(LiveSession& session, bool stalled) {
+  detail::set_engine_stalled(*session.m_state->engine, stalled);
+}
 
 Result<Ticket> LiveTestWire::reserve(LiveSession& session, std::span<const WorkItem> items) {
   auto ticket = detail::submit_to(*session.m_state, items, false);

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/live_test_hooks.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/cpu_pipeline.h"
 #include "cpu/custom_ops.h"
@@ -19,7 +20,7 @@ namespace {
 
 constexpr auto SCOPE = cuda::thread_scope_system;
 
-class CpuLiveEngine final : public LiveEngine {
+class CpuLiveEngine final : public LiveEngine, public detail::StallableLiveEngine {
  public:
   CpuLiveEngine(const LiveEngineConfig& config, std::shared_ptr<const ir::Program> program, std::uint32_t workers)
       : m_slot_count(config.slot_count),

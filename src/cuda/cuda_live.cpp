@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "core/live_test_hooks.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_pipeline.h"
@@ -98,7 +99,7 @@ void store_word(std::uint32_t* p, std::uint32_t v) {
   std::atomic_ref<std::uint32_t>(*p).store(v, std::memory_order_release);
 }
 
-class CudaLiveEngine final : public LiveEngine {
+class CudaLiveEngine final : public LiveEngine, public detail::StallableLiveEngine {
  public:
   explicit CudaLiveEngine(int device) : m_device(device) {}
   ~CudaLiveEngine() override {

@@ -1,4 +1,4 @@
-// Entry points of the CUDA backend that the host-only registry calls.
+// Entry points of the CUDA backend for its registry entry (src/cuda/cuda_registry.cpp).
 #pragma once
 
 #include <memory>

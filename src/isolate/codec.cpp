@@ -118,7 +118,7 @@ std::string encode_hello(const Hello& hello) {
   return dump(j);
 }
 
-Result<Hello> decode_hello(std::span<const std::byte> bytes) {
+Result<Hello> decode_hello(std::span<const std::byte> bytes, std::span<const std::string> backends) {
   auto j = parse(bytes, "the worker's hello");
   if (!j) return cuda::std::unexpected(std::move(j.error()));
   auto bad = [](const char* field) {
@@ -126,7 +126,8 @@ Result<Hello> decode_hello(std::span<const std::byte> bytes) {
                 "the worker and the library must come from the same build (check MK_WORKER_PATH)");
   };
   Hello hello;
-  if (!get_string(*j, "backend", hello.backend) || (hello.backend != "cpu" && hello.backend != "cuda"))
+  if (!get_string(*j, "backend", hello.backend) ||
+      std::find(backends.begin(), backends.end(), hello.backend) == backends.end())
     return bad("backend");
   if (!get_uint(*j, "features", hello.features) || hello.features >> std::size(ALL_FEATURES) != 0)
     return bad("features");

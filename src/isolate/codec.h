@@ -24,13 +24,14 @@ Result<PipelineSpec> decode_spec(std::span<const std::byte> bytes);
 
 // What a worker says once its backend exists.
 struct Hello {
-  std::string backend;  // "cpu" or "cuda"
+  std::string backend;  // one of the registry's names (never "auto")
   std::uint64_t features = 0;
   std::vector<DeviceInfo> devices;
 };
 std::string encode_hello(const Hello& hello);
-// Malformed (naming what was wrong) for anything but a well-formed hello.
-Result<Hello> decode_hello(std::span<const std::byte> bytes);
+// Malformed (naming what was wrong) for anything but a well-formed hello naming one of
+// `backends` (the registry's names: mk_isolate sits below the registry, so it is told them).
+Result<Hello> decode_hello(std::span<const std::byte> bytes, std::span<const std::string> backends);
 
 // An Error as bytes: u32 kind, u32 message length, u32 fix length, the two strings.
 // encode_error truncates to fit `out` and returns the bytes written.

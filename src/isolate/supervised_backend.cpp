@@ -76,11 +76,9 @@ std::string SupervisedBackend::unsupported_fix(Feature feature) const {
   return Backend::unsupported_fix(feature);
 }
 
-Result<std::shared_ptr<Backend>> make_supervised_backend(std::string_view name, const BackendOptions& options) {
-  if (name != "cpu" && name != "cuda" && name != "auto")
-    return fail(ErrorKind::InvalidArgument, "unknown backend \"" + std::string(name) + "\"",
-                "use one of: auto, cpu, cuda");
-  auto supervisor = Supervisor::start(name, options);
+Result<std::shared_ptr<Backend>> make_supervised_backend(std::string_view name, const BackendOptions& options,
+                                                         std::vector<std::string> backends) {
+  auto supervisor = Supervisor::start(name, options, std::move(backends));
   if (!supervisor) return cuda::std::unexpected(std::move(supervisor.error()));
   return std::shared_ptr<Backend>(std::make_shared<SupervisedBackend>(std::move(*supervisor)));
 }

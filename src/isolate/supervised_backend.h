@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "isolate/supervisor.h"
 #include "mk/backend.h"
@@ -44,7 +45,9 @@ class SupervisedBackend final : public Backend {
   Segment m_staging;  // guarded by the supervisor's command lock
 };
 
-// make_backend(name, {.isolation = Isolation::Process}).
-Result<std::shared_ptr<Backend>> make_supervised_backend(std::string_view name, const BackendOptions& options);
+// make_backend(name, {.isolation = Isolation::Process}) for a name make_backend checked;
+// `backends` are the registry's names (the worker's hello must carry one).
+Result<std::shared_ptr<Backend>> make_supervised_backend(std::string_view name, const BackendOptions& options,
+                                                         std::vector<std::string> backends);
 
 }  // namespace mk::isolate

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <chrono>
 
+#include "core/live_test_hooks.h"
+
 namespace mk::isolate {
 namespace {
 
-class SupervisedLiveEngine final : public LiveEngine {
+class SupervisedLiveEngine final : public LiveEngine, public mk::detail::StallableLiveEngine {
  public:
   explicit SupervisedLiveEngine(std::shared_ptr<LiveLink> link) : m_link(std::move(link)) {}
   ~SupervisedLiveEngine() override = default;  // the link stops the worker's engine and frees the segment

@@ -38,8 +38,8 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
-Supervisor::Supervisor(std::string backend, const BackendOptions& options)
-    : m_backend(std::move(backend)), m_options(options.isolate), m_cpu(options.cpu) {}
+Supervisor::Supervisor(std::string backend, const BackendOptions& options, std::vector<std::string> backends)
+    : m_backend(std::move(backend)), m_backends(std::move(backends)), m_options(options.isolate), m_cpu(options.cpu) {}
 
 namespace {
 std::string worker_name(const std::string& backend, pid_t pid) {
@@ -51,7 +51,8 @@ std::string Supervisor::name() const {
   return worker_name(m_hello.backend.empty() ? m_backend : m_hello.backend, m_pid.load(std::memory_order_relaxed));
 }
 
-Result<std::shared_ptr<Supervisor>> Supervisor::start(std::string_view backend, const BackendOptions& options) {
+Result<std::shared_ptr<Supervisor>> Supervisor::start(std::string_view backend, const BackendOptions& options,
+                                                      std::vector<std::string> backends) {
   if (options.isolate.max_faults == 0 || options.isolate.watchdog_timeout.count() <= 0 ||
       options.isolate.start_timeout.count() <= 0)
     return fail(ErrorKind::InvalidArgument,
@@ -61,7 +62,7 @@ Result<std::shared_ptr<Supervisor>> Supervisor::start(std::string_view backend, 
   if (!path) return cuda::std::unexpected(std::move(path.error()));
   auto arena = SharedArena::create(options.isolate.max_shared_bytes);
   if (!arena) return cuda::std::unexpected(std::move(arena.error()));
-  std::shared_ptr<Supervisor> s(new Supervisor(std::string(backend), options));
+  std::shared_ptr<Supervisor> s(new Supervisor(std::string(backend), options, std::move(backends)));
   s->m_worker_path = std::move(*path);
   s->m_arena = std::move(*arena);
   s->m_header = channel_header(s->m_arena->channel());
@@ -313,7 +314,7 @@ Status Supervisor::spawn_and_hello(bool restart) {
                 error->fix());
   }
   if (state != WORKER_READY) return garbage("state word " + hex(state));
-  auto hello = decode_hello(payload);
+  auto hello = decode_hello(payload, m_backends);
   if (!hello) return garbage(hello.error().message());
   if (restart && hello->backend != m_hello.backend)
     return garbage("backend \"" + hello->backend + "\" instead of \"" + m_hello.backend + "\"");

@@ -44,9 +44,11 @@ struct WorkerFault {
 
 class Supervisor {
  public:
-  // Spawn the first worker running backend `backend` ("cpu", "cuda", "auto") and wait for
-  // its canary dispatch. The worker's own error (no GPU, ...) comes back as is.
-  static Result<std::shared_ptr<Supervisor>> start(std::string_view backend, const BackendOptions& options);
+  // Spawn the first worker running backend `backend` (a registry name or "auto") and wait for
+  // its canary dispatch. The worker's own error (no GPU, ...) comes back as is. `backends`:
+  // the registry's names, the ones a worker's hello may carry.
+  static Result<std::shared_ptr<Supervisor>> start(std::string_view backend, const BackendOptions& options,
+                                                   std::vector<std::string> backends);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -123,7 +125,7 @@ class Supervisor {
   }
 
  private:
-  Supervisor(std::string backend, const BackendOptions& options);
+  Supervisor(std::string backend, const BackendOptions& options, std::vector<std::string> backends);
   void monitor(std::promise<Status>* started);
   Status bring_up(bool restart);
   Status spawn_and_hello(bool restart);
@@ -142,6 +144,7 @@ class Supervisor {
   Error malformed_now(bool on_monitor, const std::string& why);
 
   std::string m_backend;
+  std::vector<std::string> m_backends;  // names a hello may carry
   IsolationOptions m_options;
   CpuBackendOptions m_cpu;
   std::string m_worker_path;

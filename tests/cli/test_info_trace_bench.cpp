@@ -47,6 +47,23 @@ TEST(cli_info, JsonListsBackendsAndLimits) {
   EXPECT_EQ(out["default_backend"], cuda_available() ? "cuda" : "cpu");
 }
 
+// What this catches: `info` keeping its own backend list instead of the registry's.
+TEST(cli_info, ListsEveryRegisteredBackendInOrder) {
+  const auto result = run_megakernel({"info", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Json out = Json::parse(result.out);
+  std::vector<std::string> listed;
+  for (const auto& backend : out["backends"]) {
+    listed.push_back(backend["name"].get<std::string>());
+    EXPECT_FALSE(backend["description"].get<std::string>().empty()) << backend.dump();
+    if (!backend["available"].get<bool>()) {
+      EXPECT_FALSE(backend["reason"].get<std::string>().empty()) << backend.dump();
+    }
+  }
+  EXPECT_EQ(listed, backend_names());
+  EXPECT_EQ(out["default_backend"], auto_backend_name());
+}
+
 TEST(cli_info, JitCacheFollowsXdg) {
   ASSERT_EQ(setenv("XDG_CACHE_HOME", "/tmp/mk-xdg-test", 1), 0);
   const auto result = run_megakernel({"info", "--json"});

@@ -133,19 +133,34 @@ bool ok_or_record(const Result<T>& r, const std::string& what, Errors& errors) {
 
 }  // namespace
 
-const char* backend_label(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::CpuDeterministic:
-      return "cpu_det";
-    case BackendKind::CpuThreads:
-      return "cpu_4threads";
-    case BackendKind::Cuda:
-      return "cuda";
-    case BackendKind::CpuIsolated:
-      return "cpu_isolated";
-  }
-  return "unknown";
+const std::vector<BackendVariant>& backend_variants() {
+  static const std::vector<BackendVariant> variants = [] {
+    std::vector<BackendVariant> all;
+    // Names only: probing availability here would touch devices while tests are listed.
+    for (const std::string& name : backend_names()) {
+      if (name != "cpu") {
+        all.push_back(BackendVariant{name, name, {}});
+        continue;
+      }
+      BackendOptions det;
+      det.cpu = CpuBackendOptions{.threads = 1, .deterministic = true};
+      all.insert(all.begin(), BackendVariant{"cpu_det", "cpu", det});  // the oracle stays first
+      BackendOptions threads;
+      threads.cpu.threads = 4;
+      all.push_back(BackendVariant{"cpu_4threads", "cpu", threads});
+      BackendOptions isolated = threads;
+      isolated.isolation = Isolation::Process;
+      // MK_WORKER_PATH (staged GPU runs), else the build tree's worker.
+      const char* env = std::getenv("MK_WORKER_PATH");
+      isolated.isolate.worker_path = env != nullptr ? env : MK_TEST_WORKER_PATH;
+      all.push_back(BackendVariant{"cpu_isolated", "cpu", isolated});
+    }
+    return all;
+  }();
+  return variants;
 }
+
+const BackendVariant& oracle_variant() { return backend_variants().front(); }
 
 // ---------------------------------------------------------------------------
 // Case builders.
@@ -301,43 +316,22 @@ std::vector<u32> le_words(const std::vector<std::byte>& bytes, std::size_t offse
 // ---------------------------------------------------------------------------
 // Running.
 
-std::shared_ptr<Backend> make_backend_for(BackendKind kind, std::string& why, bool& skip) {
+std::shared_ptr<Backend> make_backend_for(const BackendVariant& variant, std::string& why, bool& skip) {
   skip = false;
-  switch (kind) {
-    case BackendKind::CpuDeterministic:
-      return make_cpu_backend(CpuBackendOptions{.threads = 1, .deterministic = true});
-    case BackendKind::CpuThreads:
-      return make_cpu_backend(CpuBackendOptions{.threads = 4, .deterministic = false});
-    case BackendKind::Cuda: {
-      if (!cuda_available()) {
-        why = "no CUDA device (mk::cuda_available() is false)";
-        skip = true;
-        return nullptr;
-      }
-      auto b = make_backend("cuda");
-      if (!b) {
-        why = std::string("a CUDA device is visible but make_backend(\"cuda\") failed: ") + b.error().what();
-        skip = b.error().kind() == ErrorKind::Unsupported;
-        return nullptr;
-      }
-      return *b;
-    }
-    case BackendKind::CpuIsolated: {
-      BackendOptions options;
-      options.isolation = Isolation::Process;
-      // MK_WORKER_PATH (staged GPU runs), else the build tree's worker.
-      const char* env = std::getenv("MK_WORKER_PATH");
-      options.isolate.worker_path = env != nullptr ? env : MK_TEST_WORKER_PATH;
-      options.cpu.threads = 4;
-      auto b = make_backend("cpu", options);
-      if (!b) {
-        why = std::string("make_backend(\"cpu\", Isolation::Process) failed: ") + b.error().what();
-        return nullptr;
-      }
-      return *b;
-    }
+  const std::vector<BackendInfo> registry = list_backends();
+  const auto info =
+      std::find_if(registry.begin(), registry.end(), [&](const BackendInfo& b) { return b.name == variant.name; });
+  auto b = make_backend(variant.name, variant.options);
+  if (b) return *b;
+  if (info != registry.end() && !info->available) {
+    why = "the " + variant.name + " backend is not available here: " + b.error().message();
+    skip = true;
+    return nullptr;
   }
-  why = "unknown backend";
+  why = "make_backend(\"" + variant.name + "\") for " + variant.label + " failed: " + b.error().what();
+  // A backend that is there but reports Unsupported (a CUDA build without the features a
+  // device needs) is an absence; an isolated worker that cannot start is a failure.
+  skip = variant.options.isolation == Isolation::InProcess && b.error().kind() == ErrorKind::Unsupported;
   return nullptr;
 }
 

@@ -56,10 +56,18 @@ namespace mk::conformance {
 
 using u32 = std::uint32_t;
 
-// CpuIsolated: the CPU backend in a supervised worker process (src/isolate/), so every
-// case also proves the isolation layer forwards one-shot and batch dispatch faithfully.
-enum class BackendKind { CpuDeterministic, CpuThreads, Cuda, CpuIsolated };
-const char* backend_label(BackendKind kind);
+// One backend configuration the suite runs a case on: a registered backend and its options.
+struct BackendVariant {
+  std::string label;  // the test-name suffix
+  std::string name;   // make_backend's name
+  BackendOptions options;
+};
+// The variants, from the backend registry (mk::list_backends()): the oracle first ("cpu_det":
+// one thread, slots in order), the CPU again with 4 threads and in a supervised worker process
+// ("cpu_isolated", so every case also proves the isolation layer forwards one-shot and batch
+// dispatch faithfully), then every other registered backend by its name with default options.
+const std::vector<BackendVariant>& backend_variants();
+const BackendVariant& oracle_variant();
 
 // Failures found by a check, one line each. A case passes when this stays empty.
 using Errors = std::vector<std::string>;
@@ -252,10 +260,10 @@ class Case {
   std::vector<std::function<void(const RunOutput&, Errors&)>> extra_checks;
 };
 
-// The backend a parameter names, or nullptr with `why` set. `skip` tells a legitimate
-// absence (no CUDA device, or a build whose CUDA backend reports Unsupported) from a
-// failure (a visible device whose backend cannot start).
-std::shared_ptr<Backend> make_backend_for(BackendKind kind, std::string& why, bool& skip);
+// The backend a variant names, or nullptr with `why` set. `skip` tells a legitimate
+// absence (the registry says it is unavailable here, e.g. no CUDA device, or it reports
+// Unsupported) from a failure (an available backend that cannot start).
+std::shared_ptr<Backend> make_backend_for(const BackendVariant& variant, std::string& why, bool& skip);
 
 // Build the buffers, dispatch and decode. Any API error is appended to `errors`.
 std::optional<RunOutput> run_case(const Case& c, std::shared_ptr<Backend> backend, Errors& errors);

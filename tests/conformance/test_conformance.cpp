@@ -25,19 +25,17 @@ namespace {
 
 struct Param {
   std::size_t index = 0;
-  BackendKind backend = BackendKind::CpuDeterministic;
+  std::size_t backend = 0;  // index into backend_variants()
 };
 
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << all_cases()[p.index].name << " on " << backend_label(p.backend);
+  *os << all_cases()[p.index].name << " on " << backend_variants()[p.backend].label;
 }
 
 std::vector<Param> all_params() {
   std::vector<Param> params;
   for (std::size_t i = 0; i < all_cases().size(); ++i)
-    for (BackendKind b :
-         {BackendKind::CpuDeterministic, BackendKind::CpuThreads, BackendKind::Cuda, BackendKind::CpuIsolated})
-      params.push_back(Param{i, b});
+    for (std::size_t b = 0; b < backend_variants().size(); ++b) params.push_back(Param{i, b});
   return params;
 }
 
@@ -45,14 +43,17 @@ void report(const Errors& errors, const std::string& where) {
   for (const std::string& e : errors) ADD_FAILURE() << where << ": " << e;
 }
 
-class Conformance : public ::testing::TestWithParam<Param> {};
+class Conformance : public ::testing::TestWithParam<Param> {
+ protected:
+  const BackendVariant& variant() const { return backend_variants()[GetParam().backend]; }
+};
 
 // The case on the CPU-deterministic oracle (failures reported).
 std::optional<RunOutput> run_oracle(const Case& c) {
   std::string unused;
   bool no_skip = false;
   Errors errors;
-  auto oracle = run_case(c, make_backend_for(BackendKind::CpuDeterministic, unused, no_skip), errors);
+  auto oracle = run_case(c, make_backend_for(oracle_variant(), unused, no_skip), errors);
   report(errors, "oracle");
   return oracle;
 }
@@ -63,14 +64,14 @@ TEST_P(Conformance, CompactBatch) {
   std::string why;
   if (!compact_eligible(c, why)) GTEST_SKIP() << "not a compact-batch case: " << why;
   bool skip = false;
-  auto backend = make_backend_for(GetParam().backend, why, skip);
+  auto backend = make_backend_for(variant(), why, skip);
   if (!backend && skip) GTEST_SKIP() << why;
   ASSERT_TRUE(backend) << why;
   auto oracle = run_oracle(c);
   ASSERT_TRUE(oracle.has_value());
   Errors diffs;
   run_compact_against_oracle(c, backend, *oracle, diffs);
-  report(diffs, std::string(backend_label(GetParam().backend)) + " compact batch");
+  report(diffs, variant().label + " compact batch");
 }
 
 TEST_P(Conformance, Run) {
@@ -82,31 +83,32 @@ TEST_P(Conformance, Run) {
 
   std::string why;
   bool skip = false;
-  auto backend = make_backend_for(GetParam().backend, why, skip);
+  auto backend = make_backend_for(variant(), why, skip);
   if (!backend && skip) GTEST_SKIP() << why;
   ASSERT_TRUE(backend) << why;
 
   Errors errors;
   auto run = run_case(c, backend, errors);
-  report(errors, backend_label(GetParam().backend));
+  report(errors, variant().label);
   ASSERT_TRUE(run.has_value());
 
   Errors checks;
   check_case(c, *run, checks);
-  report(checks, backend_label(GetParam().backend));
+  report(checks, variant().label);
 
-  if (GetParam().backend != BackendKind::CpuDeterministic) {
+  if (GetParam().backend != 0) {  // not the oracle
     auto oracle = run_oracle(c);
     ASSERT_TRUE(oracle.has_value());
     Errors diffs;
     compare_with_oracle(c, *oracle, *run, diffs);
-    report(diffs, backend_label(GetParam().backend));
+    report(diffs, variant().label);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Conformance, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& info) {
-                           return all_cases()[info.param.index].name + "__" + backend_label(info.param.backend);
+                           return all_cases()[info.param.index].name + "__" +
+                                  backend_variants()[info.param.backend].label;
                          });
 
 // --- The harness itself: it must be able to fail.

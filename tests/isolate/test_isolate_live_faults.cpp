@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 
+#include "core/live_test_hooks.h"
 #include "isolate_test_util.h"
 
 namespace mk::isolate_test {

@@ -137,7 +137,7 @@ TEST(ChannelCodec, GarbageErrorsAndHellosAreMalformed) {
   for (const char* hello : {"", "[]", "{\"backend\":\"tpu\",\"features\":0,\"devices\":[]}",
                             "{\"backend\":\"cpu\",\"features\":99999999,\"devices\":[]}",
                             "{\"backend\":\"cpu\",\"features\":1,\"devices\":[7]}"}) {
-    auto h = decode_hello(std::as_bytes(std::span(hello, std::strlen(hello))));
+    auto h = decode_hello(std::as_bytes(std::span(hello, std::strlen(hello))), backend_names());
     EXPECT_FALSE(h) << hello;
   }
   PipelineSpec spec;

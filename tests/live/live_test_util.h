@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/live_test_hooks.h"  // live_test_inject_stall, LiveTestWire (src/, not installed)
 #include "mk/mk.h"
 
 namespace mk::live_test {
@@ -37,8 +38,24 @@ inline std::uint32_t observable(const std::vector<std::uint32_t>& control, std::
   return control.at(std::size_t{abi::CTRL_OBSERVABLES} + index);
 }
 
-// The backend a parameter names: "cpu", "cuda", or "cpu_isolated" (the CPU backend in a
-// supervised worker process, src/isolate/: the same session code over shared memory).
+// What every live suite runs on: each registered backend by name (mk::backend_names()), then
+// "cpu_isolated" (the CPU backend in a supervised worker process, src/isolate/: the same
+// session code over shared memory).
+inline std::vector<std::string> live_backend_params() {
+  std::vector<std::string> params = backend_names();
+  params.push_back("cpu_isolated");
+  return params;
+}
+
+// Why a parameter cannot run here (the registry lists it unavailable, e.g. no CUDA device),
+// or empty.
+inline std::string live_backend_absent(const std::string& name) {
+  for (const BackendInfo& info : list_backends())
+    if (info.name == name && !info.available) return "the " + name + " backend is not available here";
+  return {};
+}
+
+// The backend a parameter of live_backend_params() names.
 inline Result<std::shared_ptr<Backend>> live_backend(const std::string& name) {
   if (name != "cpu_isolated") return make_backend(name);
   BackendOptions options;
@@ -48,11 +65,11 @@ inline Result<std::shared_ptr<Backend>> live_backend(const std::string& name) {
   return make_backend("cpu", options);
 }
 
-// Parametrized over the backend name ("cpu", "cuda", "cpu_isolated"); CUDA skips without a device.
+// Parametrized over live_backend_params(); an unavailable backend (CUDA without a device) skips.
 class LiveTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "cuda" && !cuda_available()) GTEST_SKIP() << "no CUDA device visible";
+    if (const std::string why = live_backend_absent(GetParam()); !why.empty()) GTEST_SKIP() << why;
 #if defined(__SANITIZE_THREAD__)
     // The lanes run in another process: ThreadSanitizer cannot see the release/acquire
     // chain through them (ring -> worker -> completion record) and reports the producer's

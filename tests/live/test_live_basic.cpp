@@ -384,9 +384,7 @@ TEST_P(LiveBasic, TenantQuotaRejectsOnlyTheTenantOverIt) {
   EXPECT_EQ(observable(*control, 1), 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveBasic,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveBasic, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -505,8 +505,7 @@ TEST_P(LiveCompact, NoArenaMeansNoCompactSubmits) {
   EXPECT_NE(t.error().fix().find("compact_arena_bytes"), std::string::npos) << t.error().what();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveCompact, ::testing::Values(std::string("cpu"), std::string("cuda")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveCompact, ::testing::ValuesIn(backend_names()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -70,9 +70,7 @@ TEST_P(LiveRequeue, RequeuedItemsKeepTheirPlaceAndRunUntilTheyEnd) {
   EXPECT_EQ((*c)[abi::CTRL_FAULT_COUNT], 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveRequeue,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveRequeue, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

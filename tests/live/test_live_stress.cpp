@@ -410,9 +410,7 @@ TEST_P(LiveStress, FloodingTenantDoesNotStarveAnother) {
   EXPECT_EQ(observable(*control, 1), small_items);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveStress,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveStress, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -110,9 +110,7 @@ TEST_P(LiveWatchdog, HealthySessionIsNeverFlagged) {
   EXPECT_GT(session->stats().heartbeat, 0u) << "the lanes never beat";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveWatchdog, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

@@ -179,9 +179,7 @@ TEST_P(LiveWire, SubmitRefusesShutdownItems) {
   EXPECT_TRUE(session->health());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, LiveWire,
-                         ::testing::Values(std::string("cpu"), std::string("cuda"), std::string("cpu_isolated")),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LiveWire, ::testing::ValuesIn(live_backend_params()), backend_name);
 
 }  // namespace
 }  // namespace mk::live_test

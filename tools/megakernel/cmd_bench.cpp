@@ -184,7 +184,7 @@ Result<BenchRun> run_bench(const BenchArgs& args, std::shared_ptr<Backend> backe
 
 int cmd_bench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
   if (!valid_backend_name(args.backend)) {
-    print_usage_error(err, "unknown backend \"" + args.backend + "\"", "pass --backend auto, cpu or cuda");
+    print_usage_error(err, "unknown backend \"" + args.backend + "\"", unknown_backend_fix());
     return EXIT_USAGE;
   }
   try {

@@ -22,25 +22,23 @@ constexpr Feature ALL_FEATURES[] = {
     Feature::PayloadProcessor, Feature::DeviceTime, Feature::ResidentHandles, Feature::ManyLaunch,
     Feature::LiveSession,      Feature::Trace};
 
-struct BackendInfo {
+struct ProbedBackend {
   std::string name;
+  std::string description;
   bool available = false;
   std::string reason;  // why not available
   std::vector<DeviceInfo> devices;
   std::vector<std::string> features;
 };
 
-BackendInfo probe(const std::string& name) {
-  BackendInfo info;
-  info.name = name;
+// One registry entry; an unavailable one says why in make_backend's own words (no device,
+// not in this build, ...), which its factory gives without starting a device.
+ProbedBackend probe(const mk::BackendInfo& entry) {
+  ProbedBackend info;
+  info.name = entry.name;
+  info.description = entry.description;
   try {
-    if (name == "cuda" && !cuda_available()) {
-      info.reason = built_with_cuda() ? "no usable CUDA device or driver found"
-                                      : "this build has no CUDA backend (configured without nvcc or with "
-                                        "MK_ENABLE_CUDA=OFF)";
-      return info;
-    }
-    auto backend = make_backend(name);
+    auto backend = make_backend(entry.name);
     if (!backend) {
       info.reason = backend.error().message();
       return info;
@@ -70,10 +68,10 @@ Json limits_json() {
           {"max_debug_log_records", abi::MAX_LOG_RECORDS}, {"max_io_requests", abi::MAX_IO_REQUESTS}};
 }
 
-Json info_json(const std::vector<BackendInfo>& backends, const std::string& default_backend) {
+Json info_json(const std::vector<ProbedBackend>& backends, const std::string& default_backend) {
   Json list = Json::array();
   for (const auto& backend : backends) {
-    Json entry = {{"name", backend.name}, {"available", backend.available}};
+    Json entry = {{"name", backend.name}, {"description", backend.description}, {"available", backend.available}};
     if (!backend.available) entry["reason"] = backend.reason;
     Json devices = Json::array();
     for (const auto& device : backend.devices) {
@@ -99,7 +97,7 @@ Json info_json(const std::vector<BackendInfo>& backends, const std::string& defa
           {"jit_cache", cache.empty() ? Json(nullptr) : Json(cache)}};
 }
 
-void print_info(std::ostream& out, const std::vector<BackendInfo>& backends, const std::string& default_backend) {
+void print_info(std::ostream& out, const std::vector<ProbedBackend>& backends, const std::string& default_backend) {
   out << "megakernel " << version() << " (ABI version " << abi::ABI_VERSION << ", commit " << git_commit() << ")\n";
   out << "backends:\n";
   for (const auto& backend : backends) {
@@ -125,10 +123,10 @@ void print_info(std::ostream& out, const std::vector<BackendInfo>& backends, con
       out << '\n';
     }
   }
-  if (default_backend == "cuda") {
-    out << "default backend (--backend auto): cuda\n";
-  } else {
+  if (default_backend == "cpu") {
     out << "no GPU: jobs run on the cpu backend (--backend auto picks cpu)\n";
+  } else {
+    out << "default backend (--backend auto): " << default_backend << '\n';
   }
   out << "limits:\n"
       << "  ring slots          " << abi::MAX_RING_SLOTS << '\n'
@@ -147,8 +145,9 @@ void print_info(std::ostream& out, const std::vector<BackendInfo>& backends, con
 
 int cmd_info(const InfoArgs& args, std::ostream& out, std::ostream& err) {
   try {
-    std::vector<BackendInfo> backends = {probe("cpu"), probe("cuda")};
-    const std::string default_backend = backends[1].available ? "cuda" : "cpu";
+    std::vector<ProbedBackend> backends;
+    for (const mk::BackendInfo& entry : list_backends()) backends.push_back(probe(entry));
+    const std::string default_backend = auto_backend_name();
     if (args.json) {
       out << info_json(backends, default_backend).dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
     } else {

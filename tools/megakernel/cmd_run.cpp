@@ -44,7 +44,7 @@ Error stopped_error(const RunArgs& args, const Job& job, const RunOutcome& outco
 
 int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
   if (!valid_backend_name(args.backend)) {
-    print_usage_error(err, "unknown backend \"" + args.backend + "\"", "pass --backend auto, cpu or cuda");
+    print_usage_error(err, "unknown backend \"" + args.backend + "\"", unknown_backend_fix());
     return EXIT_USAGE;
   }
   if (args.repeat == 0) {

@@ -61,7 +61,7 @@ Result<TraceRun> trace_job(const Job& job, std::shared_ptr<Backend> backend, con
 
 int cmd_trace(const TraceArgs& args, std::ostream& out, std::ostream& err) {
   if (!valid_backend_name(args.backend)) {
-    print_usage_error(err, "unknown backend \"" + args.backend + "\"", "pass --backend auto, cpu or cuda");
+    print_usage_error(err, "unknown backend \"" + args.backend + "\"", unknown_backend_fix());
     return EXIT_USAGE;
   }
   if (args.output.empty()) {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "backend_choice.h"
 #include "build_info.h"
 #include "commands.h"
 
@@ -11,6 +12,8 @@ int main(int argc, char** argv) {
   CLI::App app{"megakernel: a persistent GPU bytecode interpreter (CPU reference backend included)", "megakernel"};
   app.set_version_flag("--version", "megakernel " + version() + " (commit " + git_commit() + ")");
   app.require_subcommand(1);
+  // --backend choices come from the backend registry (mk::backend_names()).
+  const std::string backends = backend_choices_text();
 
   InfoArgs info;
   auto* info_cmd = app.add_subcommand("info", "Show version, backends and devices, limits and the JIT cache");
@@ -19,7 +22,7 @@ int main(int argc, char** argv) {
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Run a job file and print per-item results, counters and observables");
   run_cmd->add_option("job", run.job, "Job file (JSON; see examples/jobs/hello.json), or - for stdin")->required();
-  run_cmd->add_option("--backend", run.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  run_cmd->add_option("--backend", run.backend, backends)->check(CLI::IsMember(backend_choices()));
   run_cmd->add_flag("--isolate", run.isolate,
                     "Run the backend in a supervised worker process (mk-worker): a device fault or crash costs a "
                     "worker, not this process");
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("trace", "Run a job once and write a Chrome/Perfetto trace (one track per lane)");
   trace_cmd->add_option("job", trace.job, "Job file (JSON)")->required();
   trace_cmd->add_option("-o,--output", trace.output, "Trace file to write (trace.json)")->required();
-  trace_cmd->add_option("--backend", trace.backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  trace_cmd->add_option("--backend", trace.backend, backends)->check(CLI::IsMember(backend_choices()));
   trace_cmd->add_option("--io-root", trace.io_root,
                         "Directory the job's io_sources files resolve in (default: the job file's)");
   trace_cmd->add_flag("--allow-any-path", trace.allow_any_path,
@@ -56,8 +59,8 @@ int main(int argc, char** argv) {
 
   BenchArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Time the interpreter against a plain loop (ratios, median, p99)");
-  bench_cmd->add_option("--backend", bench.backend, "auto, cpu or cuda (default cpu)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  bench_cmd->add_option("--backend", bench.backend, backends + " (default cpu)")
+      ->check(CLI::IsMember(backend_choices()));
   bench_cmd->add_option("--json", bench.json_file, "Write device, driver, commit and every sample to FILE");
   bench_cmd->add_option("--plot", bench.plot_file, "Draw FILE.png with scripts/plot_bench.py (needs matplotlib)");
   bench_cmd->add_flag("--quick", bench.quick, "Fewer items per sample (still >= 30 samples)");

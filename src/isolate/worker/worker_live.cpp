@@ -2,6 +2,7 @@
 // counters and health into each session's LiveRelay.
 #include <algorithm>
 
+#include "core/live_test_hooks.h"
 #include "isolate/codec.h"
 #include "isolate/worker/worker.h"
 
@@ -89,7 +90,7 @@ Status Worker::live_read_control(const Request& r) {
 Status Worker::live_set_stalled(const Request& r) {
   std::lock_guard<std::mutex> lock(m_lives_mutex);
   auto it = m_lives.find(r.arg[0]);
-  if (it != m_lives.end()) it->second.engine->set_stalled(r.arg[1] != 0);
+  if (it != m_lives.end()) mk::detail::set_engine_stalled(*it->second.engine, r.arg[1] != 0);
   return {};
 }
 
