@@ -17,6 +17,7 @@ namespace mk {
 
 namespace detail {
 struct DeviceSetState;
+struct DeviceSetTestAccess;
 }  // namespace detail
 
 // One member device: a backend name ("cpu", "cuda") and an ordinal, with the options of
@@ -155,11 +156,8 @@ class DeviceSet {
 
  private:
   explicit DeviceSet(std::unique_ptr<detail::DeviceSetState> state);
-  friend void device_set_test_inject_stall(DeviceSet& set, std::uint32_t member, bool stalled);
+  friend struct detail::DeviceSetTestAccess;
   std::unique_ptr<detail::DeviceSetState> m_state;
 };
-
-// Test support: live_test_inject_stall on one member's session, so its watchdog fires.
-void device_set_test_inject_stall(DeviceSet& set, std::uint32_t member, bool stalled);
 
 }  // namespace mk

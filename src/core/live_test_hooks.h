@@ -7,6 +7,7 @@
 
 #include "mk/abi.h"
 #include "mk/backend.h"
+#include "mk/device_set.h"
 #include "mk/live.h"
 
 namespace mk::detail {
@@ -34,6 +35,11 @@ struct LiveTestAccess {
   static void inject_stall(LiveSession& session, bool stalled);
 };
 
+// DeviceSet's friend for device_set_test_inject_stall.
+struct DeviceSetTestAccess {
+  static void inject_stall(DeviceSet& set, std::uint32_t member, bool stalled);
+};
+
 }  // namespace mk::detail
 
 namespace mk {
@@ -42,6 +48,11 @@ namespace mk {
 // would; HEARTBEAT and DONE_COUNT freeze so the watchdog fires.
 inline void live_test_inject_stall(LiveSession& session, bool stalled) {
   detail::LiveTestAccess::inject_stall(session, stalled);
+}
+
+// live_test_inject_stall on one DeviceSet member's session, so its watchdog fires.
+inline void device_set_test_inject_stall(DeviceSet& set, std::uint32_t member, bool stalled) {
+  detail::DeviceSetTestAccess::inject_stall(set, member, stalled);
 }
 
 // Forge what a producer writes into the ring, chunk by chunk, to prove that torn and stale

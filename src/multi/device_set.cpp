@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/live_test_hooks.h"
 #include "multi/rendezvous.h"
 
 namespace mk {
@@ -472,7 +473,7 @@ Status DeviceSet::health(std::uint32_t member) const {
   return {};
 }
 
-void device_set_test_inject_stall(DeviceSet& set, std::uint32_t member, bool stalled) {
+void detail::DeviceSetTestAccess::inject_stall(DeviceSet& set, std::uint32_t member, bool stalled) {
   if (auto slot = set.m_state->slot(member)) live_test_inject_stall(*(*slot)->session, stalled);
 }
 

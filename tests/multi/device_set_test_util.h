@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/live_test_hooks.h"
 #include "live/live_test_util.h"
 #include "mk/mk.h"
 
