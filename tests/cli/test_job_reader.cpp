@@ -276,7 +276,9 @@ TEST(cli_reader, CompactItemsWalkAndIndexAlike) {
     ASSERT_EQ(item.opcode, i);
     ASSERT_EQ(item.tenant, i % 7);
     ASSERT_EQ(item.args.size(), words) << i;
-    if (words != 0) ASSERT_EQ(item.args.back(), i * 16 + words - 1) << i;
+    if (words != 0) {
+      ASSERT_EQ(item.args.back(), i * 16 + words - 1) << i;
+    }
     ++i;
   }
   EXPECT_EQ(i, N);

@@ -93,7 +93,9 @@ TEST(cli_run_bulk, LargeJobRunsAsABatchWithTheRingsResults) {
   for (const JobItemRef item : job.items) {
     EXPECT_EQ(bulk->item_status(i), ring->item_status(i)) << i;
     EXPECT_EQ(item.opcode, r.slots[i].opcode) << i;
-    if (i % 4 != 1) EXPECT_EQ(bulk->item_result(i), ring->item_result(i)) << i;  // adds race
+    if (i % 4 != 1) {
+      EXPECT_EQ(bulk->item_result(i), ring->item_result(i)) << i;  // adds race
+    }
     ++i;
   }
 }

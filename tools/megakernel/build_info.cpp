@@ -11,9 +11,6 @@
 #ifndef MK_GIT_COMMIT
 #define MK_GIT_COMMIT "unknown"
 #endif
-#ifndef MK_CLI_HAVE_CUDA
-#define MK_CLI_HAVE_CUDA 0
-#endif
 #ifndef MK_CLI_SOURCE_DIR
 #define MK_CLI_SOURCE_DIR ""
 #endif
@@ -26,8 +23,6 @@ std::string git_commit() {
   const std::string commit = MK_GIT_COMMIT;
   return commit.empty() ? "unknown" : commit;
 }
-
-bool built_with_cuda() { return MK_CLI_HAVE_CUDA != 0; }
 
 std::string jit_cache_dir() {
   // XDG Base Directory: a relative XDG_CACHE_HOME is invalid and must be ignored.

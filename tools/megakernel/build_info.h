@@ -7,7 +7,6 @@ namespace mk::cli {
 
 std::string version();
 std::string git_commit();  // "unknown" outside a git checkout
-bool built_with_cuda();
 // $XDG_CACHE_HOME/megakernel, else $HOME/.cache/megakernel; "" when neither is set.
 std::string jit_cache_dir();
 // Where scripts/plot_bench.py lives (installed copy first, then the source tree); "" if absent.
