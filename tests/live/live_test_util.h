@@ -141,7 +141,15 @@ inline ::testing::AssertionResult completes(LiveSession& session, const Ticket& 
                                             std::chrono::nanoseconds limit = 30s) {
   auto r = session.wait(ticket, limit);
   if (!r) return ::testing::AssertionFailure() << "wait failed: " << r.error().what();
-  if (!*r) return ::testing::AssertionFailure() << "wait timed out on ticket at " << ticket.sequence();
+  if (!*r) {
+    // What the session saw, so a hang on a device can be told apart: lanes that never read
+    // the item (positions taken, DONE_COUNT flat), reads rejected, or results not collected.
+    const LiveStats s = session.stats();
+    return ::testing::AssertionFailure() << "wait timed out on ticket at " << ticket.sequence() << " (positions "
+                                         << s.positions << ", submitted " << s.submitted << ", completed "
+                                         << s.completed << ", done_count " << s.done_count << ", heartbeat "
+                                         << s.heartbeat << ", wire_rejects " << s.wire_rejects << ")";
+  }
   if (!ticket.ready()) return ::testing::AssertionFailure() << "wait returned true but the ticket is not ready";
   // A compact ticket keeps its results as RESULT words and a fault bitmap instead.
   const std::size_t results = ticket.compact() ? ticket.batch_results().results.size() : ticket.results().size();
