@@ -311,6 +311,20 @@ Group round_trip_group(const mk::Megakernel& megakernel, const Settings& s, bool
   return g;
 }
 
+// Empty when `session` takes compact batches; else why not (one NOP item is submitted to ask).
+std::string compact_refusal(const mk::Megakernel& megakernel, mk::LiveSession& session) {
+  auto builder = lb::must(mk::BatchBuilder::make(megakernel, mk::BatchShape::uniform(mk::abi::OP_NOP, 0, 0)),
+                          "BatchBuilder::make");
+  builder.append(1);
+  auto ticket = session.submit(builder.view());
+  if (!ticket) {
+    if (ticket.error().kind() == mk::ErrorKind::Unsupported) return "refused: " + std::string(ticket.error().what());
+    lb::must(std::move(ticket), "LiveSession::submit (compact probe)");
+  }
+  lb::must(session.wait(*ticket, WATCHDOG), "LiveSession::wait (compact probe)");
+  return {};
+}
+
 Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool on_gpu, const std::string& gpu_skip,
                        lb::RunInfo& info) {
   Group g;
@@ -366,8 +380,14 @@ Group throughput_group(const mk::Megakernel& megakernel, const Settings& s, bool
     spec.warmup_reps = s.warmup_reps;
     spec.reps = s.reps;
     spec.timeout = WATCHDOG;
+    // A session that refuses compact batches (CUDA for now) skips their rows with its reason.
+    const std::string compact_refused = compact_refusal(megakernel, session);
     for (Case* c : {&one, &four, &compact_one, &compact_four}) {
       const bool compact = c == &compact_one || c == &compact_four;
+      if (compact && !compact_refused.empty()) {
+        c->skipped = compact_refused;
+        continue;
+      }
       spec.producers = c == &one || c == &compact_one ? 1 : 4;
       spec.batch = compact ? s.compact_batch : s.batch;
       lb::ThroughputRun run = lb::live_throughput(session, spec, compact ? &megakernel : nullptr);

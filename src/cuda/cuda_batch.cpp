@@ -9,6 +9,7 @@
 
 #include "cuda/batch_kernels.cuh"
 #include "cuda/cuda_backend.h"
+#include "cuda/live_memory.h"
 #include "mk/detail/pipeline_cast.h"
 #include "cuda/cuda_pipeline.h"
 #include "cuda/jit/jit_module.h"
@@ -63,7 +64,8 @@ Result<HostMemory> CudaBackend::allocate_host(std::size_t bytes) {
     return fail(ErrorKind::InvalidArgument, "page-locked host allocation of " + std::to_string(bytes) + " bytes failed",
                 "use smaller batches (or several), or free page-locked memory");
   }
-  return HostMemory(p, bytes, [](void* q) noexcept { MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(q)); });
+  // Freed by the live-memory rule: a BatchBuilder may go out of scope beside a running live session.
+  return HostMemory(p, bytes, [](void* q) noexcept { live_memory_free_host(q); });
 }
 
 Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) {

@@ -13,6 +13,7 @@
 #include "cuda/cuda_pipeline.h"
 #include "cuda/device_buffer.h"
 #include "cuda/live_launch.h"
+#include "cuda/live_memory.h"
 #include "cuda/pinned_buffer.h"
 
 namespace mk::detail {
@@ -25,7 +26,7 @@ class MappedWords {
   MappedWords(const MappedWords&) = delete;
   MappedWords& operator=(const MappedWords&) = delete;
   ~MappedWords() {
-    if (m_ptr && m_owned) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_ptr));
+    if (m_ptr && m_owned) live_memory_free_host(m_ptr);
   }
   // Memory registered mapped by someone else (a supervised worker's shared memory): used,
   // never freed.
@@ -57,39 +58,6 @@ class MappedWords {
   std::uint32_t* m_ptr = nullptr;
   std::size_t m_words = 0;
   bool m_owned = true;
-};
-
-// cudaFree and cudaFreeHost wait for the whole device, so a session that ends while
-// another live kernel still runs would wait for that kernel forever. Memory of a
-// finished session is therefore freed only once no live kernel runs, and kept on a
-// list until then.
-class LiveMemoryRegistry {
- public:
-  static LiveMemoryRegistry& instance() {
-    static LiveMemoryRegistry registry;
-    return registry;
-  }
-  void kernel_started() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    ++m_running;
-  }
-  // A session's memory, after its kernel left (kernel_left) or never started.
-  void release(std::vector<void*> device, std::vector<void*> host, bool kernel_left) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (kernel_left) --m_running;
-    m_device.insert(m_device.end(), device.begin(), device.end());
-    m_host.insert(m_host.end(), host.begin(), host.end());
-    if (m_running != 0) return;
-    for (void* p : m_device) MK_CUDA_CHECK_NOEXCEPT(cudaFree(p));
-    for (void* p : m_host) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(p));
-    m_device.clear();
-    m_host.clear();
-  }
-
- private:
-  std::mutex m_mutex;
-  std::uint32_t m_running = 0;
-  std::vector<void*> m_device, m_host;
 };
 
 std::uint32_t load_word(const std::uint32_t* p) {
@@ -132,7 +100,7 @@ class CudaLiveEngine final : public LiveEngine, public detail::StallableLiveEngi
     m_staging.forget();
     std::erase(device, nullptr);
     std::erase(host, nullptr);
-    LiveMemoryRegistry::instance().release(std::move(device), std::move(host), m_launched);
+    live_memory_release(std::move(device), std::move(host), m_launched);
   }
 
   Status start(const LiveEngineConfig& config, unsigned max_blocks) {
@@ -204,7 +172,7 @@ class CudaLiveEngine final : public LiveEngine, public detail::StallableLiveEngi
     params.max_backoff_ns =
         static_cast<unsigned>(std::clamp<std::int64_t>(config.max_idle_backoff.count(), 32, 1'000'000));
     MK_CUDA_CHECK(launch_live_kernel(params, blocks, LIVE_THREADS, m_stream));
-    LiveMemoryRegistry::instance().kernel_started();
+    live_memory_kernel_started();
     m_launched = true;
     return {};
   }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "cuda/cuda_check.h"
+#include "cuda/live_memory.h"
 
 namespace mk::detail {
 
@@ -51,7 +52,7 @@ class DeviceBuffer {
 
  private:
   void release() noexcept {
-    if (m_ptr) MK_CUDA_CHECK_NOEXCEPT(cudaFree(m_ptr));
+    if (m_ptr) live_memory_free_device(m_ptr);  // never waits for a running live kernel
     m_ptr = nullptr;
     m_bytes = 0;
   }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "cuda/cuda_check.h"
+#include "cuda/live_memory.h"
 
 namespace mk::detail {
 
@@ -36,7 +37,7 @@ class PinnedBuffer {
 
  private:
   void release() noexcept {
-    if (m_ptr) MK_CUDA_CHECK_NOEXCEPT(cudaFreeHost(m_ptr));
+    if (m_ptr) live_memory_free_host(m_ptr);  // never waits for a running live kernel
     m_ptr = nullptr;
     m_bytes = 0;
   }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <optional>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "cuda/test_hooks.h"
@@ -183,6 +184,36 @@ TEST(CudaLive, PlainKernelRunsBesideAnSmBoundedSession) {
   EXPECT_TRUE(session.health());
 }
 #endif
+
+// What this catches: page-locked memory freed while a live kernel runs. cudaFreeHost
+// waits for the whole device, so a BatchBuilder (its records are page-locked on CUDA) that
+// went out of scope beside a running session hung forever (mk_bench_live on H200,
+// session 8). Such frees are deferred until no live kernel runs.
+TEST(CudaLive, BatchBuilderFreedBesideARunningSessionReturns) {
+  auto mk = cuda_megakernel();
+  if (!mk) GTEST_SKIP() << "no CUDA device visible";
+  auto session = value_or_throw(LiveSession::start(*mk));
+  std::promise<void> freed;
+  std::future<void> done = freed.get_future();
+  std::thread owner([&] {
+    {
+      auto b = value_or_throw(BatchBuilder::make(*mk, BatchShape::uniform(abi::OP_ATOMIC_ADD, 0, 2), 1 << 16));
+      Word* r = b.append(1 << 16);
+      for (std::uint32_t k = 0; k < (1u << 16); ++k) r[2 * k] = k % 64, r[2 * k + 1] = 1;
+    }  // the builder's page-locked records are freed here, beside the live kernel
+    freed.set_value();
+  });
+  if (done.wait_for(20s) != std::future_status::ready) {
+    std::fprintf(stderr, "a BatchBuilder's destructor waited for the live kernel\n");
+    std::abort();  // the alternative is a suite that never ends
+  }
+  owner.join();
+  // The session still runs items.
+  std::vector<WorkItem> add{value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{0, 1}))};
+  auto t = value_or_throw(session.submit(add));
+  ASSERT_TRUE(value_or_throw(session.wait(t, 5s)));
+  EXPECT_EQ(t.results()[0], (ItemResult{abi::STATUS_DONE, 0}));
+}
 
 TEST(CudaLive, SessionStartsAndRuns) {
   auto mk = cuda_megakernel();
