@@ -186,6 +186,9 @@ class LiveEngine {
   // The compact-batch arena (config.arena_words words, 128-byte aligned, host-visible for
   // the engine's whole life): chunk descriptors (abi::OP_LIVE_BATCH_CHUNK) point into it.
   virtual WordSpan arena() noexcept = 0;
+  // Ok when the engine runs compact chunks from arena(); else the error (Unsupported, with
+  // its fix) that a compact submit to its session returns before reserving anything.
+  virtual Status compact_support() const { return {}; }
   // Reads of a slot the lanes rejected as torn or stale (never run), so far.
   virtual std::uint64_t wire_rejects() const noexcept = 0;
   virtual std::uint32_t lanes() const noexcept = 0;

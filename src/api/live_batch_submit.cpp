@@ -4,7 +4,6 @@
 // words and fault bits back out of the arena into its ticket.
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -14,17 +13,6 @@
 
 namespace mk::detail {
 namespace {
-
-// Test builds (MK_TEST_HOOKS) may run the unverified CUDA chunk path to debug it on a GPU:
-// MK_TEST_CUDA_LIVE_COMPACT=1 (scripts/gpu-check runs LiveCompact that way, each case bounded).
-bool cuda_compact_unlocked_for_tests() {
-#if MK_TEST_HOOKS
-  const char* env = std::getenv("MK_TEST_CUDA_LIVE_COMPACT");
-  return env != nullptr && env[0] == '1';
-#else
-  return false;
-#endif
-}
 
 // A batch's chunks and their arena regions, in ring order. A region never straddles the
 // arena's end: one that would starts at the next lap instead (the words skipped are
@@ -107,18 +95,8 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
   MK_TRY(s.failure_status());
   const LiveState::SubmitScope in_submit(s.active_submits);
   MK_TRY(s.submit_open());
-  // The CUDA chunk path ran on H200 for well-formed chunks but a chunk with faulting items
-  // never completed (LiveCompact.UnauthorisedItemsFaultOneByOne): refused until fixed.
-  if (s.backend->name() == "cuda" && !cuda_compact_unlocked_for_tests())
-    return fail(ErrorKind::Unsupported,
-                "compact batches are not yet accepted by CUDA live sessions (a chunk with faulting items did not "
-                "complete on H200)",
-                "use Megakernel::dispatch_batch for compact batches on CUDA, or submit WorkItems to the session");
-  if (s.arena.empty() && s.arena_asked)
-    return fail(ErrorKind::Unsupported,
-                "this live session's engine has no compact arena (isolated sessions keep their ring in shared "
-                "memory, the arena is not there yet)",
-                "submit WorkItems to an isolated session, or use an in-process backend for compact batches");
+  // The engine says whether it runs compact chunks at all (CUDA and isolated engines: not yet).
+  MK_TRY(s.engine->compact_support());
   if (s.arena.empty())
     return fail(ErrorKind::InvalidArgument, "this live session has no compact arena (compact_arena_bytes was 0)",
                 "start the session with LiveOptions::compact_arena_bytes > 0 to submit compact batches");

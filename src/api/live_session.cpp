@@ -378,7 +378,6 @@ Result<LiveSession> LiveSession::start(const Megakernel& megakernel, LiveOptions
   state->ring = state->engine->ring();
   state->completions = state->engine->completions();
   state->arena = state->engine->arena();
-  state->arena_asked = arena_words != 0;
   state->doorbell = state->engine->wants_doorbell();
   state->start_watchdog();
   return LiveSession(std::move(state));

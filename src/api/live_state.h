@@ -79,7 +79,6 @@ struct LiveState {
   // q % arena.size(). Compact submits reserve it under compact_mutex together with their
   // ring positions, so regions follow ring order and the harvester frees them in order.
   WordSpan arena;
-  bool arena_asked = false;                 // compact_arena_bytes > 0 (an empty arena: the engine has none)
   std::vector<std::uint32_t> opcode_table;  // what a compact batch's opcodes must be in
   std::uint32_t tenant_count = 0;           // CTRL_TENANT_COUNT of the initial control words
 

@@ -6,8 +6,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "cuda/device_buffer.h"
-#include "cuda/pinned_buffer.h"
+#include "cuda/cuda_allocation.h"
 #include "cuda/ring_transfer.h"
 #include "mk/backend.h"
 

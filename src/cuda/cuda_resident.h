@@ -5,8 +5,7 @@
 
 #include <cstdint>
 
-#include "cuda/device_buffer.h"
-#include "cuda/pinned_buffer.h"
+#include "cuda/cuda_allocation.h"
 #include "interp/view.h"
 #include "mk/backend.h"
 

@@ -6,8 +6,7 @@
 
 #include <cuda_runtime.h>
 
-#include "cuda/device_buffer.h"
-#include "cuda/pinned_buffer.h"
+#include "cuda/cuda_allocation.h"
 #include "mk/protocol.h"
 
 namespace mk::detail {

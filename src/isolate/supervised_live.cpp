@@ -20,6 +20,12 @@ class SupervisedLiveEngine final : public LiveEngine, public mk::detail::Stallab
   std::span<std::uint64_t> completions() noexcept override { return m_link->completions(); }
   // No compact arena: it would have to live in the shared segment too (not built yet).
   WordSpan arena() noexcept override { return {}; }
+  Status compact_support() const override {
+    return fail(ErrorKind::Unsupported,
+                "this live session's engine has no compact arena (isolated sessions keep their ring in shared "
+                "memory, the arena is not there yet)",
+                "submit WorkItems to an isolated session, or use an in-process backend for compact batches");
+  }
   std::uint64_t wire_rejects() const noexcept override {
     return m_link->rejects_before() + m_link->relay().rejects.load(std::memory_order_relaxed);
   }

@@ -15,10 +15,10 @@ namespace {
 class LiveCompact : public LiveTest {
  protected:
   void SetUp() override {
-    // The CUDA engine refuses compact submits until its chunk path is verified (on H200,
-    // UnauthorisedItemsFaultOneByOne/cuda never completed); CudaCompactLiveIsRefused
-    // checks the refusal.
-    // MK_TEST_CUDA_LIVE_COMPACT=1 in a test-hooks build lifts the refusal to debug it.
+    // The CUDA engine refuses compact submits until its chunk path is verified on a GPU
+    // (H200, session 8: four cases never finished, each freeing a BatchBuilder beside the
+    // running session, the cudaFreeHost wait since avoided); CudaCompactLive.IsRefusedWithAFix
+    // checks the refusal. MK_TEST_CUDA_LIVE_COMPACT=1 in a test-hooks build lifts it.
     const char* unlocked = std::getenv("MK_TEST_CUDA_LIVE_COMPACT");
     if (GetParam() == "cuda" && (unlocked == nullptr || unlocked[0] != '1'))
       GTEST_SKIP() << "compact live batches are refused on CUDA for now";
