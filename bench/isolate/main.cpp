@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <stdexcept>
@@ -16,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cli.h"
 #include "common/stats.h"
 #include "mk/mk.h"
 
@@ -132,44 +132,21 @@ nlohmann::json to_json(const Summary& s) {
   return {{"median", s.median}, {"p99", s.p99}, {"min", s.min}, {"max", s.max}, {"samples", s.samples}};
 }
 
-void usage() {
-  std::fprintf(stderr,
-               "usage: mk_bench_isolate [--backend cpu|cuda|auto] [--worker PATH] [--samples N] [--items N]\n"
-               "                        [--reps N] [--quick] [--json FILE]\n");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--backend")
-      o.backend = next();
-    else if (a == "--json")
-      o.json = next();
-    else if (a == "--worker")
-      o.worker = next();
-    else if (a == "--samples")
-      o.samples = static_cast<std::uint32_t>(std::stoul(next()));
-    else if (a == "--items")
-      o.items = std::stoull(next());
-    else if (a == "--reps")
-      o.reps = static_cast<std::uint32_t>(std::stoul(next()));
-    else if (a == "--quick")
-      o.quick = true;
-    else {
-      usage();
-      return 2;
-    }
-  }
+  CLI::App app("Isolation overhead: the same work in process and through a supervised worker", "mk_bench_isolate");
+  std::vector<std::string> backends{"auto"};  // a selector, then the registry's backends
+  for (const std::string& name : mk::backend_names()) backends.push_back(name);
+  app.add_option("--backend", o.backend, "auto or a registered backend")->check(CLI::IsMember(backends));
+  app.add_option("--worker", o.worker, "the mk-worker to run (default: the usual search)")->type_name("PATH");
+  app.add_option("--samples", o.samples, "one-shot calls and round trips per path")->check(CLI::Range(1u, 100000000u));
+  app.add_option("--items", o.items, "throughput items per rep (default 1e6 on cpu, 1e7 on cuda)");
+  app.add_option("--reps", o.reps, "timed throughput reps")->check(CLI::Range(1u, 100000000u));
+  app.add_flag("--quick", o.quick, "at most 300 samples, a tenth of the items");
+  app.add_option("--json", o.json, "write every summary with its sample count here")->type_name("FILE");
+  if (auto code = mk::bench::parse_flags(app, argc, argv)) return *code;
   try {
     if (o.quick) o.samples = std::min<std::uint32_t>(o.samples, 300);
     // The isolated backend first: its worker decides what "auto" is, and this process
