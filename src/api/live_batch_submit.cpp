@@ -9,6 +9,7 @@
 
 #include "api/live_state.h"
 #include "api/live_wire.h"
+#include "api/ring_cursor.h"
 #include "interp/wire.h"
 
 namespace mk::detail {
@@ -145,8 +146,7 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
   const std::uint64_t pos = *reserved;
   ticket->first = pos;
   ticket->in_flight = ticket;
-  auto slot = static_cast<std::uint32_t>(pos % s.slot_count);
-  auto lap = static_cast<std::uint32_t>(pos / s.slot_count);
+  RingCursor ring_at = RingCursor::at(pos, s.slot_count);
   std::uint64_t at = arena_start;
   for (std::uint32_t k = 0; k < chunks; ++k) {
     const std::uint32_t n = plan.items(k);
@@ -159,15 +159,12 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
     if (stride != 0)
       std::memcpy(s.arena.data() + offset, batch.records.data() + std::size_t{first_item} * stride,
                   std::size_t{n} * stride * sizeof(std::uint32_t));
-    s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    s.slot_tenant[slot] = LiveState::NO_TENANT;  // the ticket's quota_charge covers every item
-    s.slot_arena_end[slot] = at;
-    live_wire_publish(s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS, descriptor(batch, offset, n, first_item),
-                      lap);
-    if (++slot == s.slot_count) {
-      slot = 0;
-      ++lap;
-    }
+    s.slot_ticket[ring_at.slot].store(ticket.get(), std::memory_order_relaxed);
+    s.slot_tenant[ring_at.slot] = LiveState::NO_TENANT;  // the ticket's quota_charge covers every item
+    s.slot_arena_end[ring_at.slot] = at;
+    live_wire_publish(s.ring.data() + std::size_t{ring_at.slot} * abi::SLOT_WORDS,
+                      descriptor(batch, offset, n, first_item), ring_at.lap);
+    ring_at.advance();
   }
   s.ring_doorbell(pos, chunks);
   s.submitted_items.fetch_add(batch.count, std::memory_order_relaxed);
@@ -177,14 +174,13 @@ Result<std::shared_ptr<TicketState>> submit_batch_to(LiveState& s, const BatchVi
 std::uint32_t LiveState::collect_chunks(TicketState& ticket, std::uint32_t first) {
   std::uint32_t c = first, faults = 0;
   const std::uint64_t p = ticket.first + c;
-  auto slot = static_cast<std::uint32_t>(p % slot_count);
-  auto lap = static_cast<std::uint32_t>(p / slot_count);
+  RingCursor at = RingCursor::at(p, slot_count);
   std::uint32_t* results = ticket.batch_words.get();
   std::uint32_t* fault_bits = results + ticket.count;
   while (c < ticket.positions) {
     const std::uint64_t record =
-        live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
-    if (!interp::wire_completed(record, lap)) break;
+        live_wire_completion(completions.data() + std::size_t{at.slot} * abi::WIRE_COMPLETION_STRIDE);
+    if (!interp::wire_completed(record, at.lap)) break;
     const std::uint32_t first_item = c * ticket.chunk_items;
     const std::uint32_t n = std::min(ticket.chunk_items, ticket.count - first_item);
     const std::uint32_t words = abi::batch_fault_words(n);
@@ -192,7 +188,7 @@ std::uint32_t LiveState::collect_chunks(TicketState& ticket, std::uint32_t first
     if (interp::wire_completion_status(record) == abi::STATUS_DONE) {
       // The record was read with acquire and the lane stored it after the results.
       const std::uint64_t region =
-          (slot_arena_end[slot] - abi::live_batch_region_words(n, ticket.stride)) % arena.size();
+          (slot_arena_end[at.slot] - abi::live_batch_region_words(n, ticket.stride)) % arena.size();
       const std::uint32_t* from = arena.data() + region + abi::live_batch_results_offset(n, ticket.stride);
       std::memcpy(results + first_item, from, std::size_t{n} * sizeof(std::uint32_t));
       std::memcpy(bits, from + n, std::size_t{words} * sizeof(std::uint32_t));
@@ -204,10 +200,7 @@ std::uint32_t LiveState::collect_chunks(TicketState& ticket, std::uint32_t first
     }
     for (std::uint32_t w = 0; w < words; ++w) faults += static_cast<std::uint32_t>(std::popcount(bits[w]));
     ++c;
-    if (++slot == slot_count) {
-      slot = 0;
-      ++lap;
-    }
+    at.advance();
   }
   publish_collected(ticket, first, c, faults);
   return c - first;

@@ -9,6 +9,7 @@
 #include "api/live_wire.h"
 #include "core/live_test_hooks.h"
 #include "interp/wire.h"
+#include "api/ring_cursor.h"
 #include "protocol/detail.h"
 #include "mk/megakernel.h"
 
@@ -133,16 +134,15 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
   std::uint32_t c = first, faults = 0, lost = 0;
   if (c < ticket.count) {
     const std::uint64_t p = ticket.first + c;
-    auto slot = static_cast<std::uint32_t>(p % slot_count);
-    auto lap = static_cast<std::uint32_t>(p / slot_count);
+    RingCursor at = RingCursor::at(p, slot_count);
     std::uint32_t ahead = static_cast<std::uint32_t>((p + HARVEST_PREFETCH) % slot_count);
     while (c < ticket.count) {
       // The GPU's write of a record evicted its line from the CPU's caches.
       __builtin_prefetch(completions.data() + std::size_t{ahead} * abi::WIRE_COMPLETION_STRIDE);
       if (++ahead == slot_count) ahead = 0;
       const std::uint64_t record =
-          live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE);
-      if (!interp::wire_completed(record, lap)) break;
+          live_wire_completion(completions.data() + std::size_t{at.slot} * abi::WIRE_COMPLETION_STRIDE);
+      if (!interp::wire_completed(record, at.lap)) break;
       const std::uint32_t status = interp::wire_completion_status(record);
       ticket.results[c] = ItemResult{status, interp::wire_completion_result(record)};
       if (status == abi::STATUS_FAULT) {
@@ -150,10 +150,7 @@ std::uint32_t LiveState::collect(TicketState& ticket) {
         lost += interp::wire_completion_result(record) == abi::FAULT_DEVICE_LOST ? 1u : 0u;
       }
       ++c;
-      if (++slot == slot_count) {
-        slot = 0;
-        ++lap;
-      }
+      at.advance();
     }
   }
   publish_collected(ticket, first, c, faults, lost);
@@ -177,8 +174,7 @@ std::uint64_t LiveState::harvest() {
   const std::uint64_t t = tail.load(std::memory_order_acquire);
   const std::uint64_t start = h;
   // Slot numbers and laps advance with h: no 64-bit division per item.
-  auto slot = static_cast<std::uint32_t>(h % slot_count);
-  auto lap = static_cast<std::uint32_t>(h / slot_count);
+  RingCursor at = RingCursor::at(h, slot_count);
   std::uint32_t ahead = static_cast<std::uint32_t>((h + HARVEST_PREFETCH) % slot_count);
   std::uint64_t handed_back = h;
   std::uint64_t items = 0, arena_end = 0;
@@ -188,9 +184,9 @@ std::uint64_t LiveState::harvest() {
     // A record of this lap means the item finished, so its producer registered the
     // ticket before publishing it (the ticket is alive: in_flight holds it until here).
     if (!interp::wire_completed(
-            live_wire_completion(completions.data() + std::size_t{slot} * abi::WIRE_COMPLETION_STRIDE), lap))
+            live_wire_completion(completions.data() + std::size_t{at.slot} * abi::WIRE_COMPLETION_STRIDE), at.lap))
       break;
-    TicketState* ticket = slot_ticket[slot].load(std::memory_order_acquire);
+    TicketState* ticket = slot_ticket[at.slot].load(std::memory_order_acquire);
     const auto index = static_cast<std::uint32_t>(h - ticket->first);
     std::uint32_t collected = ticket->collected.load(std::memory_order_acquire);
     if (index >= collected) {
@@ -206,7 +202,7 @@ std::uint64_t LiveState::harvest() {
     // The quota counts slots a tenant holds in the ring, so it is given back here, when
     // the slot is free again, not at collection.
     if (quota < slot_count) {
-      std::uint32_t s = slot;
+      std::uint32_t s = at.slot;
       for (std::uint32_t k = 0; k < run; ++k) {
         if (slot_tenant[s] != NO_TENANT) tenant_in_flight[slot_tenant[s]].fetch_sub(1, std::memory_order_relaxed);
         if (++s == slot_count) s = 0;
@@ -214,7 +210,7 @@ std::uint64_t LiveState::harvest() {
     }
     if (ticket->chunk_items != 0) {
       // The chunk's region is free again (regions follow ring order; run is 1 for chunks).
-      arena_end = slot_arena_end[slot];
+      arena_end = slot_arena_end[at.slot];
       items += std::min(ticket->chunk_items, ticket->count - index * ticket->chunk_items);
       if (index + 1 == ticket->positions && ticket->quota_charge) give_quota(*ticket->quota_charge);
     } else {
@@ -224,12 +220,8 @@ std::uint64_t LiveState::harvest() {
     // after the next producer registered its own ticket.
     h += run;
     if (index + run == ticket->positions) ticket->in_flight.reset();  // may free it: last use
-    slot += run;                                                      // run <= slot_count: one wrap at most
-    if (slot >= slot_count) {
-      slot -= slot_count;
-      ++lap;
-    }
-    ahead = static_cast<std::uint32_t>((std::uint64_t{slot} + HARVEST_PREFETCH) % slot_count);
+    at.advance(run);
+    ahead = static_cast<std::uint32_t>((std::uint64_t{at.slot} + HARVEST_PREFETCH) % slot_count);
     // Hand slots back in chunks so producers waiting for room need not wait for a long walk.
     if (h - handed_back >= 1024) {
       publish_reclaimed(h, items, arena_end);
@@ -500,19 +492,15 @@ Result<std::shared_ptr<TicketState>> submit_to(LiveState& s, std::span<const Wor
   const std::uint64_t pos = *reserved;
   ticket->first = pos;
   ticket->in_flight = ticket;
-  auto slot = static_cast<std::uint32_t>(pos % s.slot_count);
-  auto lap = static_cast<std::uint32_t>(pos / s.slot_count);
+  RingCursor at = RingCursor::at(pos, s.slot_count);
   for (std::uint32_t k = 0; k < n; ++k) {
     // Registered first: chunk 0 is stored last, so a lane that reads the whole item, and
     // the collector after its completion record, see the ticket and the tenant.
-    s.slot_ticket[slot].store(ticket.get(), std::memory_order_relaxed);
-    s.slot_tenant[slot] =
+    s.slot_ticket[at.slot].store(ticket.get(), std::memory_order_relaxed);
+    s.slot_tenant[at.slot] =
         items[k].tenant < abi::MAX_TENANTS ? static_cast<std::uint8_t>(items[k].tenant) : LiveState::NO_TENANT;
-    if (publish) live_wire_publish(s.ring.data() + std::size_t{slot} * abi::SLOT_WORDS, items[k], lap);
-    if (++slot == s.slot_count) {
-      slot = 0;
-      ++lap;
-    }
+    if (publish) live_wire_publish(s.ring.data() + std::size_t{at.slot} * abi::SLOT_WORDS, items[k], at.lap);
+    at.advance();
   }
   s.ring_doorbell(pos, n);
   s.submitted_items.fetch_add(n, std::memory_order_relaxed);
