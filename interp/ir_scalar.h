@@ -203,6 +203,11 @@ MK_HD inline u64 u64_from_words(u32 lo, u32 hi) { return static_cast<u64>(lo) | 
 MK_HD inline u32 u64_lo(u64 a) { return static_cast<u32>(a); }
 MK_HD inline u32 u64_hi(u64 a) { return static_cast<u32>(a >> 32); }
 
+// --- the step budget ------------------------------------------------------------------
+// One more step of an item's run; true once it is past `budget` (the item then faults
+// STEP_BUDGET). The CPU evaluator and the JIT's lowered handlers both count with it.
+MK_HD inline bool ir_step_over_budget(u64& steps, u64 budget) { return ++steps > budget; }
+
 // --- u32 -----------------------------------------------------------------------------
 // Logical shifts: a count >= 32 gives 0 (it is not taken mod 32).
 MK_HD inline u32 u32_shl(u32 a, u32 n) { return n >= 32u ? 0u : a << n; }

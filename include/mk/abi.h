@@ -150,6 +150,9 @@ inline constexpr u32 MAX_CUSTOM_OPCODES = MAX_OPCODES - BUILTIN_OPCODES;  // 52
 inline constexpr u32 NO_OPCODE_INDEX = 0xFFFFFFFFu;
 // A slot may be requeued this many times; one more faults STEP_BUDGET.
 inline constexpr u32 MAX_REQUEUES = 64;
+// Steps (loop iterations and statements, docs/ir.md) one custom-opcode item may take per
+// run before it faults STEP_BUDGET: the CPU evaluator's and the JIT's default alike.
+inline constexpr u32 IR_STEP_BUDGET = 1u << 16;
 
 // Room for a built-in's argument names (LOAD_MISS has the most: five).
 inline constexpr u32 BUILTIN_MAX_ARG_NAMES = 6;

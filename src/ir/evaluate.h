@@ -34,7 +34,7 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
   const Instr* code = program.code();
   const u32* pool = program.pool();
   const std::uint64_t budget = program.step_budget();
-  std::uint64_t steps = 0;
+  abi::u64 steps = 0;  // interp::ir_step_over_budget counts in a u64
   u32 pc = entry.first;
   for (;;) {
     const Instr& in = code[pc++];
@@ -316,7 +316,7 @@ interp::Outcome run(const Program& program, const Program::Entry& entry, const i
         pc = in.b;
         break;
       case Op::Step:
-        if (++steps > budget) return Outcome::fault(abi::FAULT_STEP_BUDGET);
+        if (interp::ir_step_over_budget(steps, budget)) return Outcome::fault(abi::FAULT_STEP_BUDGET);
         break;
       case Op::Printf: {
         u32 values[abi::PRINTF_MAX_ARGS] = {};

@@ -143,7 +143,7 @@ class Program {
   // Validates (validate_handlers) and compiles. Handler k gets table index
   // abi::FIRST_CUSTOM_INDEX + k. `step_budget`: steps one item may take per run.
   static Result<std::shared_ptr<const Program>> build(std::span<const OpcodeHandler> handlers,
-                                                      std::uint32_t step_budget = 1u << 16);
+                                                      std::uint32_t step_budget = abi::IR_STEP_BUDGET);
 
   // The handler at an opcode-table index, or nullptr.
   const Entry* entry(std::uint32_t table_index) const noexcept {

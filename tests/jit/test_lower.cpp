@@ -56,9 +56,9 @@ TEST(JitLower, ArithmeticChecksMatchTheIrSemantics) {
                        result(((var("a") + var("b") - var("c") * var("d")) ^ var("e")) | var("f"))})}});
   EXPECT_TRUE(has(text, "if (env.arg(1u) == 0u) return interp::Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);"));
   EXPECT_TRUE(has(text, "if (env.arg(2u) == 0u) return interp::Outcome::fault(abi::FAULT_DIVIDE_BY_ZERO);"));
-  EXPECT_TRUE(has(text, "= mk_shl(env.arg(0u), env.arg(1u));"));
-  EXPECT_TRUE(has(text, "= mk_shr(env.arg(0u), env.arg(3u));"));
-  EXPECT_TRUE(has(text, "u32 mk_shl(u32 a, u32 b) { return b >= 32u ? 0u : a << b; }"));
+  // Shifts call the interp/ir_scalar.h functions the CPU evaluator calls (a count >= 32 gives 0).
+  EXPECT_TRUE(has(text, "= interp::u32_shl(env.arg(0u), env.arg(1u));"));
+  EXPECT_TRUE(has(text, "= interp::u32_shr(env.arg(0u), env.arg(3u));"));
   EXPECT_TRUE(has(text, "= env.arg(0u) < env.arg(1u) ? 1u : 0u;"));  // unsigned compare of u32 values
   EXPECT_TRUE(has(text, "= env.arg(4u) == 0u ? 1u : 0u;"));
   EXPECT_TRUE(has(text, "u32 v_a = "));
@@ -118,28 +118,33 @@ TEST(JitLower, StepsAreCountedOnlyWhenTheWorstCaseCanExceedTheBudget) {
   const std::uint32_t loop = line_of(counted, "for (u32 v_i = 0u; v_i < 40000u; ++v_i) {");
   ASSERT_NE(loop, 0u);
   // The for statement's own step right before it, one per iteration first thing inside.
-  EXPECT_EQ(line_of(counted, "if (++steps > 65536ull) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);") + 1,
-            loop);
+  EXPECT_EQ(
+      line_of(
+          counted,
+          "if (interp::ir_step_over_budget(steps, 65536ull)) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);") +
+          1,
+      loop);
   std::istringstream in(counted);
   std::string line;
   for (std::uint32_t n = 1; std::getline(in, line) && n <= loop + 1; ++n)
     if (n == loop + 1) {
-      EXPECT_TRUE(has(line, "++steps")) << line;
+      EXPECT_TRUE(has(line, "ir_step_over_budget(steps")) << line;
     }
   std::size_t checks = 0;
-  for (std::size_t at = counted.find("++steps"); at != std::string::npos; at = counted.find("++steps", at + 1))
+  for (std::size_t at = counted.find("ir_step_over_budget("); at != std::string::npos;
+       at = counted.find("ir_step_over_budget(", at + 1))
     ++checks;
   EXPECT_EQ(checks, 3u);  // the for statement, each iteration, the store
   // 1 + 100 * 2 steps fit: no counting at all, as in the evaluator.
   const std::string free = lower_ok({{4096, "short", body({for_("i", 0, 100, {store(0, var("i"))})})}});
-  EXPECT_FALSE(has(free, "++steps"));
+  EXPECT_FALSE(has(free, "ir_step_over_budget("));
   EXPECT_FALSE(has(free, "unsigned long long steps"));
   EXPECT_TRUE(has(free, "within the budget: not counted"));
   // A smaller budget turns counting on for the same body.
   auto small =
       lower_handlers(std::vector<OpcodeHandler>{{4096, "short", body({for_("i", 0, 100, {store(0, var("i"))})})}}, 50);
   ASSERT_TRUE(small.has_value());
-  EXPECT_TRUE(has(small->text, "if (++steps > 50ull)"));
+  EXPECT_TRUE(has(small->text, "if (interp::ir_step_over_budget(steps, 50ull))"));
 }
 
 TEST(JitLower, LinesMapBackToIrNodePaths) {

@@ -83,7 +83,7 @@ std::string binary_function(BinaryOp op, Type t) {
       case BinaryOp::Rem:
         return "interp::i32_rem";
       case BinaryOp::Shl:
-        return "mk_shl";
+        return "interp::u32_shl";
       case BinaryOp::Shr:
         return "interp::i32_shr";
       case BinaryOp::Lt:
@@ -183,7 +183,8 @@ class HandlerLowerer {
           line(decl + function + "(" + a.text + ", " + b.text + ");", path);
         } else if (n.op == BinaryOp::Shl || n.op == BinaryOp::Shr) {
           // A count >= 32 gives 0 (C++ leaves it undefined).
-          line(decl + (n.op == BinaryOp::Shl ? "mk_shl(" : "mk_shr(") + a.text + ", " + b.text + ");", path);
+          line(decl + (n.op == BinaryOp::Shl ? "interp::u32_shl(" : "interp::u32_shr(") + a.text + ", " + b.text + ");",
+               path);
         } else if (is_comparison(n.op)) {
           line(decl + a.text + " " + std::string(ir::to_string(n.op)) + " " + b.text + " ? 1u : 0u;", path);
         } else {
@@ -265,7 +266,8 @@ class HandlerLowerer {
 
   void step(const std::string& path) {
     if (m_counts_steps)
-      line("if (++steps > " + std::to_string(m_budget) + "ull) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);",
+      line("if (interp::ir_step_over_budget(steps, " + std::to_string(m_budget) +
+               "ull)) return interp::Outcome::fault(abi::FAULT_STEP_BUDGET);",
            path);
   }
 
@@ -379,10 +381,7 @@ Result<LoweredOps> lower_handlers(std::span<const OpcodeHandler> handlers, std::
   plain(out,
         "namespace mk::jit_generated {\n"
         "using abi::u32;\n"
-        "using abi::u64;\n"
-        "// Logical shifts: a count >= 32 gives 0 (docs/ir.md).\n"
-        "__device__ __forceinline__ u32 mk_shl(u32 a, u32 b) { return b >= 32u ? 0u : a << b; }\n"
-        "__device__ __forceinline__ u32 mk_shr(u32 a, u32 b) { return b >= 32u ? 0u : a >> b; }\n");
+        "using abi::u64;\n");
   std::string cases;
   for (std::size_t k = 0; k < handlers.size(); ++k) {
     const OpcodeHandler& h = handlers[k];

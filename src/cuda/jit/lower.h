@@ -7,14 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "mk/abi.h"
 #include "mk/error.h"
 #include "mk/ir.h"
 
 namespace mk::detail {
 
-// Steps one item may take per run. Equal to ir::Program::build's default, which the CPU
-// evaluator runs with, so both backends fault STEP_BUDGET at the same statement.
-inline constexpr std::uint32_t JIT_STEP_BUDGET = 1u << 16;
+// Steps one item may take per run: abi::IR_STEP_BUDGET, ir::Program::build's default too,
+// so both backends fault STEP_BUDGET at the same statement.
+inline constexpr std::uint32_t JIT_STEP_BUDGET = abi::IR_STEP_BUDGET;
 
 // Namespace and type of the generated policy, as the kernel source names them.
 inline constexpr const char* JIT_OPS_TYPE = "mk::jit_generated::JitCustomOps";
