@@ -7,10 +7,12 @@
 
 #include <random>
 
-#include "generator.h"
+#include "ir/generator.h"
 #include "gpu_util.h"
 
 namespace mk::jit_test {
+
+using ir::random_test::random_handlers;
 namespace {
 
 constexpr std::uint32_t TENANTS = abi::MAX_TENANTS;  // one item per tenant per dispatch

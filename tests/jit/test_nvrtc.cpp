@@ -11,7 +11,7 @@
 #include "cuda/jit/embedded_headers.h"
 #include "cuda/jit/jit_build.h"
 #include "cuda/jit/nvrtc_compile.h"
-#include "generator.h"
+#include "ir/generator.h"
 #include "temp_dir.h"
 
 namespace mk::detail {
@@ -102,7 +102,7 @@ TEST(JitNvrtc, ColdBuildCompilesThenTheCacheServesTheSameImage) {
 // small step budgets) is valid CUDA C++ for NVRTC.
 TEST(JitNvrtc, RandomBodiesLowerToCodeNvrtcAccepts) {
   MK_REQUIRE_TOOLKIT();
-  const auto handlers = jit_test::random_handlers(77, abi::MAX_CUSTOM_OPCODES);
+  const auto handlers = ir::random_test::random_handlers(77, abi::MAX_CUSTOM_OPCODES);
   JitImageRequest request;
   request.handlers = handlers;
   request.cache_dir = std::filesystem::path();  // no cache: always compile

@@ -1,6 +1,7 @@
-// Random valid IR bodies for differential tests of the JIT against the CPU evaluator
-// (the same shape as tests/ir/test_property.cpp's generator: names bound before use,
-// small constant loops, most addresses inside a 16-word window, every statement kind).
+// Random valid u32 IR bodies (names bound before use and never rebound while visible,
+// small constant loops, most addresses inside a 16-word window, every statement kind):
+// the property tests (tests/ir/test_property.cpp) and the JIT's differential tests
+// against the CPU evaluator (tests/jit) draw from the same generator.
 #pragma once
 
 #include <random>
@@ -10,7 +11,7 @@
 
 #include "mk/ir.h"
 
-namespace mk::jit_test {
+namespace mk::ir::random_test {
 
 class Generator {
  public:
@@ -39,7 +40,6 @@ class Generator {
   ir::Expr address(int depth) { return chance(85) ? (expr(depth) & 15) : expr(depth); }
 
   ir::Expr expr(int depth) {
-    using namespace mk::ir;
     const u32 kinds = depth <= 0 ? 5 : 14;
     switch (pick(kinds)) {
       case 0:
@@ -91,7 +91,6 @@ class Generator {
   }
 
   ir::Stmt stmt(int nesting) {
-    using namespace mk::ir;
     const u32 roll = pick(100);
     if (roll < 25) {
       std::string name = "v" + std::to_string(m_next_name++);
@@ -133,4 +132,4 @@ inline std::vector<OpcodeHandler> random_handlers(std::uint32_t seed, std::uint3
   return out;
 }
 
-}  // namespace mk::jit_test
+}  // namespace mk::ir::random_test
