@@ -10,28 +10,13 @@
 #include "cuda/jit/embedded_headers.h"
 #include "cuda/jit/kernel_source.h"
 #include "cuda/jit/lower.h"
+#include "lower_util.h"
 
 namespace mk::detail {
 namespace {
 
 using namespace mk::ir;
-
-std::string lower_ok(std::vector<OpcodeHandler> hs) {
-  auto out = lower_handlers(hs);
-  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().what());
-  return out ? out->text : std::string();
-}
-
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-// 1-based line number of the first line containing `needle` in `text`, or 0.
-std::uint32_t line_of(const std::string& text, const std::string& needle) {
-  std::istringstream in(text);
-  std::string line;
-  for (std::uint32_t n = 1; std::getline(in, line); ++n)
-    if (has(line, needle)) return n;
-  return 0;
-}
+using namespace lower_test;
 
 TEST(JitLower, OneCasePerHandlerAndUnknownIndexFaults) {
   const std::string text =

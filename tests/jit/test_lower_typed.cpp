@@ -12,6 +12,7 @@
 #include "cuda/jit/jit_build.h"
 #include "cuda/jit/kernel_source.h"
 #include "cuda/jit/lower.h"
+#include "lower_util.h"
 #include "cuda/jit/nvrtc_compile.h"
 #include "ir/typed_generator.h"
 #include "ir/typed_suite.h"
@@ -20,14 +21,7 @@ namespace mk::detail {
 namespace {
 
 using namespace mk::ir;
-
-std::string lower_ok(std::vector<OpcodeHandler> hs) {
-  auto out = lower_handlers(hs);
-  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().what());
-  return out ? out->text : std::string();
-}
-
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+using namespace lower_test;
 
 TEST(JitLowerTyped, TypedOperationsCallTheSharedScalarFunctions) {
   const Expr f = f32_from_bits(arg(0)), g = f32_from_bits(arg(1));
