@@ -5,26 +5,13 @@
 #include <string>
 
 #include "mk/ir.h"
+#include "json_util.h"
 #include "mk/ir_json.h"
 
 namespace mk::ir {
 namespace {
 
-Body parse_ok(std::string_view text) {
-  auto b = body_from_json(text);
-  EXPECT_TRUE(b.has_value()) << (b ? "" : b.error().what());
-  return b ? *b : Body{};
-}
-
-// The Malformed message of a body that must not parse.
-std::string parse_error(std::string_view text) {
-  auto b = body_from_json(text);
-  EXPECT_FALSE(b.has_value()) << text;
-  if (b) return {};
-  EXPECT_EQ(b.error().kind(), ErrorKind::Malformed);
-  EXPECT_FALSE(b.error().fix().empty());
-  return b.error().message();
-}
+using namespace json_test;
 
 TEST(IrJson, EveryExpressionForm) {
   const Body b = parse_ok(R"([

@@ -8,25 +8,13 @@
 #include <string>
 
 #include "mk/ir.h"
+#include "json_util.h"
 #include "mk/ir_json.h"
 
 namespace mk::ir {
 namespace {
 
-Body parse_ok(std::string_view text) {
-  auto b = body_from_json(text);
-  EXPECT_TRUE(b.has_value()) << (b ? "" : b.error().what());
-  return b ? *b : Body{};
-}
-
-std::string parse_error(std::string_view text) {
-  auto b = body_from_json(text);
-  EXPECT_FALSE(b.has_value()) << text;
-  if (b) return {};
-  EXPECT_EQ(b.error().kind(), ErrorKind::Malformed);
-  EXPECT_FALSE(b.error().fix().empty());
-  return b.error().message();
-}
+using namespace json_test;
 
 // One expression of every named operation, in Func order.
 std::vector<Expr> every_call() {
