@@ -111,6 +111,29 @@ class Machine {
   interp::View m_view;
 };
 
+// Where a property test runs its one item: the geometry, the slot and tenant, and the
+// tenant's 16-word window.
+struct ItemPlace {
+  Geometry geometry;
+  u32 slot = 0;
+  u32 tenant = 0;
+  u32 window_base = 0;
+};
+
+// Runs one item of `handlers[0]` with `custom` at `at` on fresh buffers (every observable
+// seeded with a pattern) and returns every word of every buffer.
+template <class Custom>
+std::vector<u32> run_item_words(const ItemPlace& at, const std::vector<OpcodeHandler>& handlers, Custom& custom,
+                                const std::vector<u32>& args) {
+  Machine m(at.geometry);
+  m.stamp(handlers);
+  m.set_window(at.tenant, at.window_base, 16);
+  for (u32 i = 0; i < at.geometry.observables; ++i) m.obs(i) = i * 0x9E3779B9u;
+  m.publish(at.slot, handlers[0].opcode, args, at.tenant);
+  m.step(at.slot, custom);
+  return m.all_words();
+}
+
 // A built Program plus its Custom policy, kept together so the pointer stays valid.
 struct Compiled {
   std::shared_ptr<const Program> program;

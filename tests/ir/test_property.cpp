@@ -13,20 +13,12 @@ namespace {
 using random_test::Generator;  // tests/ir/generator.h
 
 constexpr Geometry GEOMETRY{.slots = 4, .observables = 32, .tenants = 2, .log_capacity = 6};
-constexpr u32 SLOT = 3;
-constexpr u32 TENANT = 1;
+// Tenant 1's window is observables 8..23.
+constexpr ItemPlace PLACE{.geometry = GEOMETRY, .slot = 3, .tenant = 1, .window_base = 8};
 
-// Runs one item of `handlers[0]` with `custom` on fresh buffers (tenant 1's window is
-// observables 8..23, seeded with a pattern) and returns every word of every buffer.
 template <class Custom>
 std::vector<u32> run_words(const std::vector<OpcodeHandler>& handlers, Custom& custom, const std::vector<u32>& args) {
-  Machine m(GEOMETRY);
-  m.stamp(handlers);
-  m.set_window(TENANT, 8, 16);
-  for (u32 i = 0; i < GEOMETRY.observables; ++i) m.obs(i) = i * 0x9E3779B9u;
-  m.publish(SLOT, handlers[0].opcode, args, TENANT);
-  m.step(SLOT, custom);
-  return m.all_words();
+  return run_item_words(PLACE, handlers, custom, args);
 }
 
 TEST(IrProperty, GeneratedBodiesValidate) {
@@ -72,7 +64,7 @@ TEST(IrProperty, CompiledEvaluatorMatchesReferenceWalker) {
     const std::vector<u32> got = run_words(hs, compiled.ops, args);
     const std::vector<u32> want = run_words(hs, reference, args);
     ASSERT_EQ(got, want) << "budget " << budget << "\n" << body_to_json(hs[0].body);
-    ++outcomes[got[SLOT * abi::SLOT_WORDS + abi::SLOT_STATUS]];
+    ++outcomes[got[PLACE.slot * abi::SLOT_WORDS + abi::SLOT_STATUS]];
   }
   // The generator must reach every ending, or the comparison proves little.
   EXPECT_GT(outcomes[abi::STATUS_DONE], 100u);
@@ -90,8 +82,8 @@ TEST(IrProperty, FaultKindsAreAllReached) {
     for (u32& a : args) a = rng() % 40;
     Compiled compiled = compile(hs, 1 + rng() % 30);
     const std::vector<u32> words = run_words(hs, compiled.ops, args);
-    if (words[SLOT * abi::SLOT_WORDS + abi::SLOT_STATUS] == abi::STATUS_FAULT) {
-      const u32 code = words[SLOT * abi::SLOT_WORDS + abi::SLOT_RESULT];
+    if (words[PLACE.slot * abi::SLOT_WORDS + abi::SLOT_STATUS] == abi::STATUS_FAULT) {
+      const u32 code = words[PLACE.slot * abi::SLOT_WORDS + abi::SLOT_RESULT];
       ASSERT_LT(code, abi::FAULT_CODE_COUNT);
       ++seen[code];
     }

@@ -16,20 +16,12 @@ namespace {
 using typed_test::TypedGenerator;
 
 constexpr Geometry GEOMETRY{.slots = 4, .observables = 48, .tenants = 2, .log_capacity = 0};
-constexpr u32 SLOT = 3;
-constexpr u32 TENANT = 1;
+// Tenant 1's window is observables 16..31 (an even base, so even window addresses are aligned).
+constexpr ItemPlace PLACE{.geometry = GEOMETRY, .slot = 3, .tenant = 1, .window_base = 16};
 
-// One item of `handlers[0]` on fresh buffers; tenant 1's window is observables 16..31
-// (an even base, so even window addresses are aligned), seeded with a pattern.
 template <class Custom>
 std::vector<u32> run_words(const std::vector<OpcodeHandler>& handlers, Custom& custom, const std::vector<u32>& args) {
-  Machine m(GEOMETRY);
-  m.stamp(handlers);
-  m.set_window(TENANT, 16, 16);
-  for (u32 i = 0; i < GEOMETRY.observables; ++i) m.obs(i) = i * 0x9E3779B9u;
-  m.publish(SLOT, handlers[0].opcode, args, TENANT);
-  m.step(SLOT, custom);
-  return m.all_words();
+  return run_item_words(PLACE, handlers, custom, args);
 }
 
 TEST(TypedProperty, GeneratedBodiesValidate) {
@@ -69,9 +61,9 @@ TEST(TypedProperty, CompiledEvaluatorMatchesTheTypedWalker) {
     const std::vector<u32> got = run_words(hs, compiled.ops, args);
     const std::vector<u32> want = run_words(hs, reference, args);
     ASSERT_EQ(got, want) << body_to_json(hs[0].body);
-    const u32 status = got[SLOT * abi::SLOT_WORDS + abi::SLOT_STATUS];
+    const u32 status = got[PLACE.slot * abi::SLOT_WORDS + abi::SLOT_STATUS];
     if (status == abi::STATUS_DONE) ++done;
-    if (status == abi::STATUS_FAULT) ++faults.at(got[SLOT * abi::SLOT_WORDS + abi::SLOT_RESULT]);
+    if (status == abi::STATUS_FAULT) ++faults.at(got[PLACE.slot * abi::SLOT_WORDS + abi::SLOT_RESULT]);
   }
   // The bodies must reach every ending, or the comparison proves little.
   EXPECT_GT(done, 1000u);
