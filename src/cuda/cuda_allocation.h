@@ -35,7 +35,6 @@ class CudaAllocation {
   Status reserve(std::size_t bytes) {
     if (bytes <= m_bytes) return {};
     release();
-    if (bytes == 0) return {};
     const cudaError_t status = Memory::allocate(&m_ptr, bytes);
     if (status != cudaSuccess) {
       m_ptr = nullptr;

@@ -9,7 +9,7 @@
 
 #include "cuda/batch_kernels.cuh"
 #include "cuda/cuda_backend.h"
-#include "cuda/live_memory.h"
+#include "cuda/cuda_allocation.h"
 #include "mk/detail/pipeline_cast.h"
 #include "cuda/cuda_pipeline.h"
 #include "cuda/jit/jit_module.h"
@@ -59,13 +59,14 @@ Result<HostMemory> CudaBackend::allocate_host(std::size_t bytes) {
   if (bytes == 0) return HostMemory{};
   MK_CUDA_CHECK(cudaSetDevice(m_device));
   void* p = nullptr;
-  if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) != cudaSuccess) {
+  if (PinnedMemory::allocate(&p, bytes) != cudaSuccess) {
     (void)cudaGetLastError();
     return fail(ErrorKind::InvalidArgument, "page-locked host allocation of " + std::to_string(bytes) + " bytes failed",
                 "use smaller batches (or several), or free page-locked memory");
   }
-  // Freed by the live-memory rule: a BatchBuilder may go out of scope beside a running live session.
-  return HostMemory(p, bytes, [](void* q) noexcept { live_memory_free_host(q); });
+  // PinnedBuffer's free: it never waits for a running live kernel, and a BatchBuilder may go
+  // out of scope beside a running session.
+  return HostMemory(p, bytes, &PinnedMemory::free);
 }
 
 Result<LaunchStats> CudaBackend::launch_batch(const Pipeline& pipeline, const BatchLaunch& launch) {

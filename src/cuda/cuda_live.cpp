@@ -94,8 +94,6 @@ class CudaLiveEngine final : public LiveEngine, public detail::StallableLiveEngi
     m_ring.forget();
     m_page.forget();
     m_staging.forget();
-    std::erase(device, nullptr);
-    std::erase(host, nullptr);
     live_memory_release(std::move(device), std::move(host), m_launched);
   }
 

@@ -9,11 +9,11 @@
 #include <deque>
 #include <optional>
 #include <filesystem>
-#include <future>
 #include <thread>
 
 #include "cuda/test_hooks.h"
 #include "cuda/test_plain_kernel.h"
+#include "live/returns_within.h"
 #include "mk/mk.h"
 
 namespace mk {
@@ -193,21 +193,11 @@ TEST(CudaLive, BatchBuilderFreedBesideARunningSessionReturns) {
   auto mk = cuda_megakernel();
   if (!mk) GTEST_SKIP() << "no CUDA device visible";
   auto session = value_or_throw(LiveSession::start(*mk));
-  std::promise<void> freed;
-  std::future<void> done = freed.get_future();
-  std::thread owner([&] {
-    {
-      auto b = value_or_throw(BatchBuilder::make(*mk, BatchShape::uniform(abi::OP_ATOMIC_ADD, 0, 2), 1 << 16));
-      Word* r = b.append(1 << 16);
-      for (std::uint32_t k = 0; k < (1u << 16); ++k) r[2 * k] = k % 64, r[2 * k + 1] = 1;
-    }  // the builder's page-locked records are freed here, beside the live kernel
-    freed.set_value();
-  });
-  if (done.wait_for(20s) != std::future_status::ready) {
-    std::fprintf(stderr, "a BatchBuilder's destructor waited for the live kernel\n");
-    std::abort();  // the alternative is a suite that never ends
-  }
-  owner.join();
+  live_test::expect_returns_within("a BatchBuilder's destructor beside a live kernel", 20s, [&] {
+    auto b = value_or_throw(BatchBuilder::make(*mk, BatchShape::uniform(abi::OP_ATOMIC_ADD, 0, 2), 1 << 16));
+    Word* r = b.append(1 << 16);
+    for (std::uint32_t k = 0; k < (1u << 16); ++k) r[2 * k] = k % 64, r[2 * k + 1] = 1;
+  });  // the builder's page-locked records are freed at the lambda's end, beside the live kernel
   // The session still runs items.
   std::vector<WorkItem> add{value_or_throw(WorkItem::make(abi::OP_ATOMIC_ADD, 0, std::vector<std::uint32_t>{0, 1}))};
   auto t = value_or_throw(session.submit(add));

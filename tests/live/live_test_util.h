@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <future>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "live/returns_within.h"
 #include "core/live_test_hooks.h"  // live_test_inject_stall, LiveTestWire (src/, not installed)
 #include "mk/mk.h"
 
@@ -116,24 +116,6 @@ inline Result<std::vector<std::uint32_t>> control_at_done_count(const LiveSessio
                   "counters were lost");
     std::this_thread::yield();
   }
-}
-
-// Run `fn` on its own thread and require it to return within `limit`. A call that
-// hangs aborts the binary with a message: the alternative is a suite that never ends.
-template <class F>
-void expect_returns_within(const char* what, std::chrono::seconds limit, F&& fn) {
-  std::promise<void> done;
-  std::future<void> finished = done.get_future();
-  std::thread runner([&] {
-    fn();
-    done.set_value();
-  });
-  if (finished.wait_for(limit) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: %s did not return within %lld s\n", what, static_cast<long long>(limit.count()));
-    std::fflush(stderr);
-    std::abort();
-  }
-  runner.join();
 }
 
 // wait() must report completion (true), not a timeout or an error.
